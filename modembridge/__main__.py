@@ -1,0 +1,3 @@
+from modembridge.cli import main
+
+raise SystemExit(main())
