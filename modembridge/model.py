@@ -1,0 +1,124 @@
+"""Types shared between the web side (http/), the wiring (bridge.py) and the journal (store.py).
+
+Neither side imports the other: the HTTP server talks to a :class:`Gateway`, which the bridge
+implements; the router client posts :class:`InboundMessage` and :class:`DeliveryReportEvent`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from enum import Enum
+from typing import Any, Literal, Protocol
+
+Encoding = Literal["gsm7", "ucs2", "8bit"]
+
+
+@dataclass(frozen=True)
+class SendRequest:
+    """An outbound send as accepted from the native API, Kannel's sendsms or the CLI (already validated)."""
+
+    recipients: tuple[str, ...]  # "+<digits>" (international) or "<digits>" (national / short code)
+    text: str
+    client_id: str | None = None  # idempotency key: the same id twice is a no-op returning the first answer
+    status_report: bool = False
+    validity: int | None = None  # seconds; the message fails instead of being sent later than this
+    flash: bool = False  # message class 0
+    modem: str | None = None  # pin to this modem id (Kannel's `smsc`)
+    dlr_url: str | None = None  # Kannel dlr-url template (escapes %d %A %i %I %t %p ...)
+    dlr_mask: int = 0  # Kannel dlr-mask bits: 1 delivered, 2 failed, 4 buffered, 8 smsc ack, 16 smsc reject
+    sender: str | None = None  # Kannel `from`; informational, a GSM modem cannot set it
+    source: Literal["api", "kannel", "cli"] = "api"
+
+
+@dataclass(frozen=True)
+class SendAccepted:
+    """The answer to a committed send (also returned again, with duplicate=True, for a repeated client id)."""
+
+    message_id: str
+    recipients: tuple[str, ...]
+    encoding: Encoding
+    parts: int  # parts per recipient
+    duplicate: bool = False
+
+
+class UnknownModemError(ValueError):
+    """A send was pinned to a modem id that is not configured."""
+
+
+class Gateway(Protocol):
+    """What the HTTP server needs from the bridge."""
+
+    async def submit(self, request: SendRequest) -> SendAccepted:
+        """Journal the request durably (committed to disk) and only then return."""
+        ...
+
+    def message(self, message_id: str) -> dict[str, Any] | None:
+        """The message's state per recipient and part, JSON-ready; None if unknown."""
+        ...
+
+    def status(self) -> dict[str, Any]:
+        """Per modem: identity, state, signal, registration, SIM fill, last error; queues; counters."""
+        ...
+
+    def readiness(self) -> tuple[bool, str]:
+        """(ready, reason): a modem is registered and the store is writable."""
+        ...
+
+    def modem_ids(self) -> tuple[str, ...]: ...
+
+
+@dataclass(frozen=True)
+class InboundMessage:
+    """A reassembled inbound SMS, as delivered to the router."""
+
+    message_id: str  # stable across retries and restarts: the site dedupes on it
+    sender: str
+    text: str
+    modem_id: str
+    received_at: datetime  # when the (last) part was read from the modem, aware UTC
+    smsc_timestamp: datetime | None  # the network's service-centre time stamp of the first part
+    parts: int  # parts that arrived
+    total_parts: int  # parts the message announced
+    encoding: Encoding
+    incomplete: bool = False  # delivered after the reassembly timeout with parts missing
+    smsc: str | None = None
+
+
+class DeliveryOutcome(Enum):
+    DELIVERED = "delivered"  # 2xx
+    REJECTED = "rejected"  # 4xx: permanent, kept and visible, not retried
+    RETRY = "retry"  # 5xx, timeout, connection error: retried with backoff
+
+
+@dataclass(frozen=True)
+class DeliveryResult:
+    outcome: DeliveryOutcome
+    status: int | None  # HTTP status, None for connection errors / timeouts
+    detail: str  # short reason for the journal and logs (never secrets)
+
+
+class DlrStatus(int, Enum):
+    """Kannel's delivery-report types (the %d escape, dlr-mask bits)."""
+
+    DELIVERED = 1
+    FAILED = 2
+    BUFFERED = 4
+    SMSC_ACK = 8
+    SMSC_REJECT = 16
+
+
+@dataclass(frozen=True)
+class DeliveryReportEvent:
+    """One delivery-report callback to make (Kannel dlr-url semantics)."""
+
+    url_template: str  # the request's dlr-url with Kannel escapes not yet substituted
+    status: DlrStatus
+    message_id: str  # our message id
+    recipient: str  # %p
+    modem_id: str  # %i (smsc id)
+    smsc_message_id: str  # %I: the modem's message reference, as text
+    at: datetime  # %t
+    reply: str = ""  # %A: the SMSC's reply / status text
+    part: int = 1
+    parts: int = 1
