@@ -1,0 +1,70 @@
+"""Pure SMS PDU codec (3GPP TS 23.040 / 23.038): no I/O, no asyncio, no imports from the rest of modembridge.
+
+Decode what modems print (+CMGR/+CMGL/+CMT/+CDS) with `decode_pdu`; build AT+CMGS input with
+`encode_submit`; build inbound PDUs (for simulators) with `encode_deliver` / `encode_status_report`.
+Every malformed input raises `PduError` (a ValueError) naming the field and octet offset.
+"""
+
+from .address import Address
+from .concat import ReassembledMessage, Reassembler, join_data, join_parts
+from .dcs import DcsInfo, Encoding, Mwi, build_dcs, parse_dcs
+from .errors import PduError
+from .gsm7 import (
+    decode_octet_counted,
+    encode_octet_counted,
+    pack_septets,
+    septet_length,
+    septets_to_text,
+    text_to_septets,
+    unpack_septets,
+)
+from .pdu import (
+    Deliver,
+    EncodedPdu,
+    StatusReport,
+    Submit,
+    decode_pdu,
+    encode_deliver,
+    encode_status_report,
+    encode_submit,
+)
+from .segment import Segments, segment_info, split_text
+from .timestamp import decode_relative_vp, encode_relative_vp
+from .udh import Concat, InformationElement, Language
+
+__all__ = [
+    "Address",
+    "Concat",
+    "DcsInfo",
+    "Deliver",
+    "EncodedPdu",
+    "Encoding",
+    "InformationElement",
+    "Language",
+    "Mwi",
+    "PduError",
+    "ReassembledMessage",
+    "Reassembler",
+    "Segments",
+    "StatusReport",
+    "Submit",
+    "build_dcs",
+    "decode_octet_counted",
+    "decode_pdu",
+    "decode_relative_vp",
+    "encode_deliver",
+    "encode_octet_counted",
+    "encode_relative_vp",
+    "encode_status_report",
+    "encode_submit",
+    "join_data",
+    "join_parts",
+    "pack_septets",
+    "parse_dcs",
+    "segment_info",
+    "septet_length",
+    "septets_to_text",
+    "split_text",
+    "text_to_septets",
+    "unpack_septets",
+]
