@@ -1,0 +1,52 @@
+"""Fixtures for end-to-end tests against a real RapidSMS 2.2 site (see site.py, kannel.py)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from .kannel import KannelStandIn
+from .site import RapidSMSSite, start_site
+
+pytest.importorskip("rapidsms", reason="e2e extra not installed: pip install -e '.[e2e]'")
+
+SiteFactory = Callable[..., RapidSMSSite]
+
+
+@pytest.fixture
+def rapidsms_site_factory(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SiteFactory]:
+    """start(sendsms_url, *, username=, password=, charset=, delivery_reports=) -> a running site.
+
+    Every site gets its own folder and sqlite file; all are terminated (by PID) at teardown.
+    """
+    started: list[RapidSMSSite] = []
+
+    def start(sendsms_url: str, **kwargs: Any) -> RapidSMSSite:
+        workdir: Path = tmp_path_factory.mktemp("rapidsms")
+        site = start_site(workdir, sendsms_url, **kwargs)
+        started.append(site)
+        return site
+
+    yield start
+    for site in started:
+        site.stop()
+
+
+@pytest.fixture
+async def kannel_standin() -> AsyncIterator[KannelStandIn]:
+    """A real aiohttp server standing in for Kannel's sendsms (records every request)."""
+    standin = KannelStandIn()
+    await standin.start()
+    yield standin
+    if standin.hold is not None:
+        standin.hold.set()
+    await standin.stop()
+
+
+@pytest.fixture
+def rapidsms_site(kannel_standin: KannelStandIn, rapidsms_site_factory: SiteFactory) -> RapidSMSSite:
+    """The site with KannelBackend "kannel-bridge" sending to the stand-in, charset UTF-8, DLRs on."""
+    return rapidsms_site_factory(kannel_standin.url)
