@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import pytest_asyncio
 
 from .kannel import KannelStandIn
 from .site import RapidSMSSite, start_site
@@ -50,3 +51,24 @@ async def kannel_standin() -> AsyncIterator[KannelStandIn]:
 def rapidsms_site(kannel_standin: KannelStandIn, rapidsms_site_factory: SiteFactory) -> RapidSMSSite:
     """The site with KannelBackend "kannel-bridge" sending to the stand-in, charset UTF-8, DLRs on."""
     return rapidsms_site_factory(kannel_standin.url)
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="module")
+async def shared_kannel_standin() -> AsyncIterator[KannelStandIn]:
+    """kannel_standin shared by a module whose tests run in the module's loop
+    (`pytestmark = pytest.mark.asyncio(loop_scope="module")`); call reset() per test."""
+    standin = KannelStandIn()
+    await standin.start()
+    yield standin
+    standin.reset()
+    await standin.stop()
+
+
+@pytest.fixture(scope="module")
+def shared_rapidsms_site(
+    shared_kannel_standin: KannelStandIn, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[RapidSMSSite]:
+    """rapidsms_site shared by a module, sending to shared_kannel_standin; call reset() per test."""
+    site = start_site(tmp_path_factory.mktemp("rapidsms"), shared_kannel_standin.url)
+    yield site
+    site.stop()

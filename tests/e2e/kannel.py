@@ -68,6 +68,13 @@ class KannelStandIn:
             await self.hold.wait()
         return web.Response(status=self.status, text=self.body)
 
+    def reset(self) -> None:
+        """Back to a plain 202 server with no recorded requests (for a server shared by tests)."""
+        if self.hold is not None:
+            self.hold.set()
+        self.status, self.body, self.hold, self.on_request = 202, "0: Accepted for delivery", None, None
+        self.requests.clear()
+
     async def start(self) -> None:
         app = web.Application()
         app.router.add_get("/cgi-bin/sendsms", self._handle)

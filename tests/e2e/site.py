@@ -68,6 +68,7 @@ class RapidSMSSite:
         self.db_path = db_path
         self.log_path = log_path
         self.process = process
+        self._log_offset = 0
 
     def _query(self, sql: str) -> list[tuple[object, ...]]:
         con = sqlite3.connect(f"file:{self.db_path}?mode=ro", uri=True, timeout=10)
@@ -92,7 +93,21 @@ class RapidSMSSite:
         return [LoggedMessage(*row) for row in rows]  # type: ignore[arg-type]
 
     def log(self) -> str:
-        return self.log_path.read_text(errors="replace")
+        """The site's log (runserver + RapidSMS loggers) since the last reset()."""
+        with self.log_path.open("rb") as f:
+            f.seek(self._log_offset)
+            return f.read().decode(errors="replace")
+
+    def reset(self) -> None:
+        """Forget stored messages and delivery reports and the log so far (for a site shared by tests)."""
+        con = sqlite3.connect(self.db_path, timeout=10)
+        try:
+            with con:
+                con.execute("DELETE FROM messagelog_message")
+                con.execute("DELETE FROM kannel_deliveryreport")
+        finally:
+            con.close()
+        self._log_offset = self.log_path.stat().st_size
 
     async def wait_for(self, probe: Callable[[], T | None], timeout: float = 10.0, what: str = "") -> T:
         """Poll probe() (e.g. a DB read) until it returns a truthy value; fail after timeout."""

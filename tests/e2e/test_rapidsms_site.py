@@ -17,8 +17,23 @@ from yarl import URL
 from .kannel import KannelStandIn, SendsmsRequest, expand_dlr_url
 from .site import RapidSMSSite
 
+pytestmark = pytest.mark.asyncio(loop_scope="module")
+
 SENDER = "+254700000001"
 DLR_TAIL = "&status=%d&status_text=%A&smsc=%i&sms_id=%I&date_sent=%t&identity=%p"
+
+
+@pytest.fixture
+def kannel_standin(shared_kannel_standin: KannelStandIn) -> KannelStandIn:
+    """One stand-in and one site serve the whole module (a site takes ~0.7 s to start): reset both."""
+    shared_kannel_standin.reset()
+    return shared_kannel_standin
+
+
+@pytest.fixture
+def rapidsms_site(shared_rapidsms_site: RapidSMSSite, kannel_standin: KannelStandIn) -> RapidSMSSite:
+    shared_rapidsms_site.reset()
+    return shared_rapidsms_site
 
 
 async def get(url: str, method: str = "GET") -> tuple[int, str]:
