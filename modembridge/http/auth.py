@@ -1,0 +1,30 @@
+"""Credential checks, in constant time (hmac.compare_digest) so timing leaks nothing about secrets."""
+
+from __future__ import annotations
+
+import hmac
+
+from modembridge.config import KannelConfig
+
+
+def _same(given: str, expected: str) -> bool:
+    return hmac.compare_digest(given.encode("utf-8"), expected.encode("utf-8"))
+
+
+def bearer_ok(authorization: str | None, token: str) -> bool:
+    """True when the ``Authorization`` header is ``Bearer <token>`` (an empty token never matches)."""
+    if not token or not authorization:
+        return False
+    scheme, _, given = authorization.strip().partition(" ")
+    # compare even on a wrong scheme, so both paths take the same time
+    ok = _same(given.strip(), token)
+    return ok and scheme.lower() == "bearer"
+
+
+def kannel_ok(username: str | None, password: str | None, config: KannelConfig) -> bool:
+    """Kannel sendsms credentials; disabled (always False) while username and password are both empty."""
+    if not config.username and not config.password:
+        return False
+    user_ok = _same(username or "", config.username)
+    pass_ok = _same(password or "", config.password)
+    return user_ok and pass_ok and username is not None and password is not None

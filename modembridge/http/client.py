@@ -1,0 +1,204 @@
+"""Outgoing HTTP: inbound messages to the router (RapidSMS) and delivery-report callbacks.
+
+Outcome rules, shared by both: 2xx -> DELIVERED; 4xx -> REJECTED (except 408 and 429, which are
+RETRY); 5xx, 3xx, timeouts and connection errors -> RETRY. Nothing here raises on network errors.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import hmac
+import json
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+from urllib.parse import quote, urlencode
+
+import aiohttp
+from yarl import URL
+
+from modembridge.config import DlrConfig, RouterConfig
+from modembridge.model import DeliveryOutcome, DeliveryReportEvent, DeliveryResult, InboundMessage
+
+from .escapes import dlr_url, inbound_url
+from .metrics import Metrics
+
+log = logging.getLogger("modembridge.http.client")
+
+_RETRYABLE_4XX = frozenset({408, 425, 429})
+_DETAIL_BODY = 120
+
+
+@dataclass(frozen=True)
+class PreparedRequest:
+    """One HTTP request, fully built (URL already encoded)."""
+
+    method: str
+    url: str
+    body: bytes | None = None
+    headers: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def signed_payload(self) -> bytes:
+        """What X-Signature covers: the body for POST, the raw query string for GET."""
+        if self.body is not None:
+            return self.body
+        return self.url.partition("?")[2].partition("#")[0].encode("ascii")
+
+
+def sign(secret: str, timestamp: int, payload: bytes) -> str:
+    """``sha256=<hex>`` HMAC-SHA256 of ``"<timestamp>." + payload``."""
+    mac = hmac.new(secret.encode("utf-8"), f"{timestamp}.".encode() + payload, hashlib.sha256)
+    return "sha256=" + mac.hexdigest()
+
+
+def classify(status: int, detail: str) -> DeliveryResult:
+    if 200 <= status < 300:
+        return DeliveryResult(DeliveryOutcome.DELIVERED, status, detail)
+    if 400 <= status < 500 and status not in _RETRYABLE_4XX:
+        return DeliveryResult(DeliveryOutcome.REJECTED, status, detail)
+    return DeliveryResult(DeliveryOutcome.RETRY, status, detail)
+
+
+def _append_query(base: str, query: str) -> str:
+    url = str(URL(base))  # normalised: what needs quoting is quoted, %XX kept
+    url = url.partition("#")[0]
+    sep = "" if url.endswith(("?", "&")) else "&" if "?" in url else "?"
+    return url + sep + query
+
+
+def _iso(value: datetime | None) -> str | None:
+    return None if value is None else value.isoformat()
+
+
+def inbound_json(msg: InboundMessage) -> dict[str, Any]:
+    """The ``json`` format body: every field of the message, times in ISO 8601."""
+    return {
+        "message_id": msg.message_id,
+        "sender": msg.sender,
+        "text": msg.text,
+        "modem_id": msg.modem_id,
+        "received_at": _iso(msg.received_at),
+        "smsc_timestamp": _iso(msg.smsc_timestamp),
+        "parts": msg.parts,
+        "total_parts": msg.total_parts,
+        "encoding": msg.encoding,
+        "incomplete": msg.incomplete,
+        "smsc": msg.smsc,
+    }
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())[:_DETAIL_BODY]
+
+
+async def _perform(
+    session: aiohttp.ClientSession, req: PreparedRequest, timeout: float
+) -> DeliveryResult:
+    """Make the request; never raises for network trouble."""
+    try:
+        async with session.request(
+            req.method,
+            URL(req.url, encoded=True),
+            data=req.body,
+            headers=req.headers,
+            timeout=aiohttp.ClientTimeout(total=timeout),
+            allow_redirects=req.method == "GET",
+        ) as resp:
+            snippet = (await resp.content.read(_DETAIL_BODY)).decode("utf-8", "replace")
+            detail = f"HTTP {resp.status}" + (f": {_one_line(snippet)}" if snippet.strip() else "")
+            return classify(resp.status, detail)
+    except TimeoutError:
+        return DeliveryResult(DeliveryOutcome.RETRY, None, f"timeout after {timeout:g}s")
+    except (aiohttp.ClientError, OSError, ValueError) as exc:
+        return DeliveryResult(DeliveryOutcome.RETRY, None, f"connection error: {type(exc).__name__}")
+
+
+class RouterClient:
+    """Delivers inbound messages to the router (``router.url`` / ``router.url_template``).
+
+    At most ``config.concurrency`` requests are in flight; every request carries ``X-Message-Id``.
+    """
+
+    def __init__(
+        self,
+        config: RouterConfig,
+        session: aiohttp.ClientSession,
+        metrics: Metrics | None = None,
+        *,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.config = config
+        self.session = session
+        self.metrics = metrics
+        self._clock = clock
+        self._slots = asyncio.Semaphore(max(1, config.concurrency))
+
+    def prepare(self, msg: InboundMessage) -> PreparedRequest:
+        """The request for `msg` (pure, apart from the signature time stamp)."""
+        c = self.config
+        headers = {"X-Message-Id": msg.message_id}
+        if c.url_template:
+            req = PreparedRequest("GET", inbound_url(c.url_template, msg), None, headers)
+        elif c.format == "kannel":
+            query = urlencode([("id", msg.sender), ("text", msg.text)], quote_via=quote, safe="")
+            req = PreparedRequest("GET", _append_query(c.url, query), None, headers)
+        elif c.format == "generic":
+            fields = [(c.identity_field, msg.sender), (c.text_field, msg.text)]
+            body = urlencode(fields, quote_via=quote, safe="")
+            headers["Content-Type"] = "application/x-www-form-urlencoded; charset=utf-8"
+            req = PreparedRequest("POST", str(URL(c.url)), body.encode("ascii"), headers)
+        else:
+            payload = json.dumps(inbound_json(msg), ensure_ascii=False, separators=(",", ":"))
+            headers["Content-Type"] = "application/json; charset=utf-8"
+            req = PreparedRequest("POST", str(URL(c.url)), payload.encode("utf-8"), headers)
+        if c.hmac_secret:
+            ts = int(self._clock())
+            headers["X-Timestamp"] = str(ts)
+            headers["X-Signature"] = sign(c.hmac_secret, ts, req.signed_payload)
+        return req
+
+    async def deliver(self, msg: InboundMessage) -> DeliveryResult:
+        """POST/GET `msg` to the router and classify the answer. Never raises for network errors."""
+        try:
+            req = self.prepare(msg)
+        except ValueError as exc:  # an unusable url / template: a configuration problem, keep the message
+            return DeliveryResult(DeliveryOutcome.RETRY, None, f"bad router url: {exc}"[:200])
+        async with self._slots:
+            started = time.monotonic()
+            result = await _perform(self.session, req, self.config.timeout)
+            elapsed = time.monotonic() - started
+        if self.metrics is not None:
+            self.metrics.router_latency.observe(elapsed)
+            self.metrics.router_deliveries.labels(result.outcome.value).inc()
+        log.debug("router delivery of %s: %s (%s)", msg.message_id, result.outcome.value, result.detail)
+        return result
+
+
+class DlrClient:
+    """Calls a send's dlr-url (Kannel escapes substituted) for one delivery report."""
+
+    def __init__(
+        self, config: DlrConfig, session: aiohttp.ClientSession, metrics: Metrics | None = None
+    ) -> None:
+        self.config = config
+        self.session = session
+        self.metrics = metrics
+
+    def prepare(self, event: DeliveryReportEvent) -> PreparedRequest:
+        return PreparedRequest("GET", dlr_url(event), None, {"X-Message-Id": event.message_id})
+
+    async def call(self, event: DeliveryReportEvent) -> DeliveryResult:
+        req = self.prepare(event)
+        if not req.url.lower().startswith(("http://", "https://")):
+            result = DeliveryResult(DeliveryOutcome.REJECTED, None, "dlr-url is not an http(s) URL")
+        else:
+            result = await _perform(self.session, req, self.config.timeout)
+        if self.metrics is not None:
+            self.metrics.dlr_callbacks.labels(result.outcome.value).inc()
+        log.debug("dlr callback for %s: %s (%s)", event.message_id, result.outcome.value, result.detail)
+        return result

@@ -1,0 +1,134 @@
+"""Kannel URL escape codes (``%p``, ``%a``, ``%d`` ...) for get-url style templates and dlr-urls.
+
+Pure functions. Semantics follow Kannel's ``urltrans_fill_escape_codes``: each value is URL-encoded,
+``%%`` is a literal ``%``, an unknown escape is left untouched, ``%t`` is ``YYYY-MM-DD+HH:MM:SS`` (UTC;
+the ``+`` decodes to a space), ``%a``/``%r`` join URL-encoded words with ``+``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from urllib.parse import quote
+
+from modembridge.model import DeliveryReportEvent, InboundMessage
+
+_SAFE = "-_.!~*'()"  # unreserved characters left as they are (space becomes %20, + becomes %2B)
+MAX_DLR_ID = 36  # RapidSMS stores %I in a CharField(max_length=36)
+
+
+def url_encode(value: str) -> str:
+    """Percent-encode a value for a query string (UTF-8; ``+`` as %2B, space as %20)."""
+    return quote(value, safe=_SAFE, encoding="utf-8")
+
+
+def plus_number(number: str) -> str:
+    """``%q``/``%Q``: like ``%p`` but a leading ``00`` becomes ``+`` (encoded as %2B)."""
+    return "%2B" + url_encode(number[2:]) if number.startswith("00") else url_encode(number)
+
+
+def kannel_time(at: datetime) -> str:
+    """``%t``: the time in UTC as Kannel writes it, ``YYYY-MM-DD+HH:MM:SS``."""
+    if at.tzinfo is not None:
+        at = at.astimezone(UTC)
+    return at.strftime("%Y-%m-%d+%H:%M:%S")
+
+
+def unix_time(at: datetime) -> str:
+    """``%T``: seconds since the epoch (naive datetimes are taken as UTC)."""
+    if at.tzinfo is None:
+        at = at.replace(tzinfo=UTC)
+    return str(int(at.timestamp()))
+
+
+def fill(pattern: str, values: Mapping[str, str], words: list[str] | None = None) -> str:
+    """Replace Kannel escapes in `pattern`.
+
+    `values` maps an escape letter to its final (already URL-encoded) text. `words` (the message text
+    split on whitespace) enables the word escapes ``%k`` (first word), ``%s`` (next word), ``%S`` (next
+    word with ``*`` as ``~``, not encoded), ``%r`` (remaining words) and ``%a`` (all words).
+    """
+    out: list[str] = []
+    pos, n = 0, len(pattern)
+    nextarg = 1
+    ws = words or []
+    while pos < n:
+        c = pattern[pos]
+        if c != "%" or pos + 1 >= n:
+            out.append(c)
+            pos += 1
+            continue
+        code = pattern[pos + 1]
+        pos += 2
+        if code == "%":
+            out.append("%")
+        elif words is not None and code == "a":
+            out.append("+".join(url_encode(w) for w in ws))
+        elif words is not None and code == "k":
+            out.append(url_encode(ws[0]) if ws else "")
+        elif words is not None and code == "r":
+            out.append("+".join(url_encode(w) for w in ws[nextarg:]))
+        elif words is not None and code in "sS":
+            if nextarg < len(ws):
+                w = ws[nextarg]
+                out.append(url_encode(w) if code == "s" else w.replace("*", "~"))
+                nextarg += 1
+        elif code in values:
+            out.append(values[code])
+        else:
+            out.append("%" + code)
+    return "".join(out)
+
+
+_CODING = {"gsm7": "0", "8bit": "1", "ucs2": "2"}
+
+
+def inbound_url(pattern: str, msg: InboundMessage, receiver: str = "") -> str:
+    """A router get-url for an inbound message (Kannel sms-service ``get-url`` escapes)."""
+    at = msg.smsc_timestamp or msg.received_at
+    values = {
+        "p": url_encode(msg.sender),
+        "q": plus_number(msg.sender),
+        "P": url_encode(receiver),
+        "Q": plus_number(receiver),
+        "A": url_encode(msg.text),
+        "b": url_encode(msg.text),
+        "t": kannel_time(at),
+        "T": unix_time(at),
+        "i": url_encode(msg.modem_id),
+        "I": url_encode(msg.message_id),
+        "c": _CODING.get(msg.encoding, "0"),
+        "C": "UTF-8",
+        "f": url_encode(msg.smsc or ""),
+        "n": "",
+        "u": "",
+        "B": "",
+        "o": "",
+        "D": "",
+        "F": "",
+    }
+    return fill(pattern, values, msg.text.split())
+
+
+def dlr_url(event: DeliveryReportEvent, sender: str = "") -> str:
+    """The dlr-url of a send with its escapes substituted for one delivery report."""
+    values = {
+        "d": str(int(event.status)),
+        "A": url_encode(event.reply),
+        "i": url_encode(event.modem_id),
+        "I": url_encode(event.message_id[:MAX_DLR_ID]),
+        "F": url_encode(event.smsc_message_id),
+        "p": url_encode(event.recipient),
+        "q": plus_number(event.recipient),
+        "P": url_encode(sender),
+        "Q": plus_number(sender),
+        "t": kannel_time(event.at),
+        "T": unix_time(event.at),
+        "n": "",
+        "f": "",
+        "B": "",
+        "o": "",
+        "D": "",
+        "u": "",
+    }
+    return fill(event.url_template, values)

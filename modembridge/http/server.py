@@ -1,0 +1,302 @@
+"""The aiohttp application: native JSON API, Kannel-compatible sendsms, health, status and metrics.
+
+Handlers validate everything (validate.py) before anything reaches ``gateway.submit``; the gateway
+journals the request durably before the 202 is sent.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from aiohttp import web
+from aiohttp.abc import AbstractAccessLogger
+from aiohttp.web_request import BaseRequest
+from aiohttp.web_response import StreamResponse
+
+from modembridge.config import Config
+from modembridge.model import Gateway, SendAccepted, UnknownModemError
+
+from .auth import bearer_ok, kannel_ok
+from .metrics import CONTENT_TYPE, Metrics
+from .validate import Checked, RequestError, kannel_credentials, parse_form, parse_kannel, parse_native
+
+log = logging.getLogger("modembridge.http")
+
+CONFIG = web.AppKey("config", Config)
+GATEWAY = web.AppKey("gateway", Gateway)
+METRICS = web.AppKey("metrics", Metrics)
+
+KANNEL_ACCEPTED = "0: Accepted for delivery"
+KANNEL_AUTH_FAILED = "Authorization failed for sendsms"
+KANNEL_TEMP_FAILURE = "Temporal failure, try again later."
+_KANNEL_HEADER = "x-kannel-"
+_FORM = "application/x-www-form-urlencoded"
+
+Handler = Callable[[web.Request], Awaitable[StreamResponse]]
+
+
+# -- helpers ----------------------------------------------------------------------------------------
+
+
+def _json_error(status: int, error: str, field: str | None = None, **headers: str) -> web.Response:
+    return web.json_response({"error": error, "field": field}, status=status, headers=headers or None)
+
+
+def _kannel_answer(status: int, text: str) -> web.Response:
+    return web.Response(status=status, text=text, content_type="text/html")
+
+
+def _unauthorized() -> web.Response:
+    return _json_error(401, "missing or wrong bearer token", None,
+                       **{"WWW-Authenticate": 'Bearer realm="modembridge"'})
+
+
+def _check_bearer(request: web.Request, token: str) -> web.Response | None:
+    if not bearer_ok(request.headers.get("Authorization"), token):
+        return _unauthorized()
+    return None
+
+
+def _accepted_json(accepted: SendAccepted) -> dict[str, Any]:
+    return {
+        "id": accepted.message_id,
+        "recipients": list(accepted.recipients),
+        "encoding": accepted.encoding,
+        "parts": accepted.parts,
+        "duplicate": accepted.duplicate,
+    }
+
+
+async def _read_body(request: web.Request) -> bytes | None:
+    """The body, or None when it exceeds client_max_size."""
+    try:
+        return await request.read()
+    except web.HTTPRequestEntityTooLarge:
+        return None
+
+
+def _reject(request: web.Request, source: str, err: RequestError) -> None:
+    request.app[METRICS].outbound_rejected.labels(source, err.field or "-").inc()
+    log.info("%s send rejected: field=%s: %s", source, err.field, err.message)
+
+
+async def _submit(request: web.Request, checked: Checked) -> SendAccepted:
+    accepted = await request.app[GATEWAY].submit(checked.request)
+    if not accepted.duplicate:
+        request.app[METRICS].outbound_accepted.labels(checked.request.source).inc()
+    return accepted
+
+
+# -- native API ---------------------------------------------------------------------------------------
+
+
+async def post_message(request: web.Request) -> web.Response:
+    config = request.app[CONFIG].http
+    if not config.api_token:
+        return _json_error(403, "native API disabled: set http.api_token")
+    denied = _check_bearer(request, config.api_token)
+    if denied is not None:
+        return denied
+    raw = await _read_body(request)
+    if raw is None:
+        return _json_error(413, f"body larger than {config.max_body_bytes} bytes")
+    try:
+        try:
+            body = json.loads(raw)
+        except (ValueError, RecursionError) as exc:
+            raise RequestError(None, f"body is not valid JSON: {str(exc)[:80]}") from exc
+        checked = parse_native(body, request.headers.get("Idempotency-Key"),
+                               request.app[GATEWAY].modem_ids(), config.max_parts)
+    except RequestError as err:
+        _reject(request, "api", err)
+        return _json_error(err.status, err.message, err.field)
+    try:
+        accepted = await _submit(request, checked)
+    except UnknownModemError as exc:
+        return _json_error(400, str(exc) or "unknown modem", "modem")
+    except Exception:
+        log.exception("gateway.submit failed")
+        return _json_error(503, "temporarily unable to accept messages, try again later")
+    answer = _accepted_json(accepted)
+    return web.json_response(answer, status=202,
+                             headers={"Location": f"/api/v1/messages/{accepted.message_id}"})
+
+
+async def get_message(request: web.Request) -> web.Response:
+    config = request.app[CONFIG].http
+    if not config.api_token:
+        return _json_error(403, "native API disabled: set http.api_token")
+    denied = _check_bearer(request, config.api_token)
+    if denied is not None:
+        return denied
+    view = request.app[GATEWAY].message(request.match_info["id"])
+    if view is None:
+        return _json_error(404, "unknown message", "id")
+    return web.json_response(view)
+
+
+# -- Kannel sendsms -----------------------------------------------------------------------------------
+
+
+def _header_fields(request: web.Request) -> dict[str, bytes]:
+    """Kannel's ``X-Kannel-*`` headers (``X-Kannel-DLR-Mask`` -> ``dlr-mask``), as raw bytes."""
+    out: dict[str, bytes] = {}
+    for name, value in request.raw_headers:
+        key = name.decode("latin-1").lower()
+        if key.startswith(_KANNEL_HEADER):
+            out.setdefault(key[len(_KANNEL_HEADER):], value)
+    return out
+
+
+async def sendsms(request: web.Request) -> web.Response:
+    """``GET``/``POST /cgi-bin/sendsms`` as Kannel's smsbox answers it.
+
+    The raw query string and body are parsed here (not by aiohttp) because the text is in the request's
+    ``charset``, not necessarily UTF-8.
+    """
+    config = request.app[CONFIG].http
+    raw_query = request.raw_path.partition("?")[2].encode("utf-8", "surrogateescape")
+    fields = parse_form(raw_query)
+    if request.method == "POST":
+        body = await _read_body(request)
+        if body is None:
+            return _kannel_answer(413, "Request too large, rejected")
+        ctype = request.content_type
+        if ctype == _FORM:
+            fields = {**fields, **parse_form(body)}
+        elif ctype in ("text/plain", "application/octet-stream") and body:
+            # Kannel's own POST flavour: parameters in X-Kannel-* headers, the text is the body
+            fields = {**fields, **_header_fields(request), "text": body}
+            if request.charset:
+                fields["charset"] = request.charset.encode("latin-1", "replace")
+        elif body:
+            return _kannel_answer(400, "Invalid content-type")
+    user, password = kannel_credentials(fields)
+    if not kannel_ok(user, password, config.kannel):
+        log.warning("sendsms: authorization failed for user %r from %s", (user or "")[:32], request.remote)
+        return _kannel_answer(403, KANNEL_AUTH_FAILED)
+    try:
+        checked, denied = parse_kannel(fields, request.app[GATEWAY].modem_ids(), config.max_parts)
+    except RequestError as err:
+        _reject(request, "kannel", err)
+        return _kannel_answer(err.status, err.kannel)
+    if denied:
+        log.warning("sendsms: dropped %d invalid receiver(s): %s", len(denied), " ".join(denied))
+    try:
+        await _submit(request, checked)
+    except UnknownModemError:
+        return _kannel_answer(400, "Not routable. Do not try again.")
+    except Exception:
+        log.exception("gateway.submit failed")
+        return _kannel_answer(503, KANNEL_TEMP_FAILURE)
+    return _kannel_answer(202, KANNEL_ACCEPTED)
+
+
+# -- operations ---------------------------------------------------------------------------------------
+
+
+async def healthz(request: web.Request) -> web.Response:
+    return web.Response(text="ok")
+
+
+async def readyz(request: web.Request) -> web.Response:
+    try:
+        ready, reason = request.app[GATEWAY].readiness()
+    except Exception as exc:
+        log.exception("readiness() failed")
+        ready, reason = False, f"readiness check failed: {type(exc).__name__}"
+    return web.Response(status=200 if ready else 503, text=reason or ("ready" if ready else "not ready"))
+
+
+def _status_guard(request: web.Request) -> web.Response | None:
+    token = request.app[CONFIG].http.status_token
+    return _check_bearer(request, token) if token else None
+
+
+async def status(request: web.Request) -> web.Response:
+    denied = _status_guard(request)
+    if denied is not None:
+        return denied
+    return web.json_response(request.app[GATEWAY].status(), dumps=lambda o: json.dumps(o, default=str))
+
+
+async def metrics(request: web.Request) -> web.Response:
+    denied = _status_guard(request)
+    if denied is not None:
+        return denied
+    resp = web.Response(body=request.app[METRICS].render())
+    resp.headers["Content-Type"] = CONTENT_TYPE
+    return resp
+
+
+@web.middleware
+async def _count_requests(request: web.Request, handler: Handler) -> StreamResponse:
+    resource = request.match_info.route.resource
+    route = resource.canonical if resource is not None else "unmatched"
+    try:
+        response = await handler(request)
+    except web.HTTPException as exc:
+        request.app[METRICS].http_requests.labels(route, str(exc.status)).inc()
+        raise
+    request.app[METRICS].http_requests.labels(route, str(response.status)).inc()
+    return response
+
+
+def create_app(config: Config, gateway: Gateway, metrics_: Metrics) -> web.Application:
+    """The web application. `metrics_` gets its queue/modem gauges bound to ``gateway.status``."""
+    app = web.Application(client_max_size=config.http.max_body_bytes, middlewares=[_count_requests])
+    app[CONFIG] = config
+    app[GATEWAY] = gateway
+    app[METRICS] = metrics_
+    metrics_.bind_status(gateway.status)
+    app.router.add_post("/api/v1/messages", post_message)
+    app.router.add_get("/api/v1/messages/{id}", get_message)
+    app.router.add_route("GET", "/cgi-bin/sendsms", sendsms)
+    app.router.add_route("POST", "/cgi-bin/sendsms", sendsms)
+    app.router.add_get("/healthz", healthz)
+    app.router.add_get("/readyz", readyz)
+    app.router.add_get("/status", status)
+    app.router.add_get("/metrics", metrics)
+    return app
+
+
+# -- running ------------------------------------------------------------------------------------------
+
+
+class AccessLogger(AbstractAccessLogger):
+    """Access log without query strings: sendsms carries passwords and message text there."""
+
+    def log(self, request: BaseRequest, response: StreamResponse, time: float) -> None:
+        self.logger.info("%s %s %s %d %.3fs", request.remote, request.method, request.path,
+                         response.status, time)
+
+
+def parse_listen(listen: str) -> tuple[str, int]:
+    """``host:port``, ``[v6]:port``, ``:port`` or ``port`` (host defaults to 127.0.0.1)."""
+    text = listen.strip()
+    if text.isdigit():
+        return "127.0.0.1", int(text)
+    host, sep, port = text.rpartition(":")
+    if not sep or not port.isdigit():
+        raise ValueError(f"http.listen {listen!r}: want host:port")
+    host = host.strip("[]") or "127.0.0.1"
+    return host, int(port)
+
+
+async def start_server(app: web.Application, listen: str) -> web.AppRunner:
+    """Start serving `app` on `listen`; the caller awaits ``runner.cleanup()`` to stop.
+    ``runner.addresses`` gives the bound address (useful with port 0)."""
+    host, port = parse_listen(listen)
+    runner = web.AppRunner(app, access_log_class=AccessLogger)
+    await runner.setup()
+    site = web.TCPSite(runner, host, port)
+    try:
+        await site.start()
+    except BaseException:
+        await runner.cleanup()
+        raise
+    log.info("HTTP server listening on %s", ", ".join(str(a) for a in runner.addresses))
+    return runner

@@ -1,0 +1,84 @@
+"""Test doubles for the web side: an in-memory Gateway that behaves like the bridge's."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from aiohttp import web
+from aiohttp.test_utils import TestClient
+
+from modembridge.config import Config, HttpConfig, KannelConfig, ModemConfig
+from modembridge.http.segments import count_parts
+from modembridge.model import SendAccepted, SendRequest, UnknownModemError
+
+TOKEN = "s3cret-token"
+KANNEL_USER = "rapidsms"
+KANNEL_PASS = "p@ss word"
+AUTH = {"Authorization": f"Bearer {TOKEN}"}
+Client = TestClient[web.Request, web.Application]
+ClientFactory = Callable[..., Awaitable[Client]]
+
+
+class FakeGateway:
+    """Idempotent on client ids, raises UnknownModemError, keeps message views; records submits."""
+
+    def __init__(self, modems: tuple[str, ...] = ("m1", "m2")) -> None:
+        self.modems = modems
+        self.submitted: list[SendRequest] = []
+        self.by_client_id: dict[str, SendAccepted] = {}
+        self.views: dict[str, dict[str, Any]] = {}
+        self.ready = (True, "ready: m1 registered")
+        self.fail_next: Exception | None = None
+        self.hold: asyncio.Event | None = None  # when set, submit waits for it (concurrency tests)
+
+    async def submit(self, request: SendRequest) -> SendAccepted:
+        if self.hold is not None:
+            await self.hold.wait()
+        if self.fail_next is not None:
+            exc, self.fail_next = self.fail_next, None
+            raise exc
+        if request.modem is not None and request.modem not in self.modems:
+            raise UnknownModemError(request.modem)
+        if request.client_id is not None and request.client_id in self.by_client_id:
+            first = self.by_client_id[request.client_id]
+            return SendAccepted(
+                first.message_id, first.recipients, first.encoding, first.parts, duplicate=True
+            )
+        self.submitted.append(request)
+        encoding, parts = count_parts(request.text)
+        accepted = SendAccepted(str(uuid.uuid4()), request.recipients, encoding, parts)
+        if request.client_id is not None:
+            self.by_client_id[request.client_id] = accepted
+        self.views[accepted.message_id] = {
+            "id": accepted.message_id,
+            "state": "queued",
+            "recipients": [{"to": r, "state": "queued", "parts": []} for r in request.recipients],
+        }
+        return accepted
+
+    def message(self, message_id: str) -> dict[str, Any] | None:
+        return self.views.get(message_id)
+
+    def status(self) -> dict[str, Any]:
+        return {
+            "modems": [{"id": "m1", "state": "ready", "signal": -71}, {"id": "m2", "state": "no_sim"}],
+            "queues": {"outbox_pending": len(self.submitted), "inbox_pending": 2},
+        }
+
+    def readiness(self) -> tuple[bool, str]:
+        return self.ready
+
+    def modem_ids(self) -> tuple[str, ...]:
+        return self.modems
+
+
+def make_config(**http: Any) -> Config:
+    base: dict[str, Any] = {
+        "api_token": TOKEN,
+        "kannel": KannelConfig(username=KANNEL_USER, password=KANNEL_PASS),
+    }
+    base.update(http)
+    return Config(modems=(ModemConfig(id="m1", port="/dev/null"),), http=HttpConfig(**base))
