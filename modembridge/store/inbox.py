@@ -1,0 +1,222 @@
+"""Inbox: inbound parts, reassembly into messages, delivery to the router in order per sender."""
+
+from __future__ import annotations
+
+import hashlib
+import sqlite3
+import uuid
+from collections.abc import Collection
+from typing import cast
+
+from modembridge.config import RetryPolicy
+from modembridge.model import Encoding, InboundMessage
+
+from .base import StoreBase, utc
+from .types import InboundPartResult, PartFields, UnknownMessageError
+
+# A message is held back while an older 'received' message of the same sender with fewer than
+# :hold attempts exists (order per sender, but one failing message cannot block a sender forever).
+_BLOCKER = """
+    SELECT 1 FROM in_message o INDEXED BY in_message_sender
+    WHERE o.state = 'received' AND o.sender = m.sender AND o.id < m.id AND o.attempts < :hold
+"""
+
+
+class InboxMixin(StoreBase):
+    def add_inbound_part(self, *, modem_id: str, mem: str, index: int, pdu: str, received_at: float,
+                         part: PartFields | None, error: str | None) -> InboundPartResult:
+        """Journal one PDU read from a modem (idempotent per modem and PDU); reassemble concatenated parts."""
+        db = self._db
+        pdu = pdu.strip().upper()
+        sha = hashlib.sha256(pdu.encode("ascii", "replace")).hexdigest()
+        self._begin()
+        row = db.execute(
+            "SELECT p.id, m.message_id, m.state FROM in_part p JOIN in_message m ON m.id = p.message"
+            " WHERE p.modem_id = ? AND p.pdu_sha256 = ?", (modem_id, sha)).fetchone()
+        if row is not None:
+            return InboundPartResult(row["id"], row["message_id"], True, row["state"] != "assembling")
+
+        if part is None:  # undecodable: kept with its raw PDU and the error, visible, never delivered
+            mid = self._new_in_message(modem_id, "", None, 1, None, "8bit", "undecodable", received_at)
+            db.execute("UPDATE in_message SET last_error = ? WHERE id = ?", (error or "undecodable", mid))
+            pid = self._insert_in_part(mid, modem_id, mem, index, pdu, sha, received_at, 1, None,
+                                       error or "undecodable", False)
+            return InboundPartResult(pid, self._in_message_id(mid), False, False)
+
+        concat = part.concat
+        if concat is None or concat.total <= 1:
+            mid = self._new_in_message(modem_id, part.sender, None, 1, None, part.encoding, "assembling",
+                                       received_at)
+            pid = self._insert_in_part(mid, modem_id, mem, index, pdu, sha, received_at, 1, part, error,
+                                       False)
+            self._make_ready(mid, part.sender, received_at)
+            return InboundPartResult(pid, self._in_message_id(mid), False, True)
+
+        key = (modem_id, part.sender, concat.ref, concat.total, concat.ref_bits)
+        duplicate = False
+        found: int | None = None
+        for cand in db.execute(
+                "SELECT id FROM in_message INDEXED BY in_message_assembling WHERE state = 'assembling'"
+                " AND modem_id = ? AND sender = ? AND concat_ref = ? AND concat_total = ? AND concat_bits = ?"
+                " ORDER BY id", key).fetchall():
+            same = db.execute(
+                "SELECT text, data FROM in_part WHERE message = ? AND seq = ? AND duplicate = 0",
+                (cand["id"], concat.seq)).fetchone()
+            if same is None:
+                found = cand["id"]
+                break
+            if same["text"] == part.text and same["data"] == part.data:
+                found, duplicate = cand["id"], True  # the network delivered this part twice
+                break
+            # the seq is taken by different content: a new message reusing the reference
+        if found is not None:
+            mid = found
+        else:
+            mid = self._new_in_message(modem_id, part.sender, concat.ref, concat.total, concat.ref_bits,
+                                       part.encoding, "assembling", received_at)
+        pid = self._insert_in_part(mid, modem_id, mem, index, pdu, sha, received_at, concat.seq, part, error,
+                                   duplicate)
+        if duplicate:
+            return InboundPartResult(pid, self._in_message_id(mid), True, False)
+        db.execute("UPDATE in_message SET received_at = max(received_at, ?) WHERE id = ?", (received_at, mid))
+        have = db.execute("SELECT count(DISTINCT seq) FROM in_part WHERE message = ? AND duplicate = 0"
+                          " AND seq BETWEEN 1 AND ?", (mid, concat.total)).fetchone()[0]
+        complete = have >= concat.total
+        if complete:
+            self._make_ready(mid, part.sender, received_at)
+        return InboundPartResult(pid, self._in_message_id(mid), False, complete)
+
+    def _new_in_message(self, modem_id: str, sender: str, ref: int | None, total: int, bits: int | None,
+                        encoding: str, state: str, now: float) -> int:
+        cur = self._db.execute(
+            "INSERT INTO in_message (message_id, modem_id, sender, concat_ref, concat_total, concat_bits,"
+            " encoding, state, created_at, received_at) VALUES (?,?,?,?,?,?,?,?,?,?)",
+            (uuid.uuid4().hex, modem_id, sender, ref, total, bits, encoding, state, now, now))
+        return cast(int, cur.lastrowid)
+
+    def _insert_in_part(self, mid: int, modem_id: str, mem: str, index: int, pdu: str, sha: str,
+                        received_at: float, seq: int, part: PartFields | None, error: str | None,
+                        duplicate: bool) -> int:
+        cur = self._db.execute(
+            "INSERT INTO in_part (message, modem_id, mem, idx, pdu, pdu_sha256, received_at, seq, text, data,"
+            " encoding, smsc, smsc_time, message_class, error, duplicate)"
+            " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            (mid, modem_id, mem, index, pdu, sha, received_at, seq,
+             part.text if part else None, part.data if part else None, part.encoding if part else None,
+             part.smsc if part else None, part.smsc_time if part else None,
+             part.message_class if part else None, error, int(duplicate)))
+        return cast(int, cur.lastrowid)
+
+    def _in_message_id(self, rowid: int) -> str:
+        return str(self._db.execute("SELECT message_id FROM in_message WHERE id = ?", (rowid,)).fetchone()[0])
+
+    def _make_ready(self, rowid: int, sender: str, now: float, incomplete: bool = False) -> None:
+        """assembling -> received. Not due before the newest older blocking message of its sender."""
+        prev = self._db.execute(
+            "SELECT next_attempt_at FROM in_message INDEXED BY in_message_sender WHERE state = 'received'"
+            " AND sender = ? AND id < ? AND attempts < ? ORDER BY id DESC LIMIT 1",
+            (sender, rowid, self.order_hold_attempts)).fetchone()
+        due = max(now, prev[0]) if prev is not None and prev[0] is not None else now
+        self._db.execute("UPDATE in_message SET state = 'received', ready_at = ?, next_attempt_at = ?,"
+                         " incomplete = ? WHERE id = ?", (now, due, int(incomplete), rowid))
+
+    def expire_incomplete(self, now: float, timeout: float) -> list[str]:
+        """Concatenated messages still missing parts `timeout` seconds after their first part: deliverable."""
+        rows = self._db.execute(
+            "SELECT id, message_id, sender FROM in_message INDEXED BY in_message_assembling_age"
+            " WHERE state = 'assembling' AND created_at <= ? ORDER BY created_at",
+            (now - timeout,)).fetchall()
+        if rows:
+            self._begin()
+        for r in rows:
+            self._make_ready(r["id"], r["sender"], now, incomplete=True)
+        return [r["message_id"] for r in rows]
+
+    def next_reassembly_deadline(self, timeout: float) -> float | None:
+        """When expire_incomplete(timeout) will next have work (None: nothing is being reassembled)."""
+        row = self._db.execute("SELECT min(created_at) FROM in_message WHERE state = 'assembling'").fetchone()
+        return None if row[0] is None else float(row[0]) + timeout
+
+    def due_inbound(self, now: float, limit: int, order_hold_attempts: int | None = None,
+                    exclude: Collection[str] = ()) -> list[InboundMessage]:
+        """Deliverable messages due at `now`, oldest due first, in order per sender.
+
+        A message is held while an older undelivered message of its sender has failed fewer than
+        `order_hold_attempts` times. `exclude`: message ids already in flight (skipped, still blocking).
+        """
+        hold = self.order_hold_attempts if order_hold_attempts is None else order_hold_attempts
+        rows = self._db.execute(
+            "SELECT m.* FROM in_message m INDEXED BY in_message_due WHERE m.state = 'received'"
+            f" AND m.next_attempt_at <= :now AND NOT EXISTS ({_BLOCKER})"
+            " ORDER BY m.next_attempt_at, m.id LIMIT :limit",
+            {"now": now, "hold": hold, "limit": limit + len(exclude)}).fetchall()
+        out = [self._inbound_message(r) for r in rows if r["message_id"] not in exclude]
+        return out[:limit]
+
+    def _inbound_message(self, m: sqlite3.Row) -> InboundMessage:
+        parts = self._db.execute(
+            "SELECT seq, text, data, smsc, smsc_time FROM in_part WHERE message = ? AND duplicate = 0"
+            " AND error IS NULL ORDER BY seq, id", (m["id"],)).fetchall()
+        seen: dict[int, sqlite3.Row] = {}
+        for p in parts:
+            seen.setdefault(p["seq"], p)
+        ordered = [seen[k] for k in sorted(seen)]
+        first = ordered[0] if ordered else None
+        return InboundMessage(
+            message_id=m["message_id"], sender=m["sender"], text="".join(p["text"] or "" for p in ordered),
+            modem_id=m["modem_id"], received_at=utc(m["received_at"]),
+            smsc_timestamp=utc(first["smsc_time"]) if first is not None and first["smsc_time"] is not None
+            else None,
+            parts=len(ordered), total_parts=m["concat_total"], encoding=cast(Encoding, m["encoding"]),
+            incomplete=bool(m["incomplete"]), smsc=first["smsc"] if first is not None else None)
+
+    def next_inbound_due_at(self, order_hold_attempts: int | None = None) -> float | None:
+        """When due_inbound will next return something (may be in the past); None when nothing waits."""
+        hold = self.order_hold_attempts if order_hold_attempts is None else order_hold_attempts
+        row = self._db.execute(
+            "SELECT m.next_attempt_at FROM in_message m INDEXED BY in_message_due WHERE m.state = 'received'"
+            f" AND NOT EXISTS ({_BLOCKER}) ORDER BY m.next_attempt_at, m.id LIMIT 1",
+            {"hold": hold}).fetchone()
+        return None if row is None else float(row[0])
+
+    def _in_row(self, message_id: str) -> sqlite3.Row:
+        row = self._db.execute("SELECT id, sender, attempts, state FROM in_message WHERE message_id = ?",
+                               (message_id,)).fetchone()
+        if row is None:
+            raise UnknownMessageError(message_id)
+        return cast(sqlite3.Row, row)
+
+    def mark_inbound_delivered(self, message_id: str, now: float) -> None:
+        row = self._in_row(message_id)
+        self._begin()
+        self._db.execute("UPDATE in_message SET state = 'delivered', done_at = ?, next_attempt_at = NULL,"
+                         " attempts = attempts + 1 WHERE id = ?", (now, row["id"]))
+
+    def mark_inbound_rejected(self, message_id: str, now: float, detail: str) -> None:
+        """The router refused it (4xx): kept and visible, not retried."""
+        row = self._in_row(message_id)
+        self._begin()
+        self._db.execute("UPDATE in_message SET state = 'rejected', done_at = ?, next_attempt_at = NULL,"
+                         " attempts = attempts + 1, last_error = ? WHERE id = ?", (now, detail, row["id"]))
+
+    def mark_inbound_retry(self, message_id: str, now: float, detail: str,
+                           policy: RetryPolicy) -> float | None:
+        """A failed try: back off (returns when it is due again), or None when it became 'dead'."""
+        row = self._in_row(message_id)
+        attempts = row["attempts"] + 1
+        self._begin()
+        if policy.max_attempts and attempts >= policy.max_attempts:
+            self._db.execute("UPDATE in_message SET state = 'dead', done_at = ?, next_attempt_at = NULL,"
+                             " attempts = ?, last_error = ? WHERE id = ?", (now, attempts, detail, row["id"]))
+            return None
+        due = now + self.backoff(policy, attempts)
+        self._db.execute(
+            "UPDATE in_message SET attempts = ?, next_attempt_at = ?, last_error = ? WHERE id = ?",
+            (attempts, due, detail, row["id"]))
+        if attempts < self.order_hold_attempts:
+            # newer messages of this sender wait behind it: keep them out of the due range until then
+            self._db.execute(
+                "UPDATE in_message INDEXED BY in_message_sender SET next_attempt_at = ?"
+                " WHERE state = 'received' AND sender = ? AND id > ? AND next_attempt_at < ?",
+                (due, row["sender"], row["id"], due))
+        return due

@@ -1,0 +1,189 @@
+"""Outbox: accepted sends, one row per recipient and per part; routing parts to modems; send states."""
+
+from __future__ import annotations
+
+import sqlite3
+import uuid
+from collections.abc import Mapping, Sequence
+from typing import Literal, cast
+
+from modembridge.model import Encoding, SendAccepted, SendRequest
+
+from .base import StoreBase
+from .types import OutboundPart, UnknownMessageError
+
+_PART_COLUMNS = """
+    p.id, p.message, p.recipient, p.seq, p.total, p.pdu, p.tpdu_length, p.attempts, p.expires_at,
+    p.next_attempt_at, p.resent_after_unknown, p.assigned_modem, r.number, m.message_id, m.status_report,
+    m.dlr_url, m.dlr_mask
+"""
+
+
+class OutboxMixin(StoreBase):
+    def add_outbound(self, request: SendRequest, pdus: Mapping[str, Sequence[tuple[str, int]]], *,
+                     encoding: str, now: float, expires_at: float | None) -> SendAccepted:
+        """Journal a send: pdus maps recipient -> [(pdu_hex, tpdu_length) per part].
+
+        Idempotent on request.client_id: the same id again returns the first answer (duplicate=True)
+        and writes nothing.
+        """
+        db = self._db
+        if request.client_id is not None:
+            row = db.execute("SELECT id, message_id, encoding, parts FROM out_message WHERE client_id = ?",
+                             (request.client_id,)).fetchone()
+            if row is not None:
+                numbers = tuple(r[0] for r in db.execute(
+                    "SELECT number FROM out_recipient WHERE message = ? ORDER BY id", (row["id"],)))
+                return SendAccepted(row["message_id"], numbers, cast(Encoding, row["encoding"]), row["parts"],
+                                    duplicate=True)
+        recipients = tuple(dict.fromkeys(r for r in request.recipients if r in pdus)) or tuple(pdus)
+        if not recipients:
+            raise ValueError("a send needs at least one recipient")
+        missing = [r for r in request.recipients if r not in pdus]
+        if missing:
+            raise ValueError(f"no PDUs for recipient(s) {', '.join(missing)}")
+        parts = max(len(pdus[r]) for r in recipients)
+        message_id = uuid.uuid4().hex
+        self._begin()
+        cur = db.execute(
+            "INSERT INTO out_message (message_id, client_id, source, text, sender, encoding, parts,"
+            " status_report, validity, flash, pinned_modem, dlr_url, dlr_mask, created_at, expires_at)"
+            " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            (message_id, request.client_id, request.source, request.text, request.sender, encoding, parts,
+             int(request.status_report), request.validity, int(request.flash), request.modem, request.dlr_url,
+             request.dlr_mask, now, expires_at))
+        mrow = cur.lastrowid
+        for number in recipients:
+            rrow = db.execute("INSERT INTO out_recipient (message, number, assigned_modem) VALUES (?,?,NULL)",
+                              (mrow, number)).lastrowid
+            total = len(pdus[number])
+            db.executemany(
+                "INSERT INTO out_part (message, recipient, pinned_modem, expires_at, seq, total, pdu,"
+                " tpdu_length, state, next_attempt_at, updated_at) VALUES (?,?,?,?,?,?,?,?,'queued',?,?)",
+                [(mrow, rrow, request.modem, expires_at, seq, total, pdu, length, now, now)
+                 for seq, (pdu, length) in enumerate(pdus[number], start=1)])
+        return SendAccepted(message_id, recipients, cast(Encoding, encoding), parts)
+
+    def _candidates(self, modem_id: str, now: float | None) -> list[sqlite3.Row]:
+        """The first due queued part for modem_id by each route: assigned to it, unassigned and pinned to
+        it, unassigned and unpinned. Each lookup is one range scan of a partial index."""
+        due = "" if now is None else " AND p.next_attempt_at <= :now"
+        routes = (
+            ("out_part_assigned", "p.assigned_modem IS NOT NULL AND p.assigned_modem = :modem"),
+            ("out_part_unassigned", "p.assigned_modem IS NULL AND p.pinned_modem = :modem"),
+            ("out_part_unassigned", "p.assigned_modem IS NULL AND p.pinned_modem IS NULL"),
+        )
+        out = []
+        for index, route in routes:
+            row = self._db.execute(
+                f"SELECT {_PART_COLUMNS} FROM out_part p INDEXED BY {index}"
+                " JOIN out_recipient r ON r.id = p.recipient JOIN out_message m ON m.id = p.message"
+                f" WHERE p.state = 'queued' AND {route}{due} ORDER BY p.next_attempt_at, p.id LIMIT 1",
+                {"modem": modem_id, "now": now}).fetchone()
+            if row is not None:
+                out.append(row)
+        return out
+
+    def claim_next_part(self, modem_id: str, now: float) -> OutboundPart | None:
+        """The next part modem_id should send (its state is unchanged: call mark_sending next).
+
+        Claiming a part of an unassigned recipient assigns the recipient to modem_id, so all its parts go
+        through one modem. Parts past their message's expiry are failed ('expired') instead.
+        """
+        while True:
+            cands = self._candidates(modem_id, now)
+            if not cands:
+                return None
+            row = min(cands, key=lambda r: (r["next_attempt_at"], r["id"]))
+            if row["expires_at"] is not None and row["expires_at"] <= now:
+                self._begin()
+                self._db.execute(
+                    "UPDATE out_part SET state = 'failed', last_error = 'expired', updated_at = ?,"
+                    " next_attempt_at = NULL WHERE message = ? AND state = 'queued' AND expires_at <= ?",
+                    (now, row["message"], now))
+                continue
+            if row["assigned_modem"] is None:
+                self._begin()
+                self._db.execute("UPDATE out_recipient SET assigned_modem = ? WHERE id = ?",
+                                 (modem_id, row["recipient"]))
+                self._db.execute("UPDATE out_part SET assigned_modem = ? WHERE recipient = ?",
+                                 (modem_id, row["recipient"]))
+            return OutboundPart(
+                part_id=row["id"], message_id=row["message_id"], recipient=row["number"], seq=row["seq"],
+                total=row["total"], pdu=row["pdu"], tpdu_length=row["tpdu_length"], attempts=row["attempts"],
+                status_report=bool(row["status_report"]), dlr_url=row["dlr_url"], dlr_mask=row["dlr_mask"],
+                resent_after_unknown=bool(row["resent_after_unknown"]))
+
+    def next_outbound_due_at(self, modem_id: str) -> float | None:
+        """When modem_id next has a part to send (may be in the past); None when nothing is queued for it."""
+        cands = self._candidates(modem_id, None)
+        return min(float(r["next_attempt_at"]) for r in cands) if cands else None
+
+    def _update_part(self, part_id: int, sql: str, args: tuple[object, ...]) -> None:
+        self._begin()
+        cur = self._db.execute(f"UPDATE out_part SET {sql} WHERE id = ?", (*args, part_id))
+        if cur.rowcount == 0:
+            raise UnknownMessageError(f"outbound part {part_id}")
+
+    def mark_sending(self, part_id: int, now: float) -> None:
+        """About to write AT+CMGS: commit this first, so a crash leaves the part 'sending' (-> 'unknown')."""
+        self._update_part(part_id, "state = 'sending', attempts = attempts + 1, modem_id = assigned_modem,"
+                          " updated_at = ?", (now,))
+
+    def mark_sent(self, part_id: int, mr: int, now: float) -> None:
+        self._update_part(part_id, "state = 'sent', mr = ?, sent_at = ?, updated_at = ?,"
+                          " next_attempt_at = NULL, last_error = NULL", (mr, now, now))
+
+    def mark_part_retry(self, part_id: int, now: float, error: str, delay: float) -> None:
+        """Back to 'queued', due again after `delay` seconds (the caller chose it, e.g. with backoff())."""
+        self._update_part(part_id, "state = 'queued', last_error = ?, next_attempt_at = ?, updated_at = ?",
+                          (error, now + delay, now))
+
+    def mark_part_failed(self, part_id: int, now: float, error: str) -> None:
+        self._update_part(part_id, "state = 'failed', last_error = ?, next_attempt_at = NULL, updated_at = ?",
+                          (error, now))
+
+    def release_modem(self, modem_id: str) -> int:
+        """modem_id is down: its recipients with nothing sent yet (and not pinned to it) may go elsewhere."""
+        rows = self._db.execute(
+            "SELECT DISTINCT p.recipient FROM out_part p INDEXED BY out_part_assigned"
+            " WHERE p.state = 'queued' AND p.assigned_modem IS NOT NULL AND p.assigned_modem = ?"
+            " AND p.pinned_modem IS NULL"
+            " AND NOT EXISTS (SELECT 1 FROM out_part s WHERE s.recipient = p.recipient"
+            " AND s.state IN ('sending', 'sent', 'unknown'))", (modem_id,)).fetchall()
+        if rows:
+            self._begin()
+        for r in rows:
+            self._db.execute("UPDATE out_recipient SET assigned_modem = NULL WHERE id = ?", (r[0],))
+            self._db.execute("UPDATE out_part SET assigned_modem = NULL WHERE recipient = ?", (r[0],))
+        return len(rows)
+
+    def recover_interrupted(self, now: float, policy: Literal["resend", "fail"]) -> int:
+        """At start-up: parts a crash left 'sending' (AT+CMGS maybe written) become 'unknown'.
+
+        'resend' queues them again (flagged resent_after_unknown: the recipient may get it twice);
+        'fail' leaves them 'unknown' (final, visible). Returns how many there were.
+        """
+        rows = self._db.execute("SELECT id FROM out_part WHERE state = 'sending'").fetchall()
+        if not rows:
+            return 0
+        self._begin()
+        if policy == "resend":
+            self._db.execute("UPDATE out_part SET state = 'queued', resent_after_unknown = 1,"
+                             " next_attempt_at = ?, last_error = 'unknown after restart: resent',"
+                             " updated_at = ?"
+                             " WHERE state = 'sending'", (now, now))
+        else:
+            self._db.execute("UPDATE out_part SET state = 'unknown', next_attempt_at = NULL,"
+                             " last_error = 'unknown after restart: AT+CMGS unconfirmed', updated_at = ?"
+                             " WHERE state = 'sending'", (now,))
+        return len(rows)
+
+    def outbound_queue_depths(self) -> dict[str, int]:
+        """Queued parts per assigned modem id, plus "unassigned"."""
+        out: dict[str, int] = {}
+        for modem, n in self._db.execute(
+                "SELECT coalesce(assigned_modem, 'unassigned'), count(*) FROM out_part WHERE state = 'queued'"
+                " GROUP BY assigned_modem"):
+            out[modem] = n
+        return out

@@ -1,0 +1,169 @@
+"""Schema of the journal, versioned with ``PRAGMA user_version``: one migration per version, applied in order.
+
+Never edit a released migration: append a new one. Each runs in one transaction with its version bump.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+
+# MIGRATIONS[i] takes a file from version i to version i + 1.
+MIGRATIONS: tuple[str, ...] = (
+    # v1: inbox, outbox, parts
+    """
+    CREATE TABLE in_message (
+        id INTEGER PRIMARY KEY,
+        message_id TEXT NOT NULL UNIQUE,
+        modem_id TEXT NOT NULL,
+        sender TEXT NOT NULL,
+        concat_ref INTEGER,
+        concat_total INTEGER NOT NULL DEFAULT 1,
+        concat_bits INTEGER,
+        encoding TEXT NOT NULL DEFAULT 'gsm7',
+        state TEXT NOT NULL,            -- assembling | received | delivered | rejected | dead | undecodable
+        incomplete INTEGER NOT NULL DEFAULT 0,
+        created_at REAL NOT NULL,       -- first part read
+        received_at REAL NOT NULL,      -- last part read
+        ready_at REAL,                  -- became deliverable
+        attempts INTEGER NOT NULL DEFAULT 0,
+        next_attempt_at REAL,
+        last_error TEXT,
+        done_at REAL
+    );
+    CREATE INDEX in_message_due ON in_message(next_attempt_at) WHERE state = 'received';
+    CREATE INDEX in_message_sender ON in_message(sender) WHERE state = 'received';
+    CREATE INDEX in_message_assembling ON in_message(modem_id, sender, concat_ref, concat_total, concat_bits)
+        WHERE state = 'assembling';
+    CREATE INDEX in_message_assembling_age ON in_message(created_at) WHERE state = 'assembling';
+    CREATE INDEX in_message_state ON in_message(state);
+
+    CREATE TABLE in_part (
+        id INTEGER PRIMARY KEY,
+        message INTEGER NOT NULL REFERENCES in_message(id),
+        modem_id TEXT NOT NULL,
+        mem TEXT NOT NULL,
+        idx INTEGER NOT NULL,
+        pdu TEXT NOT NULL,
+        pdu_sha256 TEXT NOT NULL,
+        received_at REAL NOT NULL,
+        seq INTEGER NOT NULL DEFAULT 1,
+        text TEXT,
+        data BLOB,
+        encoding TEXT,
+        smsc TEXT,
+        smsc_time REAL,
+        message_class INTEGER,
+        error TEXT,
+        duplicate INTEGER NOT NULL DEFAULT 0,   -- same seq again with a different PDU but the same content
+        UNIQUE (modem_id, pdu_sha256)
+    );
+    CREATE INDEX in_part_message ON in_part(message, seq);
+
+    CREATE TABLE out_message (
+        id INTEGER PRIMARY KEY,
+        message_id TEXT NOT NULL UNIQUE,
+        client_id TEXT UNIQUE,
+        source TEXT NOT NULL,
+        text TEXT NOT NULL,
+        sender TEXT,
+        encoding TEXT NOT NULL,
+        parts INTEGER NOT NULL,
+        status_report INTEGER NOT NULL,
+        validity INTEGER,
+        flash INTEGER NOT NULL,
+        pinned_modem TEXT,
+        dlr_url TEXT,
+        dlr_mask INTEGER NOT NULL,
+        created_at REAL NOT NULL,
+        expires_at REAL
+    );
+    CREATE TABLE out_recipient (
+        id INTEGER PRIMARY KEY,
+        message INTEGER NOT NULL REFERENCES out_message(id),
+        number TEXT NOT NULL,
+        assigned_modem TEXT
+    );
+    CREATE INDEX out_recipient_message ON out_recipient(message);
+    CREATE TABLE out_part (
+        id INTEGER PRIMARY KEY,
+        message INTEGER NOT NULL REFERENCES out_message(id),
+        recipient INTEGER NOT NULL REFERENCES out_recipient(id),
+        pinned_modem TEXT,             -- copy of out_message.pinned_modem (routing index)
+        assigned_modem TEXT,           -- copy of out_recipient.assigned_modem (routing index)
+        expires_at REAL,               -- copy of out_message.expires_at
+        seq INTEGER NOT NULL,
+        total INTEGER NOT NULL,
+        pdu TEXT NOT NULL,
+        tpdu_length INTEGER NOT NULL,
+        state TEXT NOT NULL,           -- queued | sending | sent | failed | unknown
+        attempts INTEGER NOT NULL DEFAULT 0,
+        next_attempt_at REAL,
+        resent_after_unknown INTEGER NOT NULL DEFAULT 0,
+        mr INTEGER,
+        modem_id TEXT,
+        last_error TEXT,
+        sent_at REAL,
+        updated_at REAL NOT NULL,
+        dlr_state TEXT,                -- pending | delivered | failed
+        dlr_status INTEGER,
+        dlr_at REAL
+    );
+    CREATE INDEX out_part_message ON out_part(message, recipient, seq);
+    CREATE INDEX out_part_assigned ON out_part(assigned_modem, next_attempt_at)
+        WHERE state = 'queued' AND assigned_modem IS NOT NULL;
+    CREATE INDEX out_part_unassigned ON out_part(pinned_modem, next_attempt_at)
+        WHERE state = 'queued' AND assigned_modem IS NULL;
+    CREATE INDEX out_part_sending ON out_part(state) WHERE state = 'sending';
+    CREATE INDEX out_part_mr ON out_part(modem_id, mr, sent_at) WHERE mr IS NOT NULL;
+    """,
+    # v2: delivery-report callbacks become a journal of their own (retried, visible); raw report PDUs kept
+    """
+    ALTER TABLE out_part ADD COLUMN dlr_raw TEXT;
+    CREATE TABLE dlr_callback (
+        id INTEGER PRIMARY KEY,
+        url_template TEXT NOT NULL,
+        status INTEGER NOT NULL,
+        message_id TEXT NOT NULL,
+        recipient TEXT NOT NULL,
+        modem_id TEXT NOT NULL,
+        smsc_message_id TEXT NOT NULL,
+        at REAL NOT NULL,
+        reply TEXT NOT NULL,
+        part INTEGER NOT NULL,
+        parts INTEGER NOT NULL,
+        state TEXT NOT NULL,           -- pending | done | dead
+        attempts INTEGER NOT NULL DEFAULT 0,
+        next_attempt_at REAL,
+        last_detail TEXT,
+        created_at REAL NOT NULL,
+        done_at REAL
+    );
+    CREATE INDEX dlr_callback_due ON dlr_callback(next_attempt_at) WHERE state = 'pending';
+    CREATE INDEX dlr_callback_message ON dlr_callback(message_id);
+    """,
+)
+
+VERSION = len(MIGRATIONS)
+
+
+class SchemaError(Exception):
+    """The file's schema is newer than this code knows (a downgrade), or a migration failed."""
+
+
+def version(db: sqlite3.Connection) -> int:
+    return int(db.execute("PRAGMA user_version").fetchone()[0])
+
+
+def migrate(db: sqlite3.Connection, target: int = VERSION) -> int:
+    """Bring the file up to `target`; returns the version it had. `db` must be in autocommit mode."""
+    current = version(db)
+    if current > VERSION:
+        raise SchemaError(f"journal schema version {current} is newer than this modembridge ({VERSION})")
+    for v in range(current, target):
+        try:
+            db.executescript(f"BEGIN IMMEDIATE;\n{MIGRATIONS[v]}\nPRAGMA user_version = {v + 1};\nCOMMIT;")
+        except sqlite3.Error as e:
+            if db.in_transaction:
+                db.execute("ROLLBACK")
+            raise SchemaError(f"migration to schema version {v + 1} failed: {e}") from e
+    return current

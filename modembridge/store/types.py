@@ -1,0 +1,80 @@
+"""Value types the journal takes and returns."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import NamedTuple
+
+from modembridge.model import Encoding
+
+
+class StoreError(Exception):
+    """The journal cannot do what was asked (e.g. a commit failed: disk full, I/O error)."""
+
+
+class UnknownMessageError(StoreError, KeyError):
+    """No journal row with that id."""
+
+
+class ConcatKey(NamedTuple):
+    """The concatenation header of one part (23.040 9.2.3.24.1 / .8)."""
+
+    ref: int
+    total: int
+    seq: int
+    ref_bits: int = 8  # 8 or 16
+
+
+@dataclass(frozen=True)
+class PartFields:
+    """What the decoder found in one inbound PDU."""
+
+    sender: str
+    text: str
+    encoding: Encoding
+    data: bytes | None = None  # 8-bit payload (text then holds what the decoder made of it)
+    smsc: str | None = None
+    smsc_time: float | None = None  # service-centre time stamp, unix seconds
+    concat: ConcatKey | None = None
+    message_class: int | None = None
+
+
+@dataclass(frozen=True)
+class InboundPartResult:
+    part_id: int
+    message_id: str
+    duplicate: bool  # this PDU (or this seq with the same content) was journalled before: nothing new
+    complete: bool  # the message is whole (or was already delivered/expired): it is or was deliverable
+
+
+@dataclass(frozen=True)
+class OutboundPart:
+    part_id: int
+    message_id: str
+    recipient: str
+    seq: int
+    total: int
+    pdu: str
+    tpdu_length: int
+    attempts: int  # send attempts before this one
+    status_report: bool
+    dlr_url: str | None
+    dlr_mask: int
+    resent_after_unknown: bool = False
+
+
+@dataclass(frozen=True)
+class MatchedPart:
+    """The sent part a status report refers to, with its message's delivery-report settings."""
+
+    part_id: int
+    message_id: str
+    recipient: str
+    seq: int
+    total: int
+    modem_id: str
+    mr: int
+    sent_at: float
+    status_report: bool
+    dlr_url: str | None
+    dlr_mask: int

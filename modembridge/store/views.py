@@ -1,0 +1,175 @@
+"""Operator views (JSON-ready dicts) and operator actions: retry, cancel, counts."""
+
+from __future__ import annotations
+
+import sqlite3
+from typing import Any, Literal
+
+from .base import StoreBase, iso
+
+# Overall state of an outbound message, derived from its parts (never stored twice).
+OUT_STATE_SQL = """
+    CASE
+        WHEN sum(p.state = 'sending') > 0 THEN 'sending'
+        WHEN sum(p.state = 'queued') > 0 THEN 'queued'
+        WHEN sum(p.state = 'sent') = count(*) THEN 'sent'
+        WHEN sum(p.state = 'failed') = count(*) THEN 'failed'
+        WHEN sum(p.state = 'unknown') > 0 THEN 'unknown'
+        ELSE 'partially_failed'
+    END
+"""
+OUT_STATES = ("queued", "sending", "sent", "failed", "partially_failed", "unknown")
+IN_STATES = ("assembling", "received", "delivered", "rejected", "dead", "undecodable")
+
+
+def out_state(states: list[str]) -> str:
+    """Python twin of OUT_STATE_SQL."""
+    if "sending" in states:
+        return "sending"
+    if "queued" in states:
+        return "queued"
+    if all(s == "sent" for s in states):
+        return "sent"
+    if all(s == "failed" for s in states):
+        return "failed"
+    if "unknown" in states:
+        return "unknown"
+    return "partially_failed"
+
+
+class ViewsMixin(StoreBase):
+    def outbound_view(self, message_id: str) -> dict[str, Any] | None:
+        m = self._db.execute("SELECT * FROM out_message WHERE message_id = ?", (message_id,)).fetchone()
+        if m is None:
+            return None
+        recipients = []
+        all_states: list[str] = []
+        rrows = self._db.execute("SELECT * FROM out_recipient WHERE message = ? ORDER BY id", (m["id"],))
+        for r in rrows.fetchall():
+            parts = [_part_view(p) for p in self._db.execute(
+                "SELECT * FROM out_part WHERE recipient = ? ORDER BY seq, id", (r["id"],))]
+            states = [p["state"] for p in parts]
+            all_states += states
+            recipients.append({"number": r["number"], "modem": r["assigned_modem"],
+                               "state": out_state(states) if states else "failed", "parts": parts})
+        return {
+            "id": m["message_id"], "direction": "out",
+            "state": out_state(all_states) if all_states else "failed",
+            "client_id": m["client_id"], "source": m["source"], "text": m["text"], "sender": m["sender"],
+            "encoding": m["encoding"], "parts": m["parts"], "status_report": bool(m["status_report"]),
+            "validity": m["validity"], "flash": bool(m["flash"]), "modem": m["pinned_modem"],
+            "dlr_url": m["dlr_url"], "dlr_mask": m["dlr_mask"], "created_at": iso(m["created_at"]),
+            "expires_at": iso(m["expires_at"]), "recipients": recipients,
+        }
+
+    def inbound_view(self, message_id: str) -> dict[str, Any] | None:
+        m = self._db.execute("SELECT * FROM in_message WHERE message_id = ?", (message_id,)).fetchone()
+        if m is None:
+            return None
+        parts = [{
+            "seq": p["seq"], "modem": p["modem_id"], "mem": p["mem"], "index": p["idx"], "pdu": p["pdu"],
+            "text": p["text"], "data": p["data"].hex() if p["data"] is not None else None,
+            "encoding": p["encoding"],
+            "smsc": p["smsc"], "smsc_time": iso(p["smsc_time"]), "message_class": p["message_class"],
+            "received_at": iso(p["received_at"]), "error": p["error"], "duplicate": bool(p["duplicate"]),
+        } for p in self._db.execute("SELECT * FROM in_part WHERE message = ? ORDER BY seq, id", (m["id"],))]
+        text = "".join(p["text"] or "" for p in _distinct_seq(parts))
+        return {
+            "id": m["message_id"], "direction": "in", "state": m["state"], "modem": m["modem_id"],
+            "sender": m["sender"], "text": text, "encoding": m["encoding"],
+            "total_parts": m["concat_total"], "parts_received": len(_distinct_seq(parts)),
+            "incomplete": bool(m["incomplete"]), "attempts": m["attempts"], "last_error": m["last_error"],
+            "created_at": iso(m["created_at"]), "received_at": iso(m["received_at"]),
+            "next_attempt_at": iso(m["next_attempt_at"]), "done_at": iso(m["done_at"]), "parts": parts,
+        }
+
+    def message_view(self, message_id: str) -> dict[str, Any] | None:
+        """outbound_view or inbound_view, whichever knows the id."""
+        return self.outbound_view(message_id) or self.inbound_view(message_id)
+
+    def list_messages(self, *, direction: Literal["in", "out"], state: str | None,
+                      limit: int) -> list[dict[str, Any]]:
+        """Newest first; summaries (use the views for details)."""
+        if direction == "in":
+            rows = self._db.execute(
+                "SELECT m.*, (SELECT group_concat(text, '') FROM (SELECT text FROM in_part"
+                " WHERE message = m.id AND duplicate = 0 GROUP BY seq ORDER BY seq)) AS body"
+                " FROM in_message m"
+                " WHERE (:state IS NULL OR m.state = :state) ORDER BY m.id DESC LIMIT :limit",
+                {"state": state, "limit": limit}).fetchall()
+            return [{"id": r["message_id"], "direction": "in", "state": r["state"], "sender": r["sender"],
+                     "modem": r["modem_id"], "text": r["body"] or "", "parts": r["concat_total"],
+                     "attempts": r["attempts"], "last_error": r["last_error"],
+                     "received_at": iso(r["received_at"])} for r in rows]
+        rows = self._db.execute(
+            f"SELECT m.*, {OUT_STATE_SQL} AS st, count(DISTINCT p.recipient) AS nrcpt FROM out_message m"
+            " JOIN out_part p ON p.message = m.id GROUP BY m.id HAVING (:state IS NULL OR st = :state)"
+            " ORDER BY m.id DESC LIMIT :limit", {"state": state, "limit": limit}).fetchall()
+        return [{"id": r["message_id"], "direction": "out", "state": r["st"], "recipients": r["nrcpt"],
+                 "text": r["text"], "parts": r["parts"], "modem": r["pinned_modem"],
+                 "client_id": r["client_id"],
+                 "created_at": iso(r["created_at"])} for r in rows]
+
+    def retry_message(self, message_id: str, now: float) -> bool:
+        """Outbound failed/unknown parts -> queued (expiry restarted); inbound dead/rejected -> received."""
+        m = self._db.execute("SELECT id, created_at, expires_at FROM out_message WHERE message_id = ?",
+                             (message_id,)).fetchone()
+        if m is not None:
+            expires = None if m["expires_at"] is None else now + (m["expires_at"] - m["created_at"])
+            self._begin()
+            n = self._db.execute(
+                "UPDATE out_part SET state = 'queued', next_attempt_at = ?, expires_at = ?, updated_at = ?,"
+                " last_error = coalesce(last_error, '') || ' (retried by operator)'"
+                " WHERE message = ? AND state IN ('failed', 'unknown')",
+                (now, expires, now, m["id"])).rowcount
+            if n:
+                self._db.execute("UPDATE out_message SET expires_at = ? WHERE id = ?", (expires, m["id"]))
+            return n > 0
+        i = self._db.execute("SELECT id, state FROM in_message WHERE message_id = ?",
+                             (message_id,)).fetchone()
+        if i is None or i["state"] not in ("dead", "rejected"):
+            return False
+        self._begin()
+        self._db.execute("UPDATE in_message SET state = 'received', attempts = 0, next_attempt_at = ?,"
+                         " done_at = NULL WHERE id = ?", (now, i["id"]))
+        return True
+
+    def cancel_message(self, message_id: str, now: float) -> bool:
+        """Queued outbound parts -> failed ('cancelled'). True if any were queued."""
+        m = self._db.execute("SELECT id FROM out_message WHERE message_id = ?", (message_id,)).fetchone()
+        if m is None:
+            return False
+        self._begin()
+        n = self._db.execute(
+            "UPDATE out_part SET state = 'failed', last_error = 'cancelled', next_attempt_at = NULL,"
+            " updated_at = ? WHERE message = ? AND state = 'queued'", (now, m["id"])).rowcount
+        return n > 0
+
+    def counts(self) -> dict[str, dict[str, int]]:
+        """Messages per direction and state."""
+        inbound = dict.fromkeys(IN_STATES, 0)
+        for state, n in self._db.execute("SELECT state, count(*) FROM in_message GROUP BY state"):
+            inbound[state] = n
+        outbound = dict.fromkeys(OUT_STATES, 0)
+        for state, n in self._db.execute(
+                f"SELECT st, count(*) FROM (SELECT {OUT_STATE_SQL} AS st FROM out_part p GROUP BY p.message)"
+                " GROUP BY st"):
+            outbound[state] = n
+        return {"in": inbound, "out": outbound}
+
+
+def _part_view(p: sqlite3.Row) -> dict[str, Any]:
+    return {
+        "seq": p["seq"], "total": p["total"], "state": p["state"], "attempts": p["attempts"], "mr": p["mr"],
+        "modem": p["modem_id"], "error": p["last_error"], "sent_at": iso(p["sent_at"]),
+        "next_attempt_at": iso(p["next_attempt_at"]), "resent_after_unknown": bool(p["resent_after_unknown"]),
+        "dlr": {"state": p["dlr_state"], "status": p["dlr_status"], "at": iso(p["dlr_at"])},
+    }
+
+
+def _distinct_seq(parts: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    seen: dict[int, dict[str, Any]] = {}
+    for p in parts:
+        if not p["duplicate"] and p["error"] is None:
+            seen.setdefault(p["seq"], p)
+    return [seen[k] for k in sorted(seen)]
