@@ -91,6 +91,13 @@ async def test_reply_reaches_sendsms_with_kannel_parameters(
     assert logged == [("I", text, SENDER, "kannel-bridge"), ("O", reply, SENDER, "kannel-bridge")]
 
 
+async def test_long_reply_is_one_request(rapidsms_site: RapidSMSSite, kannel_standin: KannelStandIn) -> None:
+    text = "0123456789" * 45 + " ☺"  # 452 characters: several SMS parts, split by the gateway, not RapidSMS
+    assert await get(inbound(rapidsms_site, "echo " + text)) == (200, "")
+    [req] = kannel_standin.requests
+    assert req.get("text") == text.encode()
+
+
 async def test_reply_is_sent_while_the_inbound_request_is_still_open(
     rapidsms_site: RapidSMSSite, kannel_standin: KannelStandIn
 ) -> None:
