@@ -360,23 +360,29 @@ def _encode_parts(build_tpdu: Callable[[int, bool, int], bytes], smsc: str | Non
 
 
 def encode_submit(destination: str, text: str | None = None, *, data: bytes | None = None,
-                  status_report: bool = False, validity: timedelta | None = None, flash: bool = False,
-                  reject_duplicates: bool = False, mr: int = 0, concat_ref: int | None = None,
-                  ref_bits: int = 8, smsc: str | None = None, encoding: Encoding | None = None,
-                  language_shift: bool = False) -> list[EncodedPdu]:
-    """SMS-SUBMIT PDUs, one per part. Part i gets TP-MR (mr + i) % 256 (modems usually assign their own).
+                  status_report: bool = False, validity: timedelta | datetime | None = None,
+                  flash: bool = False, reject_duplicates: bool = False, mr: int = 0,
+                  concat_ref: int | None = None, ref_bits: int = 8, smsc: str | None = None,
+                  encoding: Encoding | None = None, language_shift: bool = False) -> list[EncodedPdu]:
+    """SMS-SUBMIT PDUs, one per part, all with TP-MR `mr` (modems usually assign their own on AT+CMGS).
 
-    validity: relative TP-VP, rounded up to the next representable period (5 min .. 63 weeks).
+    validity: a timedelta gives a relative TP-VP, rounded up to the next representable period
+    (5 min .. 63 weeks); a datetime gives an absolute TP-VP.
     flash: message class 0. encoding None: gsm7 when every character fits, else ucs2.
     """
     da = encode_tp_address(parse_address(destination, "destination"))
     if not 0 <= mr <= 255:
         raise PduError(f"mr {mr} is not 0-255")
-    vp = b"" if validity is None else bytes([encode_relative_vp(validity)])
-    fo = 0x01 | (0x04 if reject_duplicates else 0) | (0x10 if vp else 0) | (0x20 if status_report else 0)
+    if validity is None:
+        vp, vpf = b"", 0x00
+    elif isinstance(validity, datetime):
+        vp, vpf = encode_scts(validity), 0x18
+    else:
+        vp, vpf = bytes([encode_relative_vp(validity)]), 0x10
+    fo = 0x01 | (0x04 if reject_duplicates else 0) | vpf | (0x20 if status_report else 0)
 
     def header(i: int, udhi: bool, dcs: int) -> bytes:
-        return bytes([fo | (0x40 if udhi else 0), (mr + i) & 0xFF]) + da + bytes([0, dcs]) + vp
+        return bytes([fo | (0x40 if udhi else 0), mr]) + da + bytes([0, dcs]) + vp
 
     return _encode_parts(header, smsc, text, data, encoding, ref_bits, concat_ref, language_shift,
                          0 if flash else None)

@@ -21,9 +21,7 @@ def decode_scts(r: Reader, field: str) -> datetime:
     names = ("year", "month", "day", "hour", "minute", "second")
     yy, mo, dd, hh, mi, ss = (_bcd(raw[i], f"{field} {names[i]}", start + i) for i in range(6))
     tzb = raw[6]
-    tens, units = tzb & 0x07, tzb >> 4
-    if units > 9:
-        raise PduError(f"{field} time zone: octet 0x{tzb:02X} at {start + 6} is not BCD")
+    tens, units = tzb & 0x07, tzb >> 4  # not BCD-checked: real networks send e.g. 0xA0; stays < 24 h
     quarters = tens * 10 + units
     if tzb & 0x08:
         quarters = -quarters
