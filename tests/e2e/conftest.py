@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -10,11 +10,9 @@ import pytest
 import pytest_asyncio
 
 from .kannel import KannelStandIn
-from .site import RapidSMSSite, start_site
+from .site import RapidSMSSite, SiteFactory, start_site
 
 pytest.importorskip("rapidsms", reason="e2e extra not installed: pip install -e '.[e2e]'")
-
-SiteFactory = Callable[..., RapidSMSSite]
 
 
 @pytest.fixture

@@ -209,3 +209,6 @@ def _wait_listening(port: int, process: subprocess.Popen[bytes], timeout: float)
         except OSError:
             time.sleep(0.05)
     return False
+
+
+SiteFactory = Callable[..., RapidSMSSite]  # the rapidsms_site_factory fixture: start(sendsms_url, **kwargs)

@@ -15,7 +15,7 @@ import pytest
 from yarl import URL
 
 from .kannel import KannelStandIn, SendsmsRequest, expand_dlr_url
-from .site import RapidSMSSite
+from .site import RapidSMSSite, SiteFactory
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
@@ -240,10 +240,10 @@ async def test_delivery_report_accepts_iso_date_and_unknown_message_id(
 
 
 async def test_default_charset_is_ascii_and_drops_characters(
-    kannel_standin: KannelStandIn, rapidsms_site_factory: object
+    kannel_standin: KannelStandIn, rapidsms_site_factory: SiteFactory
 ) -> None:
     """Without `charset` in INSTALLED_BACKENDS, KannelBackend encodes ascii with errors ignored."""
-    site = rapidsms_site_factory(kannel_standin.url, charset="", delivery_reports=False)  # type: ignore[operator]
+    site = rapidsms_site_factory(kannel_standin.url, charset="", delivery_reports=False)
     assert await get(inbound(site, "echo héllo ☺")) == (200, "")
     [req] = kannel_standin.requests
     assert req.get("text") == b"hllo "
