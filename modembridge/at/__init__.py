@@ -1,0 +1,51 @@
+"""The modem side: AT commands over a serial port (parser, channel, commands, quirks, driver).
+
+Knows no HTTP and no SQLite. The bridge uses :class:`Modem` and the event types below.
+"""
+
+from modembridge.at.commands import StoredPdu
+from modembridge.at.errors import (
+    AtError,
+    AtTimeout,
+    CmeError,
+    CmsError,
+    ModemUnavailable,
+    SendErrorClass,
+    classify_cme,
+    classify_cms,
+)
+from modembridge.at.events import (
+    MessageDirect,
+    MessageStored,
+    ModemEvent,
+    ModemInfo,
+    ModemState,
+    ReportDirect,
+    ReportStored,
+    StateChanged,
+    SweepNeeded,
+)
+from modembridge.at.modem import Modem, SimNeedsHuman
+
+__all__ = [
+    "AtError",
+    "AtTimeout",
+    "CmeError",
+    "CmsError",
+    "MessageDirect",
+    "MessageStored",
+    "Modem",
+    "ModemEvent",
+    "ModemInfo",
+    "ModemState",
+    "ModemUnavailable",
+    "ReportDirect",
+    "ReportStored",
+    "SendErrorClass",
+    "SimNeedsHuman",
+    "StateChanged",
+    "StoredPdu",
+    "SweepNeeded",
+    "classify_cme",
+    "classify_cms",
+]

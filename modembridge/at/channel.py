@@ -1,0 +1,199 @@
+"""The asyncio serial channel: one AT command in flight, per-command timeouts, the ``> `` prompt exchange,
+URCs handed to a callback, and a vanished port reported as :class:`ModemUnavailable` (never a crash)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from modembridge.at.errors import AtError, AtTimeout, CmeError, CmsError, ModemUnavailable
+from modembridge.at.parser import AtParser, Echo, Final, Info, Prompt, Urc
+
+log = logging.getLogger(__name__)
+
+CTRL_Z = b"\x1a"
+ESC = b"\x1b"
+
+
+def raise_for(final: Final, command: str) -> None:
+    """Turn an error final result into the matching exception; OK returns."""
+    if final.ok:
+        return
+    if final.kind == "CME":
+        raise CmeError(final.code, final.detail, command=command)
+    if final.kind == "CMS":
+        raise CmsError(final.code, final.detail, command=command)
+    raise AtError(f"{command}: {final.text}", command=command)
+
+
+class AtChannel(asyncio.Protocol):
+    """One open serial port speaking AT. Create with :meth:`open`; ``command()`` is serialised by a lock."""
+
+    def __init__(self, parser: AtParser, on_urc: Callable[[Urc], None], *, name: str = "modem") -> None:
+        self.parser = parser
+        self.on_urc = on_urc
+        self.name = name
+        self.lock = asyncio.Lock()
+        self.lost = asyncio.Event()
+        self.lost_reason = ""
+        self.transport: asyncio.Transport | None = None
+        self._waiter: asyncio.Future[Final] | None = None
+        self._prompt: asyncio.Future[None] | None = None
+        self._info: list[str] = []
+        self.last_rx = 0.0  # loop time of the last byte received
+
+    # --- opening -------------------------------------------------------------------------------------
+    @classmethod
+    async def open(cls, port: str, baud: int, parser: AtParser, on_urc: Callable[[Urc], None], *,
+                   name: str = "modem") -> AtChannel:
+        """Open the port exclusively (a second opener gets a clear 'busy' error); ModemUnavailable if not."""
+        import serial  # imported lazily: pure users of the package do not need pyserial loaded
+        import serial_asyncio_fast
+
+        loop = asyncio.get_running_loop()
+        chan = cls(parser, on_urc, name=name)
+        try:
+            await serial_asyncio_fast.create_serial_connection(
+                loop, lambda: chan, port, baudrate=baud, exclusive=True, rtscts=False)
+        except serial.SerialException as e:
+            raise ModemUnavailable(describe_open_error(port, e)) from e
+        except OSError as e:
+            raise ModemUnavailable(describe_open_error(port, e)) from e
+        return chan
+
+    # --- asyncio.Protocol ----------------------------------------------------------------------------
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        assert isinstance(transport, asyncio.Transport)
+        self.transport = transport
+        self.parser.reset()
+
+    def data_received(self, data: bytes) -> None:
+        self.last_rx = asyncio.get_running_loop().time()
+        for ev in self.parser.feed(data):
+            if isinstance(ev, Info):
+                self._info.append(ev.text)
+            elif isinstance(ev, Final):
+                if self._waiter is not None and not self._waiter.done():
+                    self._waiter.set_result(ev)
+                else:
+                    log.debug("%s: stray final result %r", self.name, ev.text)
+            elif isinstance(ev, Prompt):
+                if self._prompt is not None and not self._prompt.done():
+                    self._prompt.set_result(None)
+            elif isinstance(ev, Urc):
+                try:
+                    self.on_urc(ev)
+                except Exception:  # a bug in a consumer must not kill the reader
+                    log.exception("%s: URC handler failed for %r", self.name, ev.text)
+            elif isinstance(ev, Echo):
+                log.debug("%s: echo %r", self.name, ev.text)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        reason = f"port lost: {exc}" if exc else "port closed"
+        self.lost_reason = reason
+        self.lost.set()
+        self.transport = None
+        err = ModemUnavailable(f"{self.name}: {reason}")
+        for fut in (self._waiter, self._prompt):
+            if fut is not None and not fut.done():
+                fut.set_exception(err)
+
+    # --- commands ------------------------------------------------------------------------------------
+    @property
+    def is_open(self) -> bool:
+        return self.transport is not None and not self.lost.is_set()
+
+    def _write(self, data: bytes) -> None:
+        if self.transport is None or self.lost.is_set():
+            raise ModemUnavailable(f"{self.name}: {self.lost_reason or 'port not open'}")
+        self.transport.write(data)
+
+    async def command(self, command: str, timeout: float) -> list[str]:
+        """Write ``command`` + CR and wait for its final result: the information lines, or raise AtError."""
+        async with self.lock:
+            final = await self._exchange(command, timeout)
+        raise_for(final, command)
+        return list(self._info)
+
+    async def command_prompt(self, command: str, payload: str, timeout: float) -> list[str]:
+        """``AT+CMGS=n`` style: write the command, wait for ``> ``, write payload + Ctrl-Z (no CR), wait."""
+        async with self.lock:
+            final = await self._exchange(command, timeout, payload=payload)
+        raise_for(final, command)
+        return list(self._info)
+
+    async def _exchange(self, command: str, timeout: float, *, payload: str | None = None) -> Final:
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        self._info = []
+        waiter: asyncio.Future[Final] = loop.create_future()
+        prompt: asyncio.Future[None] | None = loop.create_future() if payload is not None else None
+        self._waiter, self._prompt = waiter, prompt
+        self.parser.begin(command, prompt=payload is not None)  # the listener is in place before writing
+        payload_written = False
+        try:
+            self._write(command.encode("ascii") + b"\r")
+            if prompt is not None and payload is not None:
+                both: list[asyncio.Future[Any]] = [prompt, waiter]
+                done, _ = await asyncio.wait(both, timeout=max(0.0, deadline - loop.time()),
+                                             return_when=asyncio.FIRST_COMPLETED)
+                if waiter.done():  # an error (or the port lost) instead of the prompt
+                    return waiter.result()
+                if not done:
+                    raise AtTimeout(f"{self.name}: no '> ' prompt for {command} within {timeout:g}s",
+                                    command=command)
+                prompt.result()  # raises ModemUnavailable if the port was lost
+                self.parser.expect_echo(payload)
+                self._write(payload.encode("ascii") + CTRL_Z)
+                payload_written = True
+            try:
+                return await asyncio.wait_for(asyncio.shield(waiter), max(0.0, deadline - loop.time()))
+            except TimeoutError:
+                raise AtTimeout(f"{self.name}: no answer to {command} within {timeout:g}s",
+                                command=command) from None
+        finally:
+            if prompt is not None and not payload_written and not waiter.done():
+                self._escape()  # leave an open (or late) prompt without sending anything
+            if prompt is not None and not prompt.done():
+                prompt.cancel()
+            self.parser.end()
+            self._waiter = self._prompt = None
+            if not waiter.done():
+                waiter.cancel()
+
+    def _escape(self) -> None:
+        with contextlib.suppress(ModemUnavailable):
+            self._write(ESC)
+
+    def write_raw(self, data: bytes) -> None:
+        """Bytes outside the command discipline (e.g. a bare ESC to leave a stuck prompt)."""
+        self._write(data)
+
+    async def close(self, *, grace: float = 0.0) -> None:
+        """Close the port; with ``grace``, first let a command in progress finish (up to grace seconds)."""
+        if grace > 0:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.lock.acquire(), grace)
+                self.lock.release()
+        t = self.transport
+        if t is not None and not self.lost.is_set():
+            t.close()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.lost.wait(), 5.0)
+
+
+def describe_open_error(port: str, exc: BaseException) -> str:
+    """A clear one-line reason for a failed open: missing, busy, permission, or other."""
+    text = str(exc)
+    low = text.lower()
+    if "no such file" in low or "errno 2]" in low :
+        return f"{port}: no such port (unplugged? wrong name? see `ls -l /dev/serial/by-id/`)"
+    if "exclusively lock" in low or "resource temporarily unavailable" in low or "busy" in low:
+        return (f"{port}: busy: another process has it open (ModemManager? a second modembridge? "
+                "check `fuser -v " + port + "`)")
+    if "permission denied" in low or "errno 13]" in low:
+        return f"{port}: permission denied (add the user to the 'dialout' group)"
+    return f"{port}: cannot open: {text}"

@@ -1,0 +1,257 @@
+"""Sans-I/O AT response parser: bytes in, events out (in the manner of h11).
+
+The parser knows which command is pending (``begin()``), because whether a line such as ``+CREG: 1`` or
+``+CPIN: READY`` is the answer to a command or an unsolicited result code depends on it. It handles echo
+(even after ATE0: a restarted modem echoes again), final results of every flavour, the ``> `` prompt
+(which has no line ending), two-line URCs (``+CMT``/``+CDS``/``+CBM`` header followed by a PDU line) that
+land in the middle of a response, vendor noise, and garbage bytes (non-ASCII, NULs, other control bytes,
+which are dropped). Feeding the same bytes in any chunking yields the same events.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from enum import Enum
+
+
+class UrcKind(Enum):
+    MESSAGE = "message"  # +CMTI +CMT +CDSI +CDS +CBM +CBMI: the driver acts on these
+    RESTART = "restart"  # the modem (re)booted: RDY, ^SYSSTART ... its settings are gone
+    STATUS = "status"  # +CREG/+CGREG/+CEREG, ^RSSI, +CSQ-like: informative
+    NOISE = "noise"  # vendor chatter (Call Ready, SMS Ready, PB DONE, ^BOOT, ^DSFLOWRPT ...) and stray lines
+
+
+@dataclass(frozen=True)
+class Echo:
+    text: str
+
+
+@dataclass(frozen=True)
+class Info:
+    """An information line belonging to the pending command's response."""
+
+    text: str
+
+
+@dataclass(frozen=True)
+class Final:
+    """A final result code. kind: OK, ERROR, CME, CMS, or the text (NO CARRIER, COMMAND NOT SUPPORT ...)."""
+
+    kind: str
+    text: str  # the whole line
+    code: int | None = None  # for CME / CMS when numeric
+    detail: str = ""  # for CME / CMS when verbose (CMEE=2) or vendor text
+
+    @property
+    def ok(self) -> bool:
+        return self.kind == "OK"
+
+
+@dataclass(frozen=True)
+class Prompt:
+    """The ``> `` prompt of AT+CMGS: write the PDU and Ctrl-Z now."""
+
+
+@dataclass(frozen=True)
+class Urc:
+    """An unsolicited line. name is its prefix (``+CMTI``, ``RDY``, ``^RSSI``); pdu is the second line."""
+
+    name: str
+    text: str
+    kind: UrcKind
+    pdu: str | None = None
+
+    @property
+    def value(self) -> str:
+        """The text after ``NAME:``, stripped."""
+        _head, sep, rest = self.text.partition(":")
+        return rest.strip() if sep else ""
+
+
+Event = Echo | Info | Final | Prompt | Urc
+
+_FINAL_WORDS = frozenset({
+    "OK", "ERROR", "NO CARRIER", "BUSY", "NO ANSWER", "NO DIALTONE", "COMMAND NOT SUPPORT",
+    "TOO MANY PARAMETERS", "ABORTED",
+})
+_CMX_RE = re.compile(r"^\+(CME|CMS) ERROR:\s*(.*)$", re.IGNORECASE)
+
+# URCs whose next line is a PDU (27.005 §3.4.1).
+TWO_LINE = frozenset({"+CMT", "+CDS", "+CBM"})
+MESSAGE_URCS = frozenset({"+CMTI", "+CMT", "+CDSI", "+CDS", "+CBM", "+CBMI"})
+STATUS_URCS = frozenset({"+CREG", "+CGREG", "+CEREG", "+CSQ", "^RSSI", "^HCSQ", "^MODE", "^SRVST",
+                         "^SIMST", "+CIEV", "+CPIN", "+CFUN", "+QIND", "+QUSIM", "^SYSINFO", "+CUSD",
+                         "+CLIP", "+CRING"})
+DEFAULT_RESTART = ("RDY", "^SYSSTART", "START", "+PBREADY")
+DEFAULT_NOISE = ("RING", "Call Ready", "SMS Ready", "PB DONE", "NORMAL POWER DOWN", "UNDER-VOLTAGE WARNNING",
+                 "OVER-VOLTAGE WARNNING", "+CPIN: NOT READY", "^BOOT", "^DSFLOWRPT", "^STIN", "^EARST",
+                 "^CEND", "^ORIG", "^CONF", "^CONN", "^NWTIME", "*PSNWID", "*PSUTTZ", "+CTZV", "+CTZE",
+                 "DST", "+QNITZ", "+STIN", "+CCWV")
+
+_NAME_RE = re.compile(r"^([+^*$%#][A-Za-z0-9_]+)\s*:")
+_CMD_NAME_RE = re.compile(r"^AT([+^*$%#][A-Za-z0-9_]+)", re.IGNORECASE)
+_MAX_LINE = 4096
+
+
+def _clean(raw: bytes) -> str:
+    """Drop garbage: bytes >= 0x80, NUL and other control bytes (CR/LF are handled before)."""
+    return "".join(chr(b) for b in raw if 0x20 <= b < 0x7F or b == 0x09).strip()
+
+
+def _final(line: str) -> Final | None:
+    if line in _FINAL_WORDS or line.upper() in _FINAL_WORDS:
+        up = line.upper()
+        return Final("OK" if up == "OK" else ("ERROR" if up == "ERROR" else up), line)
+    m = _CMX_RE.match(line)
+    if m:
+        kind, rest = m.group(1).upper(), m.group(2).strip()
+        if rest.isdigit():
+            return Final(kind, line, int(rest))
+        return Final(kind, line, None, rest)
+    return None
+
+
+def line_name(line: str) -> str | None:
+    """``+CMTI: "SM",3`` -> ``+CMTI``; None for lines without a ``NAME:`` prefix."""
+    m = _NAME_RE.match(line)
+    return m.group(1).upper() if m else None
+
+
+def command_name(command: str) -> str | None:
+    """``AT+CMGR=3`` -> ``+CMGR``; None for basic commands (ATE0, ATI, ATZ)."""
+    m = _CMD_NAME_RE.match(command.strip())
+    return m.group(1).upper() if m else None
+
+
+class AtParser:
+    """Feed bytes, get events. ``begin()`` names the pending command; its final result ends it."""
+
+    def __init__(self, *, noise: Iterable[str] = DEFAULT_NOISE,
+                 restart: Iterable[str] = DEFAULT_RESTART) -> None:
+        self._buf = bytearray()
+        self._noise = tuple(noise)
+        self._restart = frozenset(r.upper() for r in restart)
+        self._pending: str | None = None  # the command line as sent, normalised
+        self._pending_name: str | None = None
+        self._echoes: set[str] = set()
+        self._expect_prompt = False
+        self._urc_header: tuple[str, str] | None = None  # (name, header line) awaiting its PDU line
+        self.echo_seen = 0  # echo lines seen since reset_echo_count(): a restart turns echo back on
+
+    def set_patterns(self, *, noise: Iterable[str], restart: Iterable[str]) -> None:
+        """Replace the noise and restart lines (from the vendor profile, once the modem is identified)."""
+        self._noise = tuple(noise)
+        self._restart = frozenset(r.upper() for r in restart)
+
+    # --- state set by the channel -------------------------------------------------------------------------
+    def begin(self, command: str, *, prompt: bool = False) -> None:
+        """A command is about to be written; lines until its final result belong to it."""
+        cmd = command.strip()
+        self._pending = _norm(cmd)
+        self._pending_name = command_name(cmd)
+        self._echoes = {self._pending}
+        self._expect_prompt = prompt
+
+    def expect_echo(self, text: str) -> None:
+        """The payload written after a prompt (a PDU) may be echoed back: recognise it as echo."""
+        self._echoes.add(_norm(text))
+
+    def end(self) -> None:
+        """Forget the pending command (after its final result, a timeout or a cancel)."""
+        self._pending = None
+        self._pending_name = None
+        self._echoes = set()
+        self._expect_prompt = False
+
+    @property
+    def pending(self) -> str | None:
+        return self._pending
+
+    def reset(self) -> None:
+        """Drop buffered bytes and state (after reopening the port)."""
+        self._buf.clear()
+        self._urc_header = None
+        self.end()
+
+    # --- input ----------------------------------------------------------------------------------------------
+    def feed(self, data: bytes) -> list[Event]:
+        events: list[Event] = []
+        for b in data:
+            if b in (0x0D, 0x0A, 0x1A, 0x1B):  # CR, LF; Ctrl-Z/ESC end an echoed PDU
+                raw = bytes(self._buf)
+                self._buf.clear()
+                self._line(_clean(raw), events)
+                continue
+            if b == 0x3E and self._expect_prompt and not _clean(bytes(self._buf)):  # '>' at a line start
+                self._buf.clear()
+                self._expect_prompt = False
+                events.append(Prompt())
+                continue
+            self._buf.append(b)
+            if len(self._buf) > _MAX_LINE:  # a flood of garbage without line endings
+                self._buf.clear()
+        return events
+
+    def _line(self, line: str, out: list[Event]) -> None:
+        if not line:
+            return
+        if self._urc_header is not None:
+            hname, header = self._urc_header
+            self._urc_header = None
+            if _is_hex(line):
+                out.append(Urc(hname, header, UrcKind.MESSAGE, line))
+                return
+            out.append(Urc(hname, header, UrcKind.MESSAGE, None))  # PDU lost; still announce the header
+        norm = _norm(line)
+        stale_echo = self._pending is None and norm.startswith("AT") and _looks_like_command(norm)
+        if norm in self._echoes or stale_echo:
+            self.echo_seen += 1
+            out.append(Echo(line))
+            return
+        fin = _final(line)
+        if fin is not None:
+            self.end()
+            out.append(fin)
+            return
+        name = line_name(line)
+        if name is not None and self._pending_name is not None and name == self._pending_name:
+            out.append(Info(line))
+            return
+        if name in TWO_LINE:
+            self._urc_header = (name, line)
+            return
+        urc = self._classify(line, name)
+        if urc is not None:
+            out.append(urc)
+            return
+        if self._pending is not None:
+            out.append(Info(line))
+        else:
+            out.append(Urc(name or line, line, UrcKind.NOISE))
+
+    def _classify(self, line: str, name: str | None) -> Urc | None:
+        key: str = name or line
+        if line.upper() in self._restart or (name is not None and name in self._restart):
+            return Urc(key, line, UrcKind.RESTART)
+        if name in MESSAGE_URCS:
+            return Urc(name, line, UrcKind.MESSAGE)
+        for n in self._noise:
+            if line == n or line.startswith(n + ":") or line.startswith(n + " ") or line.upper() == n.upper():
+                return Urc(n, line, UrcKind.NOISE)
+        if name is not None and (name in STATUS_URCS or name.startswith("^")):
+            return Urc(name, line, UrcKind.STATUS)
+        return None
+
+
+def _norm(s: str) -> str:
+    return "".join(s.split()).upper()
+
+
+def _looks_like_command(norm: str) -> bool:
+    return len(norm) == 2 or norm[2] in "+^*$%#&EIZVQXSDHA0123456789"
+
+
+def _is_hex(s: str) -> bool:
+    return len(s) % 2 == 0 and all(c in "0123456789abcdefABCDEF" for c in s)
