@@ -105,6 +105,8 @@ class ModemEngine:
         self._noise_timer: Handle | None = None
         self._reset_settings()
         self.mode: Literal["off", "booting", "command", "prompt", "busy"] = "off"
+        self._executing = False
+        self._held: list[bytes] = []
 
     # ------------------------------------------------------------------ settings and power
     def _reset_settings(self) -> None:
@@ -149,7 +151,7 @@ class ModemEngine:
         self.mode = "booting"
         self._linebuf = bytearray()
         self._pending_input = bytearray()
-        self._held: list[bytes] = []
+        self._held = []
         self.prompt: Prompt | None = None
         self._prompt_buf = bytearray()
 
@@ -200,7 +202,7 @@ class ModemEngine:
         if not self.powered or self.hung or self.mode in ("off", "booting"):
             return
         data = b"".join(b"\r\n" + line.encode() + b"\r\n" for line in lines)
-        if self.mode == "prompt":
+        if self.mode == "prompt" or self._executing:
             self._held.append(data)
         else:
             self._out(data)
@@ -253,9 +255,7 @@ class ModemEngine:
         self.traffic.append(TrafficEntry(self.scheduler.time(), "rx", data))
         if not self.powered or self.hung or self.mode == "off":
             return
-        if self.mode == "booting":
-            if not self.profile.ignore_until_ready:
-                self._pending_input += data
+        if self.mode == "booting":  # a modem that is (re)booting hears nothing
             return
         if self.mode == "busy":
             self._pending_input += data
@@ -325,6 +325,18 @@ class ModemEngine:
         self.execute(cmds)
 
     def execute(self, cmds: list[Command]) -> None:
+        """Run a line's commands; URCs raised meanwhile follow the final result."""
+        self._executing = True
+        try:
+            self._execute(cmds)
+        finally:
+            self._executing = False
+            if self.mode != "prompt":
+                held, self._held = self._held, []
+                for data in held:
+                    self._out(data)
+
+    def _execute(self, cmds: list[Command]) -> None:
         info: list[str] = []
         for idx, cmd in enumerate(cmds):
             try:

@@ -13,11 +13,10 @@ class Profile:
     revision: str
     ati: tuple[str, ...]
     # Lines emitted at power-up (after boot_delay) and after a restart (CFUN=1,1 / fault). Input before the
-    # power-up banner is finished is ignored when ignore_until_ready is set (SIMCom behaviour).
+    # banner is ignored (SIMCom: nothing is answered before RDY).
     boot_lines: tuple[str, ...] = ()
     restart_lines: tuple[str, ...] = ("RDY",)
     boot_delay: float = 0.0
-    ignore_until_ready: bool = False
     # Final result for an unknown command (None: ERROR / +CME ERROR per CMEE).
     unknown_result: str | None = None
     # Spontaneous vendor noise: candidate lines, and the probability of one landing inside a response.
@@ -66,7 +65,6 @@ SIM800 = Profile(
     boot_lines=("RDY", "+CFUN: 1", "+CPIN: READY", "Call Ready", "SMS Ready"),
     restart_lines=("RDY", "+CFUN: 1", "+CPIN: READY", "Call Ready", "SMS Ready"),
     boot_delay=0.3,
-    ignore_until_ready=True,
     ccid_prefix="",
 )
 
