@@ -1,0 +1,115 @@
+"""Operations endpoints, metrics, access logging and secrets."""
+
+from __future__ import annotations
+
+import logging
+
+import aiohttp
+import pytest
+from httpfakes import AUTH, KANNEL_PASS, KANNEL_USER, Client, ClientFactory, FakeGateway, make_config
+from yarl import URL
+
+from modembridge.http import Metrics, create_app, start_server
+from modembridge.http.server import parse_listen
+
+
+async def test_healthz(client: Client) -> None:
+    resp = await client.get("/healthz")
+    assert (resp.status, await resp.text()) == (200, "ok")
+
+
+async def test_readyz(client: Client, gateway: FakeGateway) -> None:
+    resp = await client.get("/readyz")
+    assert (resp.status, await resp.text()) == (200, "ready: m1 registered")
+    gateway.ready = (False, "no modem registered")
+    resp = await client.get("/readyz")
+    assert (resp.status, await resp.text()) == (503, "no modem registered")
+
+
+async def test_status_json(client: Client) -> None:
+    resp = await client.get("/status")
+    assert resp.status == 200
+    body = await resp.json()
+    assert body["modems"][0]["id"] == "m1"
+
+
+async def test_metrics_exposition(client: Client, metrics: Metrics) -> None:
+    await client.post("/api/v1/messages", json={"to": "+254700000001", "text": "x"}, headers=AUTH)
+    await client.post("/api/v1/messages", json={"to": "bad", "text": "x"}, headers=AUTH)
+    metrics.inbound_parts.labels("m1").inc(3)
+    metrics.router_latency.observe(0.2)
+    resp = await client.get("/metrics")
+    assert resp.status == 200 and resp.content_type == "text/plain"
+    text = await resp.text()
+    assert 'modembridge_outbound_accepted_total{source="api"} 1.0' in text
+    assert 'modembridge_outbound_rejected_total{field="to",source="api"} 1.0' in text
+    assert 'modembridge_inbound_parts_total{modem="m1"} 3.0' in text
+    assert "modembridge_router_request_seconds_count 1.0" in text
+    assert 'modembridge_queue_depth{queue="outbox_pending"} 1.0' in text
+    assert 'modembridge_modem_signal{modem="m1"} -71.0' in text
+    assert 'modembridge_modem_state{modem="m2",state="no_sim"} 1.0' in text
+    assert 'modembridge_http_requests_total{route="/api/v1/messages",status="202"} 1.0' in text
+
+
+def test_metrics_have_their_own_registry() -> None:
+    a, b = Metrics(), Metrics()  # a second instance would clash on a shared (global) registry
+    a.inbound_messages.labels("m1").inc()
+    assert b"modembridge_inbound_messages_total{modem=\"m1\"} 1.0" in a.render()
+    assert b"modembridge_inbound_messages_total{modem=\"m1\"}" not in b.render()
+
+
+def test_status_collector_survives_a_failing_status() -> None:
+    m = Metrics()
+
+    def broken() -> dict[str, object]:
+        raise RuntimeError("boom")
+
+    m.bind_status(broken)
+    assert b"modembridge_queue_depth" in m.render()
+
+
+async def test_status_token(aiohttp_client: ClientFactory, gateway: FakeGateway) -> None:
+    client = await aiohttp_client(create_app(make_config(status_token="st"), gateway, Metrics()))
+    for path in ("/status", "/metrics"):
+        assert (await client.get(path)).status == 401
+        assert (await client.get(path, headers={"Authorization": "Bearer st"})).status == 200
+    assert (await client.get("/healthz")).status == 200  # liveness stays open
+
+
+async def test_secrets_never_logged(gateway: FakeGateway, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.DEBUG)
+    runner = await start_server(create_app(make_config(), gateway, Metrics()), "127.0.0.1:0")
+    port = runner.addresses[0][1]
+    base = f"http://127.0.0.1:{port}/cgi-bin/sendsms?username={KANNEL_USER}"
+    try:
+        async with aiohttp.ClientSession() as s:
+            for query in ("&password=wrong-secret&to=1&text=x",
+                          f"&password={KANNEL_PASS.replace(' ', '+')}&to=abc&text=private+words"):
+                async with s.get(URL(base + query, encoded=True)) as resp:
+                    assert resp.status in (400, 403)
+    finally:
+        await runner.cleanup()
+    assert "GET /cgi-bin/sendsms 403" in caplog.text  # the access log line is there
+    assert "wrong-secret" not in caplog.text
+    assert "p@ss" not in caplog.text
+    assert "private" not in caplog.text
+
+
+def test_parse_listen() -> None:
+    assert parse_listen("127.0.0.1:13013") == ("127.0.0.1", 13013)
+    assert parse_listen("[::1]:80") == ("::1", 80)
+    assert parse_listen(":8080") == ("127.0.0.1", 8080)
+    assert parse_listen("0") == ("127.0.0.1", 0)
+    with pytest.raises(ValueError):
+        parse_listen("localhost")
+
+
+async def test_start_server_on_loopback(gateway: FakeGateway) -> None:
+    runner = await start_server(create_app(make_config(), gateway, Metrics()), "127.0.0.1:0")
+    try:
+        host, port = runner.addresses[0][:2]
+        assert host == "127.0.0.1" and port > 0
+        async with aiohttp.ClientSession() as s, s.get(f"http://127.0.0.1:{port}/healthz") as resp:
+            assert resp.status == 200
+    finally:
+        await runner.cleanup()
