@@ -1,0 +1,159 @@
+"""modembridge's HTTP clients (router poster, dlr-url caller) against the real RapidSMS site.
+
+In-process and fast: RouterClient and DlrClient from modembridge.http.client talk to the RapidSMS
+subprocess; a stand-in plays the bridge's sendsms, so the reply RapidSMS produces is checked too.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+
+import aiohttp
+import pytest
+import pytest_asyncio
+
+from modembridge.config import DlrConfig, RouterConfig
+from modembridge.http.client import DlrClient, RouterClient
+from modembridge.model import DeliveryOutcome, DeliveryReportEvent, DlrStatus, InboundMessage
+
+from .kannel import KannelStandIn
+from .site import RapidSMSSite
+
+pytestmark = pytest.mark.asyncio(loop_scope="module")
+
+SENDER = "+254700000001"
+
+
+@pytest.fixture
+def kannel_standin(shared_kannel_standin: KannelStandIn) -> KannelStandIn:
+    shared_kannel_standin.reset()
+    return shared_kannel_standin
+
+
+@pytest.fixture
+def rapidsms_site(shared_rapidsms_site: RapidSMSSite, kannel_standin: KannelStandIn) -> RapidSMSSite:
+    shared_rapidsms_site.reset()
+    return shared_rapidsms_site
+
+
+@pytest_asyncio.fixture(loop_scope="module")
+async def session() -> AsyncIterator[aiohttp.ClientSession]:
+    async with aiohttp.ClientSession() as s:
+        yield s
+
+
+def inbound(text: str, sender: str = SENDER) -> InboundMessage:
+    return InboundMessage(
+        message_id="in-0001",
+        sender=sender,
+        text=text,
+        modem_id="modem1",
+        received_at=datetime.now(UTC),
+        smsc_timestamp=None,
+        parts=1,
+        total_parts=1,
+        encoding="ucs2" if any(ord(c) > 127 for c in text) else "gsm7",
+    )
+
+
+@pytest.mark.parametrize(
+    ("text", "reply"),
+    [
+        ("echo hello", "hello"),
+        ("echo a+b & c=d; 100% ☺ é €", "a+b & c=d; 100% ☺ é €"),  # query metacharacters, non-Latin
+        ("ping", "pong"),
+    ],
+)
+async def test_router_client_delivers_to_rapidsms_kannel_view(
+    rapidsms_site: RapidSMSSite,
+    kannel_standin: KannelStandIn,
+    session: aiohttp.ClientSession,
+    text: str,
+    reply: str,
+) -> None:
+    client = RouterClient(RouterConfig(url=rapidsms_site.inbound_url, format="kannel"), session)
+    result = await client.deliver(inbound(text))
+    assert (result.outcome, result.status) == (DeliveryOutcome.DELIVERED, 200)
+    assert [(m.direction, m.text, m.identity) for m in rapidsms_site.messages()] == [
+        ("I", text, SENDER),
+        ("O", reply, SENDER),
+    ]
+    [req] = kannel_standin.requests
+    assert (req.value("to"), req.get("text")) == (SENDER, reply.encode())
+
+
+@pytest.mark.parametrize("text", ["", "   "])
+async def test_router_client_classifies_empty_text_as_rejected(
+    rapidsms_site: RapidSMSSite, session: aiohttp.ClientSession, text: str
+) -> None:
+    client = RouterClient(RouterConfig(url=rapidsms_site.inbound_url, format="kannel"), session)
+    result = await client.deliver(inbound(text))
+    assert (result.outcome, result.status) == (DeliveryOutcome.REJECTED, 400)
+    assert rapidsms_site.messages() == []
+
+
+async def test_router_client_wrong_path_is_rejected_not_retried(
+    rapidsms_site: RapidSMSSite, session: aiohttp.ClientSession
+) -> None:
+    url = rapidsms_site.inbound_url.rstrip("/")  # the trailing slash forgotten in router.url
+    result = await RouterClient(RouterConfig(url=url, format="kannel"), session).deliver(inbound("echo x"))
+    assert (result.outcome, result.status) == (DeliveryOutcome.REJECTED, 404)
+
+
+@pytest.mark.parametrize(
+    ("status", "reply"),
+    [(DlrStatus.SMSC_ACK, "mr=17"), (DlrStatus.DELIVERED, "status=0x00"), (DlrStatus.FAILED, "status=0x41")],
+)
+async def test_dlr_client_calls_rapidsms_delivery_report_view(
+    rapidsms_site: RapidSMSSite,
+    kannel_standin: KannelStandIn,
+    session: aiohttp.ClientSession,
+    status: DlrStatus,
+    reply: str,
+) -> None:
+    router = RouterClient(RouterConfig(url=rapidsms_site.inbound_url, format="kannel"), session)
+    assert (await router.deliver(inbound("echo report me"))).outcome is DeliveryOutcome.DELIVERED
+    [req] = kannel_standin.requests
+    template = req.value("dlr-url")  # what the bridge stores with the send and substitutes later
+    rapidsms_id = template.split("message_id=")[1].split("&")[0]
+    at = datetime(2026, 11, 28, 8, 30, 5, tzinfo=UTC)
+    event = DeliveryReportEvent(
+        url_template=template,
+        status=status,
+        message_id="0b6c4d8e-2f1a-4c3b-9d7e-5a6f7e8d9c0b-and-more",  # longer than RapidSMS's 36
+        recipient=req.value("to"),
+        modem_id="modem1",
+        smsc_message_id="17",
+        at=at,
+        reply=reply,
+    )
+    result = await DlrClient(DlrConfig(), session).call(event)
+    assert (result.outcome, result.status) == (DeliveryOutcome.DELIVERED, 200), rapidsms_site.log()
+    [row] = rapidsms_site.delivery_reports()
+    assert (row.message_id, row.status, row.status_text) == (rapidsms_id, int(status), reply)
+    assert (row.identity, row.smsc) == (SENDER, "modem1")
+    assert row.sms_id == "0b6c4d8e-2f1a-4c3b-9d7e-5a6f7e8d9c0b"
+    assert row.date_sent.startswith("2026-11-28 08:30:05")
+
+
+async def test_dlr_with_empty_reply_text_is_rejected_by_rapidsms(
+    rapidsms_site: RapidSMSSite, kannel_standin: KannelStandIn, session: aiohttp.ClientSession
+) -> None:
+    """status_text (%A) is required by RapidSMS: a bridge must never leave it empty."""
+    router = RouterClient(RouterConfig(url=rapidsms_site.inbound_url, format="kannel"), session)
+    await router.deliver(inbound("echo x"))
+    [req] = kannel_standin.requests
+    event = DeliveryReportEvent(
+        url_template=req.value("dlr-url"),
+        status=DlrStatus.DELIVERED,
+        message_id="m1",
+        recipient=SENDER,
+        modem_id="modem1",
+        smsc_message_id="1",
+        at=datetime.now(UTC),
+        reply="",
+    )
+    result = await DlrClient(DlrConfig(), session).call(event)
+    assert (result.outcome, result.status) == (DeliveryOutcome.REJECTED, 400)
+    assert rapidsms_site.delivery_reports() == []
