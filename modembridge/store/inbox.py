@@ -12,7 +12,7 @@ from modembridge.config import RetryPolicy
 from modembridge.model import Encoding, InboundMessage
 
 from .base import StoreBase, utc
-from .types import InboundPartResult, PartFields, UnknownMessageError
+from .types import ConcatKey, InboundPartResult, PartFields, UnknownMessageError
 
 # A message is held back while an older 'received' message of the same sender with fewer than
 # :hold attempts exists (order per sender, but one failing message cannot block a sender forever).
@@ -43,7 +43,7 @@ class InboxMixin(StoreBase):
                                        error or "undecodable", False)
             return InboundPartResult(pid, self._in_message_id(mid), False, False)
 
-        concat = part.concat
+        concat = ConcatKey(*part.concat) if part.concat is not None else None
         if concat is None or concat.total <= 1:
             mid = self._new_in_message(modem_id, part.sender, None, 1, None, part.encoding, "assembling",
                                        received_at)

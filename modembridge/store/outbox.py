@@ -112,7 +112,7 @@ class OutboxMixin(StoreBase):
                 part_id=row["id"], message_id=row["message_id"], recipient=row["number"], seq=row["seq"],
                 total=row["total"], pdu=row["pdu"], tpdu_length=row["tpdu_length"], attempts=row["attempts"],
                 status_report=bool(row["status_report"]), dlr_url=row["dlr_url"], dlr_mask=row["dlr_mask"],
-                resent_after_unknown=bool(row["resent_after_unknown"]))
+                resent_after_unknown=bool(row["resent_after_unknown"]), modem_id=modem_id)
 
     def next_outbound_due_at(self, modem_id: str) -> float | None:
         """When modem_id next has a part to send (may be in the past); None when nothing is queued for it."""
@@ -142,6 +142,11 @@ class OutboxMixin(StoreBase):
     def mark_part_failed(self, part_id: int, now: float, error: str) -> None:
         self._update_part(part_id, "state = 'failed', last_error = ?, next_attempt_at = NULL, updated_at = ?",
                           (error, now))
+
+    def mark_part_unknown(self, part_id: int, now: float, error: str) -> None:
+        """AT+CMGS was written but never confirmed: the network may or may not have it (final, visible)."""
+        self._update_part(part_id, "state = 'unknown', last_error = ?, next_attempt_at = NULL,"
+                          " updated_at = ?", (error, now))
 
     def release_modem(self, modem_id: str) -> int:
         """modem_id is down: its recipients with nothing sent yet (and not pinned to it) may go elsewhere."""

@@ -35,7 +35,7 @@ class PartFields:
     data: bytes | None = None  # 8-bit payload (text then holds what the decoder made of it)
     smsc: str | None = None
     smsc_time: float | None = None  # service-centre time stamp, unix seconds
-    concat: ConcatKey | None = None
+    concat: ConcatKey | tuple[int, int, int, int] | None = None  # (ref, total, seq, ref_bits)
     message_class: int | None = None
 
 
@@ -61,6 +61,7 @@ class OutboundPart:
     dlr_url: str | None
     dlr_mask: int
     resent_after_unknown: bool = False
+    modem_id: str | None = None  # the modem it was claimed for
 
 
 @dataclass(frozen=True)
