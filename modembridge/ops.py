@@ -36,31 +36,13 @@ class OpsError(Exception):
 
 def _config_http(path: str) -> tuple[str, str, str, str]:
     """(listen, api_token, status_token, store path) from the daemon's config file (env overrides applied)."""
-    try:
-        from modembridge.config import load_config  # type: ignore[attr-defined,unused-ignore]
-    except ImportError:  # the loader is not there: read the keys straight from the TOML
-        return _config_http_raw(path)
+    from modembridge.config import ConfigError, load_config
+
     try:
         cfg = load_config(path)
-    except Exception as exc:  # ConfigError names the file and key
+    except (ConfigError, OSError) as exc:  # ConfigError names the file and key
         raise OpsError(f"config: {exc}", EXIT_CONFIG) from exc
     return cfg.http.listen, cfg.http.api_token, cfg.http.status_token, cfg.store.path
-
-
-def _config_http_raw(path: str) -> tuple[str, str, str, str]:
-    import tomllib
-
-    try:
-        with open(path, "rb") as f:
-            data = tomllib.load(f)
-    except (OSError, tomllib.TOMLDecodeError) as exc:
-        raise OpsError(f"config {path}: {exc}", EXIT_CONFIG) from exc
-    http = data.get("http", {})
-    store = str(data.get("store", {}).get("path", "modembridge.db"))
-    if not os.path.isabs(store):
-        store = os.path.join(os.path.dirname(os.path.abspath(path)), store)
-    token = os.environ.get("MODEMBRIDGE_HTTP_API_TOKEN", str(http.get("api_token", "")))
-    return str(http.get("listen", "127.0.0.1:13013")), token, str(http.get("status_token", "")), store
 
 
 def url_for_listen(listen: str) -> str:
@@ -384,7 +366,7 @@ def _open_store(args: argparse.Namespace) -> Any:
         path = _config_http(args.config)[3]
     if not os.path.exists(path):
         raise OpsError(f"no journal at {path} (has the daemon run with this config?)", EXIT_CONFIG)
-    from modembridge.store import Store  # type: ignore[attr-defined,unused-ignore]
+    from modembridge.store import Store
 
     try:
         return Store(path)
@@ -393,25 +375,33 @@ def _open_store(args: argparse.Namespace) -> Any:
 
 
 def _when(ts: Any) -> str:
-    if not isinstance(ts, int | float):
-        return _fmt(ts)
-    return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(ts))
+    """Unix seconds or the views' ISO 8601 UTC text as 'YYYY-MM-DD HH:MM:SSZ'."""
+    if isinstance(ts, int | float) and not isinstance(ts, bool):
+        return time.strftime("%Y-%m-%d %H:%M:%SZ", time.gmtime(ts))
+    if isinstance(ts, str) and len(ts) >= 19 and ts[10] == "T":
+        return f"{ts[:10]} {ts[11:19]}Z"
+    return _fmt(ts)
 
 
 def _list_rows(direction: str, items: Sequence[Mapping[str, Any]]) -> list[list[str]]:
     rows = []
     for m in items:
-        who = m.get("sender") if direction == "in" else m.get("recipients", m.get("to"))
+        if direction == "in":
+            who = _fmt(m.get("sender"))
+        else:
+            n = m.get("recipients")
+            who = f"{n} recipient{'' if n == 1 else 's'}" if isinstance(n, int) else _fmt(n)
         text = str(m.get("text", "")).replace("\n", " ")
         when = _pick(m, "created_at", "received_at", "updated_at")
         rows.append(
             [
-                str(m.get("id", m.get("message_id", "?"))),
+                str(m.get("id", "?")),
                 _when(when),
                 _fmt(m.get("state")),
-                _fmt(who),
-                _fmt(m.get("modem", m.get("modem_id"))),
-                _fmt(_pick(m, "last_error", "error", "detail")),
+                who,
+                _fmt(m.get("modem")),
+                _fmt(m.get("parts")),
+                _fmt(_pick(m, "last_error", "error")),
                 text,
             ]
         )
@@ -445,7 +435,7 @@ def _messages_action(store: Any, args: argparse.Namespace) -> int:
                 print("  (none)" + (f" in state {args.state!r}" if args.state else ""))
                 continue
             who = "FROM" if d == "in" else "TO"
-            header = ["ID", "WHEN", "STATE", who, "MODEM", "ERROR", "TEXT"]
+            header = ["ID", "WHEN", "STATE", who, "MODEM", "PARTS", "ERROR", "TEXT"]
             print("\n".join("  " + line for line in table(header, _list_rows(d, result[d]))))
         return 0
     if args.action == "show":
@@ -475,54 +465,44 @@ def _messages_action(store: Any, args: argparse.Namespace) -> int:
     return 0
 
 
+def _shown(value: Any) -> bool:
+    if isinstance(value, dict):
+        return any(_shown(v) for v in value.values())
+    return value not in (None, "", False, [])
+
+
 def render_view(view: Mapping[str, Any], direction: str) -> str:
     """A message view (store.outbound_view / inbound_view) as text: fields, then recipients and parts."""
-    lines = [
-        f"{'outbound' if direction == 'out' else 'inbound'} message {view.get('id', view.get('message_id'))}"
-    ]
-    nested = ("recipients", "parts")
+    kind = "outbound" if direction == "out" else "inbound"
+    lines = [f"{kind} message {view.get('id', '?')}"]
     for key, value in view.items():
-        if key in nested or key in ("id", "message_id"):
+        if key in ("id", "direction", "recipients") or isinstance(value, list) or not _shown(value):
             continue
         shown = _when(value) if key.endswith("_at") else _fmt(value)
         lines.append(f"  {key + ':':<16}{shown}")
     for r in view.get("recipients") or []:
-        if not isinstance(r, dict):
-            lines.append(f"  recipient {r}")
-            continue
-        head = {k: v for k, v in r.items() if k != "parts"}
-        lines.append(
-            f"  recipient {_fmt(_pick(head, 'number', 'recipient'))}: "
-            + _fmt({k: v for k, v in head.items() if k not in ("number", "recipient")})
-        )
+        head = {k: v for k, v in r.items() if k not in ("parts", "number") and _shown(v)}
+        lines.append(f"  recipient {r.get('number', '?')}: {_fmt(head)}")
         lines += _parts(r.get("parts") or [], "    ")
-    if view.get("parts"):
+    if isinstance(view.get("parts"), list):
         lines.append("  parts:")
         lines += _parts(view["parts"], "    ")
     return "\n".join(lines)
 
 
-def _parts(parts: Sequence[Any], indent: str) -> list[str]:
+def _parts(parts: Sequence[Mapping[str, Any]], indent: str) -> list[str]:
     lines = []
     for p in parts:
-        if not isinstance(p, dict):
-            lines.append(indent + _fmt(p))
-            continue
         seq, total = p.get("seq", "?"), p.get("total")
         head = f"{indent}part {seq}" + (f"/{total}" if total else "")
-        fields = {k: v for k, v in p.items() if k not in ("seq", "total", "pdu", "raw_pdu")}
-        lines.append(
-            f"{head}: "
-            + ", ".join(
-                f"{k}={_when(v) if k.endswith('_at') else _fmt(v)}"
-                for k, v in fields.items()
-                if v not in (None, "")
-            )
-        )
-        pdu = _pick(p, "raw_pdu", "pdu")
-        undecodable = p.get("state") == "undecodable" or p.get("error") or p.get("decode_error")
-        if pdu and undecodable:
-            lines.append(f"{indent}  raw PDU: {pdu}")
+        fields = [
+            f"{k}={_when(v) if k.endswith('_at') or k == 'smsc_time' else _fmt(v)}"
+            for k, v in p.items()
+            if k not in ("seq", "total", "pdu") and _shown(v)
+        ]
+        lines.append(f"{head}: {', '.join(fields)}")
+        if p.get("pdu") and (p.get("error") or p.get("state") == "undecodable"):
+            lines.append(f"{indent}  raw PDU: {p['pdu']}")
     return lines
 
 

@@ -72,4 +72,3 @@ def test_systemd_analyze_verify(tmp_path: Path) -> None:
     # and the tool does catch a mistake (so a clean answer means something)
     bad = _verify(tmp_path, text.replace("[Service]\n", "[Service]\nTimeoutStopSecs=75\n"))
     assert "Unknown key" in bad.stdout + bad.stderr
-
