@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterator, Mapping
-from typing import Any
+from typing import Any, Protocol
 
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client.core import GaugeMetricFamily, Metric
@@ -24,11 +24,18 @@ CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 _LATENCY_BUCKETS = (0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
 
 
+StatusSource = Callable[[], Mapping[str, Any]]
+
+
+class HasStatus(Protocol):
+    def status(self) -> dict[str, Any]: ...
+
+
 class _StatusCollector(Collector):
     """Queue depth and modem gauges computed from a status callback at each scrape."""
 
     def __init__(self) -> None:
-        self.source: Callable[[], Mapping[str, Any]] | None = None
+        self.source: StatusSource | None = None
 
     def collect(self) -> Iterator[Metric]:
         queue = GaugeMetricFamily("modembridge_queue_depth", "Entries waiting, per queue", labels=["queue"])
@@ -72,7 +79,10 @@ def _modems(raw: Any) -> Iterator[tuple[str, Mapping[str, Any]]]:
 class Metrics:
     """Counters, histograms and scrape-time gauges of one modembridge daemon."""
 
-    def __init__(self, registry: CollectorRegistry | None = None) -> None:
+    def __init__(
+        self, source: HasStatus | StatusSource | None = None, *, registry: CollectorRegistry | None = None
+    ) -> None:
+        """`source`: the gateway (anything with ``status()``) or a status callable (see bind_status)."""
         self.registry = registry if registry is not None else CollectorRegistry(auto_describe=True)
         r = self.registry
         self.inbound_parts = Counter("modembridge_inbound_parts", "SMS parts read from modems",
@@ -103,10 +113,13 @@ class Metrics:
                                      ["route", "status"], registry=r)
         self._status = _StatusCollector()
         r.register(self._status)
+        if source is not None:
+            self.bind_status(source)
 
-    def bind_status(self, source: Callable[[], Mapping[str, Any]]) -> None:
-        """Read queue and modem gauges from `source` (normally ``gateway.status``) at each scrape."""
-        self._status.source = source
+    def bind_status(self, source: HasStatus | StatusSource) -> None:
+        """Read queue and modem gauges from `source` (the gateway, or ``gateway.status``) at each scrape."""
+        status = getattr(source, "status", None)
+        self._status.source = status if callable(status) else source  # type: ignore[assignment]
 
     def render(self) -> bytes:
         """The Prometheus text exposition of this registry."""

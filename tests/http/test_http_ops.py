@@ -113,3 +113,9 @@ async def test_start_server_on_loopback(gateway: FakeGateway) -> None:
             assert resp.status == 200
     finally:
         await runner.cleanup()
+
+
+def test_metrics_bound_to_a_gateway_at_construction(gateway: FakeGateway) -> None:
+    text = Metrics(gateway).render()  # as the daemon builds it: Metrics(bridge)
+    assert b'modembridge_queue_depth{queue="inbox_pending"} 2.0' in text
+    assert b'modembridge_modem_signal{modem="m1"} -71.0' in Metrics(gateway.status).render()
