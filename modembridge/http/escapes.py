@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from urllib.parse import quote
 
-from modembridge.model import DeliveryReportEvent, InboundMessage
+from modembridge.model import DeliveryReportEvent, DlrStatus, InboundMessage
 
 _SAFE = "-_.!~*'()"  # unreserved characters left as they are (space becomes %20, + becomes %2B)
 MAX_DLR_ID = 36  # RapidSMS stores %I in a CharField(max_length=36)
@@ -110,11 +110,22 @@ def inbound_url(pattern: str, msg: InboundMessage, receiver: str = "") -> str:
     return fill(pattern, values, msg.text.split())
 
 
+# %A when the modem gave no text: RapidSMS's delivery-report view refuses an empty status_text
+DEFAULT_REPLY = {
+    DlrStatus.DELIVERED: "Delivered",
+    DlrStatus.FAILED: "Failed",
+    DlrStatus.BUFFERED: "Buffered",
+    DlrStatus.SMSC_ACK: "ACK/",
+    DlrStatus.SMSC_REJECT: "NACK/",
+}
+
+
 def dlr_url(event: DeliveryReportEvent, sender: str = "") -> str:
     """The dlr-url of a send with its escapes substituted for one delivery report."""
+    reply = event.reply or DEFAULT_REPLY.get(event.status, str(int(event.status)))
     values = {
         "d": str(int(event.status)),
-        "A": url_encode(event.reply),
+        "A": url_encode(reply),
         "i": url_encode(event.modem_id),
         "I": url_encode(event.message_id[:MAX_DLR_ID]),
         "F": url_encode(event.smsc_message_id),

@@ -249,6 +249,18 @@ async def test_dlr_rapidsms_escapes(receiver: Receiver, session: aiohttp.ClientS
     assert "identity=%2B254700000001" in seen.raw_path and "date_sent=2026-03-04+05:06:07" in seen.raw_path
 
 
+@pytest.mark.parametrize(("status", "text"), [
+    (DlrStatus.DELIVERED, "Delivered"), (DlrStatus.FAILED, "Failed"), (DlrStatus.BUFFERED, "Buffered"),
+    (DlrStatus.SMSC_ACK, "ACK/"), (DlrStatus.SMSC_REJECT, "NACK/"),
+])
+async def test_dlr_status_text_never_empty(
+    receiver: Receiver, session: aiohttp.ClientSession, status: DlrStatus, text: str
+) -> None:
+    # RapidSMS's delivery-report view answers 400 to an empty status_text
+    await DlrClient(DlrConfig(), session).call(event(receiver.url + "?s=%d&t=%A", status=status, reply=""))
+    assert receiver.seen[0].query == {"s": [str(int(status))], "t": [text]}
+
+
 async def test_dlr_other_escapes(receiver: Receiver, session: aiohttp.ClientSession) -> None:
     url = receiver.url + "?P=%P&T=%T&F=%F&pct=100%%&d=%d"
     await DlrClient(DlrConfig(), session).call(event(url, status=DlrStatus.SMSC_REJECT))
