@@ -86,8 +86,14 @@ async def test_echo_round_trip_with_delivery_report(stack: Stack) -> None:
     [report] = await delivered(stack, 1)
     assert report.identity == SENDER
     assert report.smsc == "modem1"
-    assert 0 < len(report.sms_id) <= 36
     assert len(report.message_id) == 32  # RapidSMS's own id, carried through the bridge's dlr-url
+    assert 0 < len(report.sms_id) <= 36  # the bridge's message id (%I)
+    assert report.status_text  # %A: never empty, RapidSMS requires it
+    rows = site.delivery_reports()  # Kannel semantics: 8 (SMSC accepted) and 1 (delivered)
+    assert sorted(r.status for r in rows) == [1, 8]
+    assert {(r.message_id, r.sms_id, r.identity) for r in rows} == {
+        (report.message_id, report.sms_id, SENDER)
+    }
     logged = [(m.direction, m.text, m.identity) for m in site.messages()]
     assert logged == [("I", "echo hello", SENDER), ("O", "hello", SENDER)]
 
@@ -106,4 +112,7 @@ async def test_unicode_and_long_reply_round_trip(stack: Stack) -> None:
     assert "".join(s["text"] for s in subs) == text
     logged = [(m.direction, m.text) for m in site.messages()]
     assert logged == [("I", "echo " + text), ("O", text)]
-    await delivered(stack, 1)  # Kannel reports per part; RapidSMS stores what the bridge calls
+    await delivered(stack, 2)  # Kannel reports per part: 8 and 1 for each of the two parts
+    rows = site.delivery_reports()
+    assert sorted(r.status for r in rows) == [1, 1, 8, 8]
+    assert len({r.message_id for r in rows}) == 1
