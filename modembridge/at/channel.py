@@ -55,20 +55,21 @@ class AtChannel(asyncio.Protocol):
 
         loop = asyncio.get_running_loop()
         chan = cls(parser, on_urc, name=name)
+        parser.reset()
         try:
-            await serial_asyncio_fast.create_serial_connection(
+            transport, _ = await serial_asyncio_fast.create_serial_connection(
                 loop, lambda: chan, port, baudrate=baud, exclusive=True, rtscts=False)
         except serial.SerialException as e:
             raise ModemUnavailable(describe_open_error(port, e)) from e
         except OSError as e:
             raise ModemUnavailable(describe_open_error(port, e)) from e
+        chan.transport = transport  # connection_made() only runs on the next loop iteration
         return chan
 
     # --- asyncio.Protocol ----------------------------------------------------------------------------
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         assert isinstance(transport, asyncio.Transport)
         self.transport = transport
-        self.parser.reset()
 
     def data_received(self, data: bytes) -> None:
         self.last_rx = asyncio.get_running_loop().time()
