@@ -53,7 +53,7 @@ def decode_bcd(data: bytes, ndigits: int | None = None) -> str:
 def parse_address(addr: str, field: str) -> Address:
     """'+digits' -> international/ISDN, digits (and * #) -> unknown/ISDN; anything else is an error."""
     body = addr[1:] if addr.startswith("+") else addr
-    if not body or any(ch not in _BCD_VALUE for ch in body) or len(body) > 20:
+    if not body or any(ch not in "0123456789*#" for ch in body) or len(body) > 20:
         raise PduError(f"{field}: {addr!r} is not a phone number ('+' and up to 20 digits, * or #)")
     return Address(body, TON_INTERNATIONAL if addr.startswith("+") else TON_UNKNOWN, NPI_ISDN)
 

@@ -171,10 +171,9 @@ def _decode_ud(r: Reader, encoding: Encoding, udhi: bool) -> _UserData:
     udl = r.u8("TP-UDL")
     nbytes = (udl * 7 + 7) // 8 if encoding == "gsm7" else udl
     if r.remaining() < nbytes:
-        unit = "septets" if encoding == "gsm7" else "octets"
+        size = f"{udl} septets ({nbytes} octets)" if encoding == "gsm7" else f"{udl} octets"
         raise PduError(
-            f"TP-UDL at octet {udl_pos} declares {udl} {unit} ({nbytes} octets) of user data, "
-            f"only {r.remaining()} octets follow"
+            f"TP-UDL at octet {udl_pos} declares {size} of user data, only {r.remaining()} octets follow"
         )
     ud_start = r.pos
     ud = r.take(nbytes, "TP-UD")
