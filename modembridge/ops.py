@@ -468,7 +468,7 @@ def _messages_action(store: Any, args: argparse.Namespace) -> int:
 def _shown(value: Any) -> bool:
     if isinstance(value, dict):
         return any(_shown(v) for v in value.values())
-    return value not in (None, "", False, [])
+    return not (value is None or value is False or value == "" or value == [])  # 0 is shown (mr=0)
 
 
 def render_view(view: Mapping[str, Any], direction: str) -> str:

@@ -1,7 +1,7 @@
 """Render the shipped supervisor/*.conf into a temp folder and drive a real supervisord with it.
 
-PROGRAM_COMMAND is the one line to change when the daemon is tested instead of the simulated modem:
-e.g. ``f"{python} -m modembridge run --config {tmp}/modembridge.toml"``.
+The program is a parameter: ``daemon_command(tmp, config)`` runs the real daemon (the test provides a
+simulated modem and a config), ``sim_command(tmp)`` runs only the simulated modem (exits 0 on SIGTERM too).
 """
 
 from __future__ import annotations
@@ -27,7 +27,8 @@ def sim_command(tmp: Path) -> str:
     return f"{sys.executable} -m modembridge sim --link {tmp}/gsm0 --control 127.0.0.1:0 --no-noise"
 
 
-PROGRAM_COMMAND: Callable[[Path], str] = sim_command
+def daemon_command(config: Path) -> str:
+    return f"{sys.executable} -m modembridge run --config {config}"
 
 
 def _read(path: Path) -> configparser.RawConfigParser:
@@ -37,7 +38,7 @@ def _read(path: Path) -> configparser.RawConfigParser:
     return parser
 
 
-def render(tmp: Path, command: str, startsecs: int = 1) -> Path:
+def render(tmp: Path, command: str, startsecs: int = 1, environment: str | None = None) -> Path:
     """supervisord.conf + conf.d/modembridge.conf under tmp, with paths moved into tmp and `command` as the
     program. Everything else (signals, stop timeout, restart policy, log rotation) stays as shipped, except
     startsecs (shortened so the test does not wait 5 s per start) and user= (the test runs as whoever)."""
@@ -61,6 +62,8 @@ def render(tmp: Path, command: str, startsecs: int = 1) -> Path:
         stderr_logfile=str(tmp / "modembridge.log"),
     )
     section.pop("user", None)
+    if environment is not None:
+        section["environment"] = environment
     (tmp / "conf.d").mkdir(exist_ok=True)
     with open(tmp / "conf.d" / "modembridge.conf", "w") as f:
         program.write(f)
@@ -113,8 +116,8 @@ class Supervisor:
 
 
 @contextmanager
-def supervisord(tmp: Path, command: str | None = None) -> Iterator[Supervisor]:
-    conf = render(tmp, command or PROGRAM_COMMAND(tmp))
+def supervisord(tmp: Path, command: str, environment: str | None = None) -> Iterator[Supervisor]:
+    conf = render(tmp, command, environment=environment)
     proc = subprocess.Popen(
         [str(VENV_BIN / "supervisord"), "-c", str(conf)],
         cwd=tmp,

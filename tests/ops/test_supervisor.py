@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from .supervisor_harness import SHIPPED, VENV_BIN, _read, supervisord
+from .supervisor_harness import SHIPPED, VENV_BIN, _read, sim_command, supervisord
 
 
 def test_shipped_program_settings() -> None:
@@ -38,9 +38,10 @@ def test_shipped_program_settings() -> None:
 
 @pytest.mark.slow
 def test_supervisord_runs_restarts_and_stops_cleanly(tmp_path: Path) -> None:
+    """The program here is the simulated modem (exits 0 on SIGTERM); test_operations.py runs the daemon."""
     if not (VENV_BIN / "supervisord").exists():
         pytest.skip("supervisord not installed in the venv")
-    with supervisord(tmp_path) as sup:
+    with supervisord(tmp_path, sim_command(tmp_path)) as sup:
         _, first = sup.wait_for(lambda state, pid: state == "RUNNING")
         assert first is not None
         os.kill(first, signal.SIGKILL)
