@@ -207,7 +207,7 @@ def _fmt(value: Any) -> str:
     if isinstance(value, dict):
         return ", ".join(f"{k}={_fmt(v)}" for k, v in value.items()) or "-"
     if isinstance(value, list):
-        return ", ".join(_fmt(v) for v in value) or "-"
+        return ",".join(_fmt(v) for v in value) or "-"
     return str(value)
 
 
@@ -228,10 +228,18 @@ def _signal(m: Mapping[str, Any]) -> str:
 
 
 def _sim_fill(m: Mapping[str, Any]) -> str:
-    for key in ("sim", "storage", "sim_storage"):
+    """'SM 3/30' from {"storage": {"SM": {"used": 3, "total": 30}}} (or {"used", "total"} directly)."""
+    for key in ("storage", "sim", "sim_storage"):
         s = m.get(key)
-        if isinstance(s, dict) and "used" in s:
+        if not isinstance(s, dict):
+            continue
+        if "used" in s:
             return f"{s['used']}/{s.get('total', '?')}"
+        mems = [
+            f"{mem} {v.get('used', '?')}/{v.get('total', '?')}" for mem, v in s.items() if isinstance(v, dict)
+        ]
+        if mems:
+            return ", ".join(mems)
     used, total = _pick(m, "sim_used", "storage_used"), _pick(m, "sim_total", "storage_total")
     return "-" if used is None else f"{used}/{total if total is not None else '?'}"
 
@@ -278,9 +286,10 @@ def render_status(status: Mapping[str, Any]) -> str:
                 _fmt(m.get("last_error")),
             ]
         )
-        extra = {k: v for k, v in m.items() if k not in MODEM_KEYS_SHOWN}
+        extra = {k: v for k, v in m.items() if k not in MODEM_KEYS_SHOWN and _shown(v)}
         if extra:
-            details.append(f"  {mid}: {_fmt(extra)}")
+            details.append(f"  {mid}:")
+            details += [f"    {k + ':':<14}{_fmt(v)}" for k, v in extra.items()]
     out.append("modems:")
     if rows:
         out += [

@@ -18,7 +18,7 @@ STATUS: dict[str, Any] = {
             "signal_dbm": -73,
             "registration": "home",
             "operator": "Safaricom",
-            "sim": {"used": 3, "total": 30},
+            "storage": {"SM": {"used": 3, "total": 30}},
             "last_error": None,
             "imei": "356938035643809",
         },

@@ -148,11 +148,11 @@ async def test_status_readable(daemon: FakeDaemon, capsys: pytest.CaptureFixture
     assert await cli("status", "--url", daemon.url) == 0
     out = capsys.readouterr().out
     gsm0 = next(line for line in out.splitlines() if line.strip().startswith("gsm0 "))
-    for word in ("ready", "-73 dBm", "home", "Safaricom", "3/30"):
+    for word in ("ready", "-73 dBm", "home", "Safaricom", "SM 3/30"):
         assert word in gsm0
     gsm1 = next(line for line in out.splitlines() if line.strip().startswith("gsm1 "))
     assert "recovering" in gsm1 and "+CME ERROR: 10" in gsm1
-    assert "imei=356938035643809" in out  # keys without a column are not dropped
+    assert "imei:         356938035643809" in out  # keys without a column are not dropped
     assert "outbound_parts: gsm0=2, unassigned=5" in out
     assert "inbound_received: 41" in out
 
