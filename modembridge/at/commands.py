@@ -303,6 +303,26 @@ def cnmi_supported(ranges: list[set[int]], setting: tuple[int, ...]) -> bool:
     return all(i >= len(ranges) or not ranges[i] or v in ranges[i] for i, v in enumerate(setting))
 
 
+def cnmi_candidates(ranges: list[set[int]],
+                    preferences: tuple[tuple[int, ...], ...]) -> list[tuple[int, ...]]:
+    """The preferred CNMI settings the modem allows, plus one adapted to its ranges when none fits.
+
+    The adapted one keeps what matters (mt=1: store and announce with +CMTI) and picks the closest
+    supported mode (2, 1, 3, 0), bm (0), ds (2 stored, 1 direct, 0 none) and bfr (0 flush, 1 clear).
+    """
+    out = [p for p in preferences if not ranges or cnmi_supported(ranges, p)]
+    if out or len(ranges) < 2 or 1 not in ranges[1]:
+        return out or list(preferences)
+
+    def pick(i: int, order: tuple[int, ...]) -> int | None:
+        if i >= len(ranges) or not ranges[i]:
+            return order[0]
+        return next((v for v in order if v in ranges[i]), min(ranges[i]))
+
+    adapted = [pick(0, (2, 1, 3, 0)), 1, pick(2, (0, 2)), pick(3, (2, 1, 0)), pick(4, (0, 1))]
+    return [tuple(v for v in adapted[: max(2, len(ranges))] if v is not None)]
+
+
 def parse_cnmi_read(lines: list[str]) -> tuple[int, ...]:
     return tuple(_int(x, "+CNMI") for x in split_fields(first_value(lines, "+CNMI")) if x)
 

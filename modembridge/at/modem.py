@@ -406,9 +406,7 @@ class Modem:
             with contextlib.suppress(C.ParseError):
                 ranges = C.parse_cnmi_test(lines)
         self.cnmi = None
-        for setting in self._profile.cnmi:
-            if ranges and not C.cnmi_supported(ranges, setting):
-                continue
+        for setting in C.cnmi_candidates(ranges, self._profile.cnmi):
             if await self._try(chan, C.cnmi(setting)) is not None:
                 self.cnmi = setting
                 return

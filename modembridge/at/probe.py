@@ -154,8 +154,11 @@ async def _probe(chan: AtChannel, rep: ProbeReport, pin: str, timeout: float) ->
         rep.cnmi_ranges = C.first_value(lines, "+CNMI") if any("+CNMI" in x for x in lines) else None
         with contextlib.suppress(C.ParseError):
             ranges = C.parse_cnmi_test(lines)
-    usable = [s for s in CNMI_FALLBACK if not ranges or C.cnmi_supported(ranges, s)]
-    rep.cnmi = ",".join(map(str, usable[0])) if usable else None
+    usable = C.cnmi_candidates(ranges, CNMI_FALLBACK)
+    for setting in usable:
+        if await q(C.cnmi(setting)) is not None:
+            rep.cnmi = ",".join(map(str, setting))
+            break
     if rep.cnmi is None:
         rep.problems.append("no usable new-message indication (CNMI): messages only found by sweeps")
 

@@ -1,0 +1,229 @@
+"""The sans-I/O AT parser: plain bytes, byte-at-a-time and random chunkings, real-device transcripts."""
+
+from __future__ import annotations
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from modembridge.at.parser import AtParser, Echo, Event, Final, Info, Prompt, Urc, UrcKind, command_name
+
+PDU = "07915155000000F0040C9152740000001000006211828042940005E8329BFD06"
+
+
+def feed_all(data: bytes, command: str | None = None, *, prompt: bool = False,
+             chunks: list[int] | None = None) -> list[Event]:
+    p = AtParser()
+    if command is not None:
+        p.begin(command, prompt=prompt)
+    if chunks is None:
+        return p.feed(data)
+    out: list[Event] = []
+    i = 0
+    for n in chunks:
+        out += p.feed(data[i:i + n])
+        i += n
+    out += p.feed(data[i:])
+    return out
+
+
+def bytewise(data: bytes, command: str | None = None, *, prompt: bool = False) -> list[Event]:
+    return feed_all(data, command, prompt=prompt, chunks=[1] * len(data))
+
+
+def test_simple_response_with_echo() -> None:
+    data = b"AT+CSQ\r\r\n+CSQ: 17,99\r\n\r\nOK\r\n"
+    assert feed_all(data, "AT+CSQ") == [Echo("AT+CSQ"), Info("+CSQ: 17,99"), Final("OK", "OK")]
+
+
+def test_final_results_of_every_flavour() -> None:
+    cases = {
+        b"\r\nERROR\r\n": Final("ERROR", "ERROR"),
+        b"\r\n+CME ERROR: 10\r\n": Final("CME", "+CME ERROR: 10", 10),
+        b"\r\n+CMS ERROR: 500\r\n": Final("CMS", "+CMS ERROR: 500", 500),
+        b"\r\n+CME ERROR: SIM not inserted\r\n": Final("CME", "+CME ERROR: SIM not inserted", None,
+                                                      "SIM not inserted"),
+        b"\r\nCOMMAND NOT SUPPORT\r\n": Final("COMMAND NOT SUPPORT", "COMMAND NOT SUPPORT"),
+        b"\r\nNO CARRIER\r\n": Final("NO CARRIER", "NO CARRIER"),
+        b"\r\nTOO MANY PARAMETERS\r\n": Final("TOO MANY PARAMETERS", "TOO MANY PARAMETERS"),
+    }
+    for data, want in cases.items():
+        assert feed_all(data, "AT^FOO") == [want], data
+        assert not want.ok
+
+
+def test_final_result_ends_the_pending_command() -> None:
+    p = AtParser()
+    p.begin("AT+CREG?")
+    assert p.feed(b"\r\n+CREG: 0,1\r\n\r\nOK\r\n") == [Info("+CREG: 0,1"), Final("OK", "OK")]
+    assert p.pending is None
+    # the same line now is an unsolicited registration change
+    (ev,) = p.feed(b"\r\n+CREG: 5\r\n")
+    assert isinstance(ev, Urc) and ev.name == "+CREG" and ev.kind == UrcKind.STATUS
+
+
+def test_urc_in_the_middle_of_a_response() -> None:
+    data = b'\r\n+CMGL: 1,0,,24\r\n' + PDU.encode() + b'\r\n+CMTI: "SM",2\r\n\r\nOK\r\n'
+    evs = bytewise(data, "AT+CMGL=4")
+    assert evs == [Info("+CMGL: 1,0,,24"), Info(PDU), Urc("+CMTI", '+CMTI: "SM",2', UrcKind.MESSAGE),
+                   Final("OK", "OK")]
+
+
+def test_two_line_cmt_inside_a_response_carries_its_pdu() -> None:
+    data = b"\r\n+CSQ: 20,99\r\n\r\n+CMT: ,24\r\n" + PDU.encode() + b"\r\n\r\nOK\r\n"
+    evs = bytewise(data, "AT+CSQ")
+    assert evs == [Info("+CSQ: 20,99"), Urc("+CMT", "+CMT: ,24", UrcKind.MESSAGE, PDU), Final("OK", "OK")]
+    # its pdu line is not mistaken for an information line of the command
+    assert Info(PDU) not in evs
+
+
+def test_two_line_cds_when_idle() -> None:
+    (ev,) = feed_all(b"\r\n+CDS: 25\r\n0791" + b"AB" * 10 + b"\r\n")
+    assert isinstance(ev, Urc) and ev.name == "+CDS" and ev.pdu == "0791" + "AB" * 10 and ev.value == "25"
+
+
+def test_cmgr_is_a_response_not_a_urc() -> None:
+    data = b"\r\n+CMGR: 0,,24\r\n" + PDU.encode() + b"\r\n\r\nOK\r\n"
+    assert bytewise(data, "AT+CMGR=1") == [Info("+CMGR: 0,,24"), Info(PDU), Final("OK", "OK")]
+
+
+def test_prompt_without_line_ending_then_pdu_echo_and_result() -> None:
+    p = AtParser()
+    p.begin("AT+CMGS=24", prompt=True)
+    evs = []
+    for b in b"AT+CMGS=24\r\r\n> ":
+        evs += p.feed(bytes([b]))
+    assert evs == [Echo("AT+CMGS=24"), Prompt()]
+    p.expect_echo(PDU)
+    evs = p.feed(PDU.encode() + b"\r\n+CMGS: 7\r\n\r\nOK\r\n")
+    assert evs == [Echo(PDU), Info("+CMGS: 7"), Final("OK", "OK")]
+
+
+def test_gt_is_not_a_prompt_unless_one_is_expected() -> None:
+    evs = feed_all(b"\r\n> x\r\nOK\r\n", "AT+CSQ")
+    assert Prompt() not in evs and evs[-1] == Final("OK", "OK")
+
+
+def test_prompt_refused_with_error() -> None:
+    assert feed_all(b"\r\n+CMS ERROR: 304\r\n", "AT+CMGS=300", prompt=True) == [
+        Final("CMS", "+CMS ERROR: 304", 304)]
+
+
+def test_echo_recognised_even_when_not_expected_after_ate0() -> None:
+    # a modem that restarted echoes again: the driver counts it as a restart hint
+    p = AtParser()
+    p.begin("AT+CSQ")
+    evs = p.feed(b"AT+CSQ\r\r\n+CSQ: 5,99\r\n\r\nOK\r\n")
+    assert evs[0] == Echo("AT+CSQ") and p.echo_seen == 1
+
+
+def test_garbage_bytes_are_dropped() -> None:
+    data = b"\xff\x00\xfe\r\n\x00OK\x00\r\n"
+    assert feed_all(data, "AT") == [Final("OK", "OK")]
+    evs = feed_all(b"\x80\x81\x82\r\n\x9a\r\n+CSQ: 1,2\r\nOK\r\n", "AT+CSQ")
+    assert evs == [Info("+CSQ: 1,2"), Final("OK", "OK")]
+
+
+def test_endless_garbage_without_line_ending_is_bounded() -> None:
+    p = AtParser()
+    p.begin("AT")
+    assert p.feed(b"x" * 100_000) == []
+    assert len(p._buf) <= 4096
+    assert p.feed(b"\r\nOK\r\n")[-1] == Final("OK", "OK")
+
+
+def test_vendor_noise_while_a_command_is_pending_is_not_a_response_line() -> None:
+    data = (b"\r\n^RSSI:17\r\n\r\n356789012345678\r\n\r\n^MODE:5,4\r\n\r\n^DSFLOWRPT:0000,00\r\n"
+            b"\r\nOK\r\n")
+    evs = bytewise(data, "AT+CGSN")
+    assert [e for e in evs if isinstance(e, Info)] == [Info("356789012345678")]
+    assert {e.name for e in evs if isinstance(e, Urc)} == {"^RSSI", "^MODE", "^DSFLOWRPT"}
+
+
+def test_simcom_boot_banner_restart_and_noise() -> None:
+    evs = feed_all(b"\r\nRDY\r\n\r\n+CFUN: 1\r\n\r\n+CPIN: READY\r\n\r\nCall Ready\r\n\r\nSMS Ready\r\n")
+    kinds = [(e.name, e.kind) for e in evs if isinstance(e, Urc)]
+    assert kinds[0] == ("RDY", UrcKind.RESTART)
+    assert all(k != UrcKind.RESTART for _, k in kinds[1:]) and len(kinds) == 5
+
+
+def test_cpin_ready_is_a_response_to_cpin_query() -> None:
+    evs = feed_all(b"\r\n+CPIN: READY\r\n\r\nOK\r\n", "AT+CPIN?")
+    assert evs == [Info("+CPIN: READY"), Final("OK", "OK")]
+
+
+def test_huawei_sysstart_is_a_restart() -> None:
+    (ev,) = feed_all(b"\r\n^SYSSTART\r\n")
+    assert isinstance(ev, Urc) and ev.kind == UrcKind.RESTART
+
+
+def test_lone_cr_and_lf_endings() -> None:
+    assert feed_all(b"\n+CSQ: 3,4\nOK\n", "AT+CSQ") == [Info("+CSQ: 3,4"), Final("OK", "OK")]
+    assert feed_all(b"\r+CSQ: 3,4\rOK\r", "AT+CSQ") == [Info("+CSQ: 3,4"), Final("OK", "OK")]
+
+
+def test_command_name() -> None:
+    assert command_name("AT+CMGR=3") == "+CMGR"
+    assert command_name("at^curc=0") == "^CURC"
+    assert command_name("ATE0") is None
+
+
+# --- real-device transcripts (as captured, echo on, vendor chatter included) -------------------------------
+TRANSCRIPTS: list[tuple[str, str, bytes, list[str], list[str]]] = [
+    # (vendor, command, bytes, information lines, URC names)
+    ("huawei E173", "AT+CPMS?",
+     b'AT+CPMS?\r\r\n+CPMS: "SM",2,50,"SM",2,50,"SM",2,50\r\n\r\n^RSSI:14\r\n\r\nOK\r\n',
+     ['+CPMS: "SM",2,50,"SM",2,50,"SM",2,50'], ["^RSSI"]),
+    ("huawei E1550", "AT+CMGL=4",
+     b"\r\n^BOOT:12345678,0,0,0,6\r\n\r\n+CMGL: 0,1,,24\r\n" + PDU.encode() + b"\r\n\r\nOK\r\n",
+     ["+CMGL: 0,1,,24", PDU], ["^BOOT"]),
+    ("sim800", "AT+CMGR=1",
+     b'AT+CMGR=1\r\r\n+CMGR: 0,"",24\r\n' + PDU.encode() + b"\r\n\r\nOK\r\n",
+     ['+CMGR: 0,"",24', PDU], []),
+    ("sim800", "AT+CCID", b"AT+CCID\r\r\n89014103211118510720\r\n\r\nOK\r\n", ["89014103211118510720"], []),
+    ("quectel EC25", "AT+CSQ",
+     b"\r\n+QIND: SMS DONE\r\n\r\n+CSQ: 31,99\r\n\r\nOK\r\n", ["+CSQ: 31,99"], ["+QIND"]),
+    ("quectel EC25", "AT+QCCID", b"\r\n+QCCID: 89860317482042018017\r\n\r\nOK\r\n",
+     ["+QCCID: 89860317482042018017"], []),
+    ("sim7600", "AT+CPMS=?",
+     b'\r\n+CPMS: ("ME","MT","SM","SR"),("ME","MT","SM"),("ME","SM")\r\n\r\nOK\r\n',
+     ['+CPMS: ("ME","MT","SM","SR"),("ME","MT","SM"),("ME","SM")'], []),
+    ("generic ATI", "ATI", b"ATI\r\r\nManufacturer: huawei\r\nModel: E173\r\nRevision: 11.126\r\n\r\nOK\r\n",
+     ["Manufacturer: huawei", "Model: E173", "Revision: 11.126"], []),
+]
+
+
+def test_real_device_transcripts_whole_and_bytewise() -> None:
+    for vendor, command, data, info, urcs in TRANSCRIPTS:
+        for evs in (feed_all(data, command), bytewise(data, command)):
+            assert [e.text for e in evs if isinstance(e, Info)] == info, vendor
+            assert [e.name for e in evs if isinstance(e, Urc)] == urcs, vendor
+            assert evs[-1] == Final("OK", "OK"), vendor
+
+
+STREAM = (b"AT+CMGL=4\r\r\n^RSSI:12\r\n+CMGL: 1,0,,24\r\n" + PDU.encode() + b"\r\n\r\n+CMT: ,24\r\n"
+          + PDU.encode() + b"\r\n+CMGL: 2,1,,24\r\n" + PDU.encode() + b"\r\n\xff\x00\r\nOK\r\n"
+          + b"\r\n+CMTI: \"SM\",3\r\n\r\nRDY\r\n")
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.integers(min_value=1, max_value=40), max_size=60))
+def test_any_chunking_gives_the_same_events(chunks: list[int]) -> None:
+    assert feed_all(STREAM, "AT+CMGL=4", chunks=chunks) == feed_all(STREAM, "AT+CMGL=4")
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.binary(max_size=300), st.lists(st.integers(min_value=1, max_value=20), max_size=30))
+def test_random_bytes_never_crash_and_chunking_is_invariant(data: bytes, chunks: list[int]) -> None:
+    whole = feed_all(data, "AT+CSQ", prompt=True)
+    assert feed_all(data, "AT+CSQ", prompt=True, chunks=chunks) == whole
+    for ev in whole:
+        if isinstance(ev, Info | Echo | Urc):
+            assert ev.text and all(0x20 <= ord(c) < 0x7F or c == "\t" for c in ev.text)
+
+
+def test_stream_events() -> None:
+    evs = feed_all(STREAM, "AT+CMGL=4")
+    assert [type(e).__name__ for e in evs] == ["Echo", "Urc", "Info", "Info", "Urc", "Info", "Info", "Final",
+                                                "Urc", "Urc"]
+    assert isinstance(evs[4], Urc) and evs[4].pdu == PDU
+    assert isinstance(evs[-1], Urc) and evs[-1].kind == UrcKind.RESTART
