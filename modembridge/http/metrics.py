@@ -2,10 +2,12 @@
 
 The bridge increments the counters; the gauges for queues and modems are read from
 ``gateway.status()`` at scrape time (see :meth:`Metrics.bind_status`), so they can never go stale.
-Expected status shape (extra keys are ignored)::
+Status shape read (the bridge's; extra keys are ignored, missing ones give no samples)::
 
-    {"modems": [{"id": "m1", "state": "ready", "signal": -71, ...}, ...]   # or {"m1": {...}}
-     "queues": {"inbox_pending": 0, "outbox_pending": 3, "dlr_pending": 0, ...}}
+    {"modems": {"m1": {"state": "ready", "signal_dbm": -71, "registration": "home",
+                       "storage": {"SM": {"used": 3, "total": 30}}, ...}},      # or a list with "id"s
+     "queues": {"outbound_parts": {"m1": 2}, "journal": {"in": {"received": 1}}},  # numeric leaves
+     "counters": {"inbound_delivered": 5, ...}}
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from collections.abc import Callable, Iterator, Mapping
 from typing import Any, Protocol
 
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
-from prometheus_client.core import GaugeMetricFamily, Metric
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
 log = logging.getLogger(__name__)
@@ -32,37 +34,73 @@ class HasStatus(Protocol):
 
 
 class _StatusCollector(Collector):
-    """Queue depth and modem gauges computed from a status callback at each scrape."""
+    """Queue depth, modem gauges and the bridge's own counters, read from a status callback per scrape."""
 
     def __init__(self) -> None:
         self.source: StatusSource | None = None
 
     def collect(self) -> Iterator[Metric]:
-        queue = GaugeMetricFamily("modembridge_queue_depth", "Entries waiting, per queue", labels=["queue"])
-        signal = GaugeMetricFamily("modembridge_modem_signal", "Modem signal as reported in status",
+        queue = GaugeMetricFamily("modembridge_queue_depth",
+                                  "Entries per queue/state in status()['queues'], nested keys joined by '.'",
+                                  labels=["queue"])
+        signal = GaugeMetricFamily("modembridge_modem_signal_dbm", "Modem signal strength (dBm)",
                                    labels=["modem"])
         state = GaugeMetricFamily("modembridge_modem_state", "1 for the modem's current state",
                                   labels=["modem", "state"])
+        registered = GaugeMetricFamily("modembridge_modem_registered", "1 when registered (home or roaming)",
+                                       labels=["modem"])
+        sim_used = GaugeMetricFamily("modembridge_modem_storage_used", "Messages stored, per memory",
+                                     labels=["modem", "memory"])
+        sim_total = GaugeMetricFamily("modembridge_modem_storage_total", "Message slots, per memory",
+                                      labels=["modem", "memory"])
+        events = CounterMetricFamily("modembridge_bridge_events", "The bridge's counters in status()",
+                                     labels=["event"])
         status: Mapping[str, Any] = {}
         if self.source is not None:
             try:
                 status = self.source()
             except Exception:  # a scrape must never take the daemon down
                 log.exception("status() failed during a metrics scrape")
-        queues = status.get("queues")
-        if isinstance(queues, Mapping):
-            for name, depth in queues.items():
-                if isinstance(depth, int | float) and not isinstance(depth, bool):
-                    queue.add_metric([str(name)], float(depth))
+        for name, depth in _numbers(status.get("queues"), ""):
+            queue.add_metric([name], depth)
+        for name, value in _numbers(status.get("counters"), ""):
+            events.add_metric([name], value)
         for modem_id, info in _modems(status.get("modems")):
-            sig = info.get("signal")
-            if isinstance(sig, int | float) and not isinstance(sig, bool):
-                signal.add_metric([modem_id], float(sig))
+            sig = _number(info.get("signal_dbm", info.get("signal")))
+            if sig is not None:
+                signal.add_metric([modem_id], sig)
             if info.get("state") is not None:
                 state.add_metric([modem_id, str(info["state"])], 1.0)
-        yield queue
-        yield signal
-        yield state
+            if "registration" in info:
+                registered.add_metric([modem_id], 1.0 if info["registration"] in ("home", "roaming") else 0.0)
+            storage = info.get("storage")
+            if isinstance(storage, Mapping):
+                for memory, fill in storage.items():
+                    if isinstance(fill, Mapping):
+                        used, total = _number(fill.get("used")), _number(fill.get("total"))
+                        if used is not None:
+                            sim_used.add_metric([modem_id, str(memory)], used)
+                        if total is not None:
+                            sim_total.add_metric([modem_id, str(memory)], total)
+        yield from (queue, signal, state, registered, sim_used, sim_total, events)
+
+
+def _number(value: Any) -> float | None:
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return float(value)
+    return None
+
+
+def _numbers(raw: Any, prefix: str) -> Iterator[tuple[str, float]]:
+    """Numeric leaves of nested mappings, named by their dotted key path."""
+    if not isinstance(raw, Mapping):
+        return
+    for key, value in raw.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, Mapping):
+            yield from _numbers(value, name + ".")
+        elif (num := _number(value)) is not None:
+            yield name, num
 
 
 def _modems(raw: Any) -> Iterator[tuple[str, Mapping[str, Any]]]:

@@ -63,9 +63,16 @@ class FakeGateway:
         return self.views.get(message_id)
 
     def status(self) -> dict[str, Any]:
+        """The bridge's shape (modembridge/bridge/core.py)."""
         return {
-            "modems": [{"id": "m1", "state": "ready", "signal": -71}, {"id": "m2", "state": "no_sim"}],
-            "queues": {"outbox_pending": len(self.submitted), "inbox_pending": 2},
+            "modems": {
+                "m1": {"id": "m1", "state": "ready", "signal_dbm": -71, "registration": "home",
+                       "storage": {"SM": {"used": 3, "total": 30}}},
+                "m2": {"id": "m2", "state": "no_sim", "signal_dbm": None, "registration": None,
+                       "storage": {}},
+            },
+            "queues": {"outbound_parts": {"m1": len(self.submitted)}, "journal": {"in": {"received": 2}}},
+            "counters": {"inbound_delivered": 5, "outbound_accepted": len(self.submitted)},
         }
 
     def readiness(self) -> tuple[bool, str]:

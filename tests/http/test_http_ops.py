@@ -30,7 +30,7 @@ async def test_status_json(client: Client) -> None:
     resp = await client.get("/status")
     assert resp.status == 200
     body = await resp.json()
-    assert body["modems"][0]["id"] == "m1"
+    assert body["modems"]["m1"]["state"] == "ready"
 
 
 async def test_metrics_exposition(client: Client, metrics: Metrics) -> None:
@@ -45,9 +45,16 @@ async def test_metrics_exposition(client: Client, metrics: Metrics) -> None:
     assert 'modembridge_outbound_rejected_total{field="to",source="api"} 1.0' in text
     assert 'modembridge_inbound_parts_total{modem="m1"} 3.0' in text
     assert "modembridge_router_request_seconds_count 1.0" in text
-    assert 'modembridge_queue_depth{queue="outbox_pending"} 1.0' in text
-    assert 'modembridge_modem_signal{modem="m1"} -71.0' in text
+    assert 'modembridge_queue_depth{queue="outbound_parts.m1"} 1.0' in text
+    assert 'modembridge_queue_depth{queue="journal.in.received"} 2.0' in text
+    assert 'modembridge_modem_signal_dbm{modem="m1"} -71.0' in text
+    assert 'modembridge_modem_signal_dbm{modem="m2"}' not in text
     assert 'modembridge_modem_state{modem="m2",state="no_sim"} 1.0' in text
+    assert 'modembridge_modem_registered{modem="m1"} 1.0' in text
+    assert 'modembridge_modem_registered{modem="m2"} 0.0' in text
+    assert 'modembridge_modem_storage_used{memory="SM",modem="m1"} 3.0' in text
+    assert 'modembridge_modem_storage_total{memory="SM",modem="m1"} 30.0' in text
+    assert 'modembridge_bridge_events_total{event="inbound_delivered"} 5.0' in text
     assert 'modembridge_http_requests_total{route="/api/v1/messages",status="202"} 1.0' in text
 
 
@@ -117,5 +124,5 @@ async def test_start_server_on_loopback(gateway: FakeGateway) -> None:
 
 def test_metrics_bound_to_a_gateway_at_construction(gateway: FakeGateway) -> None:
     text = Metrics(gateway).render()  # as the daemon builds it: Metrics(bridge)
-    assert b'modembridge_queue_depth{queue="inbox_pending"} 2.0' in text
-    assert b'modembridge_modem_signal{modem="m1"} -71.0' in Metrics(gateway.status).render()
+    assert b'modembridge_queue_depth{queue="journal.in.received"} 2.0' in text
+    assert b'modembridge_modem_signal_dbm{modem="m1"} -71.0' in Metrics(gateway.status).render()
