@@ -9,6 +9,7 @@ import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import aiohttp
 
@@ -27,6 +28,7 @@ class BridgeConfig:
     username: str = "rapidsms"
     password: str = "secret"
     api_token: str = "e2e-token"
+    extra_toml: str = ""  # more sections, appended as is (e.g. "[router.retry]\ninitial = 0.2\n")
 
     def toml(self) -> str:
         return f"""\
@@ -49,7 +51,8 @@ format = "kannel"
 id = "{self.modem_id}"
 port = "{self.modem_port}"
 baud = 115200
-"""
+
+{self.extra_toml}"""
 
 
 class BridgeProcess:
@@ -64,6 +67,16 @@ class BridgeProcess:
 
     def log(self) -> str:
         return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+
+    async def status(self) -> dict[str, Any]:
+        """GET /status (modems, queues, counters) as JSON."""
+        async with (
+            aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=10)) as session,
+            session.get(self.base_url + "/status") as resp,
+        ):
+            resp.raise_for_status()
+            data: dict[str, Any] = await resp.json()
+            return data
 
     async def start(self, timeout: float = 20.0) -> None:
         self.config_path.write_text(self.config.toml())

@@ -60,8 +60,11 @@ class RapidSMSSite:
     """A running site. Build with start_site(); stop() terminates it by PID."""
 
     def __init__(
-        self, base_url: str, db_path: Path, log_path: Path, process: subprocess.Popen[bytes]
+        self, port: int, env: dict[str, str], db_path: Path, log_path: Path, process: subprocess.Popen[bytes]
     ) -> None:
+        self.port = port
+        self.env = env
+        base_url = f"http://127.0.0.1:{port}"
         self.base_url = base_url
         self.inbound_url = base_url + INBOUND_PATH
         self.delivery_report_url = base_url + DLR_PATH
@@ -119,6 +122,14 @@ class RapidSMSSite:
             if time.monotonic() > deadline:
                 raise AssertionError(f"timed out after {timeout}s waiting for {what or probe}\n{self.log()}")
             await asyncio.sleep(0.05)
+
+    def restart(self, timeout: float = 30.0) -> None:
+        """Start it again on the same port with the same database (after stop(), or to bounce it)."""
+        self.stop()
+        self.process = _spawn(self.port, self.env, self.log_path)
+        if not _wait_listening(self.port, self.process, timeout):
+            self.stop()
+            raise RuntimeError(f"RapidSMS site did not restart on port {self.port}:\n{self.log()}")
 
     def stop(self) -> None:
         if self.process.poll() is None:
@@ -180,22 +191,26 @@ def start_site(
                 check=True,
                 timeout=timeout,
             )
-        with log_path.open("ab") as log:
-            process = subprocess.Popen(
-                [sys.executable, "-m", "django", "runserver", f"127.0.0.1:{port}", "--noreload"],
-                env=env,
-                cwd=HERE,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                stdin=subprocess.DEVNULL,
-            )
-        site = RapidSMSSite(base_url, db_path, log_path, process)
+        process = _spawn(port, env, log_path)
+        site = RapidSMSSite(port, env, db_path, log_path, process)
         if _wait_listening(port, process, timeout):
             return site
         site.stop()
         if "already in use" not in site.log():
             break
     raise RuntimeError(f"RapidSMS site did not start:\n{log_path.read_text(errors='replace')}")
+
+
+def _spawn(port: int, env: dict[str, str], log_path: Path) -> subprocess.Popen[bytes]:
+    with log_path.open("ab") as log:
+        return subprocess.Popen(
+            [sys.executable, "-m", "django", "runserver", f"127.0.0.1:{port}", "--noreload"],
+            env=env,
+            cwd=HERE,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+        )
 
 
 def _wait_listening(port: int, process: subprocess.Popen[bytes], timeout: float) -> bool:

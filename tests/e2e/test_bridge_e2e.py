@@ -8,8 +8,9 @@ calls RapidSMS's dlr-url, and RapidSMS stores a DeliveryReport row with status 1
 
 from __future__ import annotations
 
+import asyncio
 import importlib.util
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -39,8 +40,16 @@ class Stack:
         return f"--- modembridge log ---\n{self.bridge.log()}\n--- RapidSMS log ---\n{self.site.log()}"
 
 
+@pytest.fixture
+def bridge_extra_toml() -> str:
+    """Extra TOML for the bridge's config; override in a test with @pytest.mark.parametrize (indirect)."""
+    return ""
+
+
 @pytest_asyncio.fixture
-async def stack(tmp_path: Path, rapidsms_site_factory: SiteFactory) -> AsyncIterator[Stack]:
+async def stack(
+    tmp_path: Path, rapidsms_site_factory: SiteFactory, bridge_extra_toml: str
+) -> AsyncIterator[Stack]:
     from modembridge.sim.process import SimProcess
 
     port = free_port()  # the bridge's port first: the site's KannelBackend needs its sendsms URL
@@ -51,6 +60,7 @@ async def stack(tmp_path: Path, rapidsms_site_factory: SiteFactory) -> AsyncIter
             journal=tmp_path / "journal.db",
             router_url=site.inbound_url,
             modem_port=str(sim.link),
+            extra_toml=bridge_extra_toml,
         )
         bridge = BridgeProcess(config, tmp_path)
         try:
@@ -59,6 +69,15 @@ async def stack(tmp_path: Path, rapidsms_site_factory: SiteFactory) -> AsyncIter
         finally:
             code = await bridge.stop()
         assert code == 0, f"modembridge exited with {code} on SIGTERM\n{bridge.log()}"
+
+
+async def eventually(condition: Callable[[], Awaitable[bool]], what: str, timeout: float = 30) -> None:
+    """Poll an async condition until it holds; fail with `what` after timeout seconds."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not await condition():
+        assert loop.time() < deadline, f"timed out waiting for {what}"
+        await asyncio.sleep(0.05)
 
 
 async def delivered(stack: Stack, count: int) -> list[DeliveryReportRow]:
@@ -116,3 +135,41 @@ async def test_unicode_and_long_reply_round_trip(stack: Stack) -> None:
     rows = site.delivery_reports()
     assert sorted(r.status for r in rows) == [1, 1, 8, 8]
     assert len({r.message_id for r in rows}) == 1
+
+
+FAST_ROUTER_RETRY = """\
+[router.retry]
+initial = 0.2
+cap = 1.0
+"""
+
+
+@pytest.mark.parametrize("bridge_extra_toml", [FAST_ROUTER_RETRY], indirect=True)
+async def test_site_down_messages_wait_in_the_journal_and_arrive_when_it_returns(stack: Stack) -> None:
+    """RapidSMS down: the SIM is still emptied, messages wait in the journal, all arrive once it is back."""
+    sim, site, bridge = stack.sim, stack.site, stack.bridge
+    site.stop()
+    texts = ["echo one", "echo two", "echo three"]
+    for text in texts:
+        await sim.inject_text(SENDER, text)
+
+    async def sim_emptied_and_queued() -> bool:
+        stored = sum(len(box) for box in (await sim.storage())["memories"].values())
+        journal = (await bridge.status())["queues"]["journal"]["in"]
+        return stored == 0 and journal["received"] == len(texts) and journal["delivered"] == 0
+
+    await eventually(sim_emptied_and_queued, f"SIM emptied into the journal\n{stack.diagnostics()}")
+    assert (await bridge.status())["counters"]["inbound_retried"] >= 1
+    assert await sim.submitted() == []
+
+    site.restart()
+    subs = await sim.wait_submitted(3, timeout=60)
+    assert sorted(s["text"] for s in subs) == ["one", "three", "two"]
+    inbound = [m.text for m in site.messages() if m.direction == "I"]
+    assert sorted(inbound) == sorted(texts)  # order is not asserted: each entry has its own jittered backoff
+
+    async def all_delivered() -> bool:
+        journal = (await bridge.status())["queues"]["journal"]["in"]
+        return (journal["received"], journal["delivered"]) == (0, len(texts))
+
+    await eventually(all_delivered, f"journal shows all delivered\n{stack.diagnostics()}")
