@@ -35,6 +35,9 @@ class SimConfig:
     report_delay: float = 0.5  # submit -> SMS-STATUS-REPORT
     part_gap: float = 0.05  # between the parts of an injected multi-part message
     cnma_timeout: float = 10.0  # +CMT/+CDS without +CNMA within this -> stored and announced instead
+    # "always": every +CMT/+CDS needs +CNMA (strict; the default). "csms1": only with +CSMS=1, as 27.005
+    # says; with +CSMS=0 the ME acknowledges by itself and +CNMA is answered +CMS ERROR: 340.
+    cnma_mode: Literal["always", "csms1"] = "always"
     restart_delay: float = 0.05  # silence between a reset and its banner
     boot_delay: float | None = None  # None: the profile's
     noise: bool = True  # profile noise (Huawei ^RSSI ...) on/off

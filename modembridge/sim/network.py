@@ -49,6 +49,7 @@ class Network:
         self.awaiting: Inbound | None = None
         self._ack_timer: Handle | None = None
         self._gap_timer: Handle | None = None
+        self._full_announced = False
         self.submitted: list[dict[str, Any]] = []
         self.unreachable: dict[str, int] = {}  # digits -> TP-Status for its reports
 
@@ -95,7 +96,11 @@ class Network:
                 return
             outcome = self._deliver(item)
             if outcome == "blocked":
+                if not self._full_announced and e.profile.memory_full_urc:
+                    self._full_announced = True
+                    e.urc(e.profile.memory_full_urc)
                 return
+            self._full_announced = False
             self.queue.popleft()
             e.notify("delivered")
             if outcome == "await":
@@ -123,7 +128,9 @@ class Network:
             return self._await(item)
         return "done" if self._store(item, announce=True) else "blocked"
 
-    def _await(self, item: Inbound) -> Literal["await"]:
+    def _await(self, item: Inbound) -> Literal["done", "await"]:
+        if self.e.config.cnma_mode == "csms1" and self.e.csms == 0:
+            return "done"  # the ME acknowledged it itself
         self.awaiting = item
         self._ack_timer = self.e.later(self.e.config.cnma_timeout, self._ack_timeout)
         return "await"
@@ -230,8 +237,8 @@ class Network:
             self.submitted.append(record)
             if stored is not None:
                 e.storage.set_stat(stored[0], stored[1], STO_SENT)
-            if record["status_report_request"]:
-                e.later(e.config.report_delay, lambda: self._report(record, now))
+            if record["status_report_request"]:  # network-side: survives a modem restart
+                e.scheduler.call_later(e.config.report_delay, lambda: self._report(record, now))
             e.end_busy([f"{tag}: {mr}"], "OK")
             e.notify("submitted")
 

@@ -26,6 +26,7 @@ class Profile:
     # Status reports always stored in SR and announced with +CDSI, whatever CNMI ds asks (Quectel).
     reports_always_stored: bool = False
     index_base: int = 1
+    memory_full_urc: str | None = None  # said once when an inbound message finds the memory full
     ccid_prefix: str = "+CCID: "
     extra_ok: frozenset[str] = field(default_factory=frozenset)
 
@@ -53,6 +54,7 @@ HUAWEI = Profile(
     noise_in_response=0.25,
     noise_interval=3.0,
     index_base=0,
+    memory_full_urc='^SMMEMFULL:"SM"',
     extra_ok=frozenset({"^CURC", "^PORTSEL", "^U2DIAG"}),
 )
 
@@ -65,6 +67,7 @@ SIM800 = Profile(
     boot_lines=("RDY", "+CFUN: 1", "+CPIN: READY", "Call Ready", "SMS Ready"),
     restart_lines=("RDY", "+CFUN: 1", "+CPIN: READY", "Call Ready", "SMS Ready"),
     boot_delay=0.3,
+    memory_full_urc="+CIEV: \"SMSFULL\",1",
     ccid_prefix="",
 )
 

@@ -471,3 +471,25 @@ def test_state_file_persists_storage_and_mr(tmp_path: Path) -> None:
     assert r2.io("AT+CPMS?").startswith(b'\r\n+CPMS: "SM",1,30')
     assert submit(r2) == b"\r\n+CMGS: 1\r\n\r\nOK\r\n"
     assert not (tmp_path / "sim.json.tmp").exists()
+
+
+def test_cnma_mode_csms1_autoacks_with_csms0() -> None:
+    r = Rig(cnma_mode="csms1").quiet()
+    r.io("AT+CNMI=2,2,0,0,0")
+    r.e.network.inject_text("+1555", "one")
+    r.e.network.inject_text("+1555", "two")
+    assert r.take().count(b"+CMT: ,") == 2  # no ack needed between them
+    assert r.io("AT+CNMA") == b"\r\n+CMS ERROR: 340\r\n"
+    r.io("AT+CSMS=1")
+    r.e.network.inject_text("+1555", "three")
+    r.e.network.inject_text("+1555", "four")
+    assert r.take().count(b"+CMT: ,") == 1
+    assert r.io("AT+CNMA", advance=0.01).count(b"+CMT: ,") == 1
+
+
+def test_huawei_memory_full_urc() -> None:
+    r = Rig("huawei", capacity={"SM": 1, "ME": 1, "SR": 1}, noise=False).quiet()
+    r.io("AT+CNMI=2,1,0,0,0")
+    r.e.network.inject_text("+1555", "fits")
+    r.e.network.inject_text("+1555", "does not")
+    assert r.take() == b'\r\n+CMTI: "SM",0\r\n\r\n^SMMEMFULL:"SM"\r\n'
