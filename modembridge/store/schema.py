@@ -109,6 +109,7 @@ MIGRATIONS: tuple[str, ...] = (
         dlr_at REAL
     );
     CREATE INDEX out_part_message ON out_part(message, recipient, seq);
+    CREATE INDEX out_part_recipient ON out_part(recipient, seq);
     CREATE INDEX out_part_assigned ON out_part(assigned_modem, next_attempt_at)
         WHERE state = 'queued' AND assigned_modem IS NOT NULL;
     CREATE INDEX out_part_unassigned ON out_part(pinned_modem, next_attempt_at)
