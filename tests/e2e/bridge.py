@@ -104,6 +104,15 @@ class BridgeProcess:
                 await asyncio.sleep(0.05)
         raise RuntimeError(f"modembridge did not answer /healthz within {timeout}s:\n{self.log()}")
 
+    async def kill(self) -> int | None:
+        """SIGKILL: a crash at an arbitrary instant (start() again to recover from the same journal)."""
+        proc, self.proc = self.proc, None
+        if proc is None:
+            return None
+        with contextlib.suppress(ProcessLookupError):
+            proc.kill()
+        return await proc.wait()
+
     async def stop(self, timeout: float = 15.0) -> int | None:
         proc, self.proc = self.proc, None
         if proc is None:

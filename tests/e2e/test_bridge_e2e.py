@@ -173,3 +173,41 @@ async def test_site_down_messages_wait_in_the_journal_and_arrive_when_it_returns
         return (journal["received"], journal["delivered"]) == (0, len(texts))
 
     await eventually(all_delivered, f"journal shows all delivered\n{stack.diagnostics()}")
+
+
+@pytest.mark.parametrize("bridge_extra_toml", [FAST_ROUTER_RETRY], indirect=True)
+async def test_kill_9_with_messages_queued_for_rapidsms_loses_nothing(stack: Stack) -> None:
+    """Crash while RapidSMS is down: the restarted bridge still has every message; each arrives once."""
+    sim, site, bridge = stack.sim, stack.site, stack.bridge
+    site.stop()
+    texts = ["echo alpha", "echo beta"]
+    for text in texts:
+        await sim.inject_text(SENDER, text)
+
+    async def queued() -> bool:
+        stored = sum(len(box) for box in (await sim.storage())["memories"].values())
+        return stored == 0 and (await bridge.status())["queues"]["journal"]["in"]["received"] == len(texts)
+
+    await eventually(queued, f"SIM emptied into the journal\n{stack.diagnostics()}")
+    assert await bridge.kill() == -9
+    await bridge.start()
+    site.restart()
+    subs = await sim.wait_submitted(len(texts), timeout=60)
+    assert sorted(s["text"] for s in subs) == ["alpha", "beta"]
+    inbound = sorted(m.text for m in site.messages() if m.direction == "I")
+    assert inbound == sorted(texts)  # nothing was in flight at the kill: exactly once
+
+
+async def test_undeliverable_reply_gives_rapidsms_a_failed_report(stack: Stack) -> None:
+    sim, site = stack.sim, stack.site
+    await sim.set_unreachable(SENDER)  # the network reports "permanent error" (TP-Status 0x41)
+    await sim.inject_text(SENDER, "echo into the void")
+    [sub] = await sim.wait_submitted(1, timeout=60)
+    assert sub["text"] == "into the void"
+
+    def failed() -> list[DeliveryReportRow] | None:
+        return [r for r in site.delivery_reports() if r.status == 2] or None
+
+    [row] = await site.wait_for(failed, timeout=60, what=f"a status 2 row\n{stack.diagnostics()}")
+    assert row.identity == SENDER
+    assert [r.status for r in site.delivery_reports() if r.status == 1] == []
