@@ -493,3 +493,13 @@ def test_huawei_memory_full_urc() -> None:
     r.e.network.inject_text("+1555", "fits")
     r.e.network.inject_text("+1555", "does not")
     assert r.take() == b'\r\n+CMTI: "SM",0\r\n\r\n^SMMEMFULL:"SM"\r\n'
+
+
+def test_huawei_spontaneous_noise_on_the_clock() -> None:
+    r = Rig("huawei", seed=9).quiet()
+    r.clock.advance(60)
+    noise = r.take()
+    assert re.fullmatch(rb"(\r\n\^[A-Z]+:[^\r]*\r\n)+", noise) and noise.count(b"\r\n^") >= 5
+    r.io("AT^CURC=0")
+    r.clock.advance(60)
+    assert r.take() == b""

@@ -178,6 +178,19 @@ async def test_baud_pacing(sim_factory: Callable[..., SimModem], host_port: Open
         assert expected * 0.8 < elapsed < expected * 2 + 0.2, (elapsed, expected)
 
 
+async def test_baud_pacing_of_input(sim_factory: Callable[..., SimModem], host_port: Opener) -> None:
+    async with sim_factory(baud=19200) as sim:  # 1920 bytes/s
+        port = host_port(sim.link)
+        await port.command("ATE0")
+        line = b"AT" + b";+CSQ" * 200 + b"\r"  # about 1 kB in one write
+        t0 = time.monotonic()
+        port.write(line)
+        await sim.wait_traffic(line[-50:], direction="rx", timeout=5)
+        elapsed = time.monotonic() - t0
+        assert 0.8 * len(line) / 1920 < elapsed < 2 * len(line) / 1920 + 0.2, elapsed
+        await port.read_until(b"OK\r\n")
+
+
 async def test_state_survives_simulator_restart(tmp_path: Path, host_port: Opener) -> None:
     state = tmp_path / "sim.json"
     async with SimModem(tmp_path / "gsm0", state=state, seed=1) as sim:
