@@ -9,7 +9,7 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-from modembridge.at.errors import AtError, AtTimeout, CmeError, CmsError, ModemUnavailable
+from modembridge.at.errors import CME_TEXT, CMS_TEXT, AtError, AtTimeout, CmeError, CmsError, ModemUnavailable
 from modembridge.at.parser import AtParser, Echo, Final, Info, Prompt, Urc
 
 log = logging.getLogger(__name__)
@@ -23,10 +23,18 @@ def raise_for(final: Final, command: str) -> None:
     if final.ok:
         return
     if final.kind == "CME":
-        raise CmeError(final.code, final.detail, command=command)
+        raise CmeError(final.code if final.code is not None else _code_of(final.detail, CME_TEXT),
+                       final.detail, command=command)
     if final.kind == "CMS":
-        raise CmsError(final.code, final.detail, command=command)
+        raise CmsError(final.code if final.code is not None else _code_of(final.detail, CMS_TEXT),
+                       final.detail, command=command)
     raise AtError(f"{command}: {final.text}", command=command)
+
+
+def _code_of(text: str, table: dict[int, str]) -> int | None:
+    """The numeric code of a verbose (CMEE=2) error text, when it is a standard one."""
+    key = text.strip().lower()
+    return next((code for code, t in table.items() if t.lower() == key), None)
 
 
 class AtChannel(asyncio.Protocol):
