@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import importlib.util
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any
@@ -144,7 +145,7 @@ cap = 1.0
 """
 
 
-@pytest.mark.parametrize("bridge_extra_toml", [FAST_ROUTER_RETRY], indirect=True)
+@pytest.mark.parametrize("bridge_extra_toml", [FAST_ROUTER_RETRY], indirect=True, ids=["fast-retry"])
 async def test_site_down_messages_wait_in_the_journal_and_arrive_when_it_returns(stack: Stack) -> None:
     """RapidSMS down: the SIM is still emptied, messages wait in the journal, all arrive once it is back."""
     sim, site, bridge = stack.sim, stack.site, stack.bridge
@@ -175,7 +176,7 @@ async def test_site_down_messages_wait_in_the_journal_and_arrive_when_it_returns
     await eventually(all_delivered, f"journal shows all delivered\n{stack.diagnostics()}")
 
 
-@pytest.mark.parametrize("bridge_extra_toml", [FAST_ROUTER_RETRY], indirect=True)
+@pytest.mark.parametrize("bridge_extra_toml", [FAST_ROUTER_RETRY], indirect=True, ids=["fast-retry"])
 async def test_kill_9_with_messages_queued_for_rapidsms_loses_nothing(stack: Stack) -> None:
     """Crash while RapidSMS is down: the restarted bridge still has every message; each arrives once."""
     sim, site, bridge = stack.sim, stack.site, stack.bridge
@@ -211,3 +212,16 @@ async def test_undeliverable_reply_gives_rapidsms_a_failed_report(stack: Stack) 
     [row] = await site.wait_for(failed, timeout=60, what=f"a status 2 row\n{stack.diagnostics()}")
     assert row.identity == SENDER
     assert [r.status for r in site.delivery_reports() if r.status == 1] == []
+
+
+async def test_many_senders_each_get_their_own_reply(stack: Stack) -> None:
+    """30 people text at once: every reply goes to the right person (figure printed with -s)."""
+    sim, site = stack.sim, stack.site
+    people = [f"+2547000001{n:02d}" for n in range(30)]
+    started = time.monotonic()
+    await asyncio.gather(*(sim.inject_text(p, f"echo hi {p[-2:]}") for p in people))
+    subs = await sim.wait_submitted(len(people), timeout=120)
+    elapsed = time.monotonic() - started
+    assert sorted((s["destination"], s["text"]) for s in subs) == [(p, f"hi {p[-2:]}") for p in people]
+    assert len([m for m in site.messages() if m.direction == "O"]) == len(people)
+    print(f"\n{len(people)} inbound -> RapidSMS -> reply submitted: {elapsed:.2f} s")
