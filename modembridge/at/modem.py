@@ -80,6 +80,7 @@ class Modem:
         self._parser = AtParser()
         self._chan: AtChannel | None = None
         self._ready = asyncio.Event()
+        self._op_lock = asyncio.Lock()
         self._wake = asyncio.Event()
         self._stop_evt = asyncio.Event()
         self._done = asyncio.Event()
@@ -169,7 +170,8 @@ class Modem:
         reason = "port opened"
         while not self._stopping:
             self._set_state(ModemState.INITIALIZING, reason)
-            await self._initialise(chan)
+            async with self._op_lock:
+                await self._initialise(chan)
             self._set_state(ModemState.READY, self._ready_summary())
             ready_once = True
             self._ready.set()
@@ -209,7 +211,8 @@ class Modem:
                 next_health = 0.0
             now = loop.time()
             if now >= next_health:
-                await self._health(chan)
+                async with self._op_lock:
+                    await self._health(chan)
                 next_health = loop.time() + self.config.health_interval
             if now >= next_sweep:
                 self._emit(SweepNeeded("periodic sweep"))
@@ -532,25 +535,29 @@ class Modem:
             raise ModemUnavailable(f"{self.config.id}: stopped")
         if self.state == ModemState.FAILED:
             raise ModemUnavailable(f"{self.config.id}: failed: {self.state_reason}")
-        try:
-            await asyncio.wait_for(self._ready.wait(), timeout)
-        except TimeoutError:
-            raise ModemUnavailable(f"{self.config.id}: not ready within {timeout:g}s "
-                                   f"({self.state.value}: {self.state_reason})") from None
-        chan = self._chan
-        if chan is None or not chan.is_open:
-            raise ModemUnavailable(f"{self.config.id}: port not open")
-        try:
-            return await fn(chan, max(0.5, deadline - loop.time()))
-        except AtTimeout as e:
-            self._error(str(e))
-            if self._check_needed is None:
-                self._check_needed = str(e)
-                self._wake.set()
-            raise
-        except ModemUnavailable as e:
-            self._error(str(e))
-            raise
+        while True:
+            try:
+                await asyncio.wait_for(self._ready.wait(), max(0.0, deadline - loop.time()))
+            except TimeoutError:
+                raise ModemUnavailable(f"{self.config.id}: not ready within {timeout:g}s "
+                                       f"({self.state.value}: {self.state_reason})") from None
+            # the whole operation (memory selection + command) is atomic with respect to other operations,
+            # health polls and re-initialisation
+            async with self._op_lock:
+                chan = self._chan
+                if not self._ready.is_set() or chan is None or not chan.is_open:
+                    continue  # went down while we waited for the lock: wait for READY again
+                try:
+                    return await fn(chan, max(self.config.command_timeout, deadline - loop.time()))
+                except AtTimeout as e:
+                    self._error(str(e))
+                    if self._check_needed is None:
+                        self._check_needed = str(e)
+                        self._wake.set()
+                    raise
+                except ModemUnavailable as e:
+                    self._error(str(e))
+                    raise
 
     async def _busy_retry(self, chan: AtChannel, command: str, timeout: float) -> list[str]:
         loop = asyncio.get_running_loop()
@@ -646,7 +653,8 @@ class Modem:
 
         async def op(chan: AtChannel, t: float) -> int:
             try:
-                lines = await chan.command_prompt(command, pdu_hex, t)
+                # always the full send timeout: a premature timeout would make the outcome unknown
+                lines = await chan.command_prompt(command, pdu_hex, max(t, self.config.send_timeout))
             except (CmsError, AtTimeout, ModemUnavailable):
                 raise
             except CmeError as e:
