@@ -21,6 +21,7 @@ class HostPort:
         self.link = Path(link)
         self.fd: int | None = None
         self.buf = bytearray()
+        self._wbuf = bytearray()
         self.eof = False
         self._event = asyncio.Event()
 
@@ -41,6 +42,7 @@ class HostPort:
     def close(self) -> None:
         if self.fd is not None:
             asyncio.get_running_loop().remove_reader(self.fd)
+            asyncio.get_running_loop().remove_writer(self.fd)
             os.close(self.fd)
             self.fd = None
 
@@ -59,14 +61,25 @@ class HostPort:
         self._event.set()
 
     def write(self, data: bytes) -> None:
+        """Write now, or as soon as the pty takes it (never blocks the event loop)."""
         assert self.fd is not None
-        view = memoryview(data)
-        while view:
-            try:
-                n = os.write(self.fd, view)
-            except BlockingIOError:
-                continue
-            view = view[n:]
+        was_empty = not self._wbuf
+        self._wbuf += data
+        if was_empty:
+            self._flush()
+
+    def _flush(self) -> None:
+        if self.fd is None:
+            return
+        loop = asyncio.get_running_loop()
+        try:
+            n = os.write(self.fd, self._wbuf)
+        except BlockingIOError:
+            n = 0
+        del self._wbuf[:n]
+        loop.remove_writer(self.fd)
+        if self._wbuf:
+            loop.add_writer(self.fd, self._flush)
 
     async def _wait(self, cond: re.Pattern[bytes] | bytes, timeout: float) -> re.Match[bytes] | int:
         async with asyncio.timeout(timeout):

@@ -19,6 +19,7 @@ from pathlib import Path
 log = logging.getLogger(__name__)
 
 TICK = 0.005  # pacing granularity, seconds
+MAX_BACKLOG = 256 * 1024  # output bytes kept while the host does not read
 
 
 class PtyPort:
@@ -83,6 +84,8 @@ class PtyPort:
     def write(self, data: bytes) -> None:
         if self.is_open and data:
             self._out += data
+            if len(self._out) > MAX_BACKLOG:  # nobody reads: overrun, the oldest bytes are lost
+                del self._out[: len(self._out) - MAX_BACKLOG]
             self._out_ready.set()
 
     def pending_output(self) -> int:
