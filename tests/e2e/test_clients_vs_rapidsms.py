@@ -93,12 +93,22 @@ async def test_router_client_classifies_empty_text_as_rejected(
     assert rapidsms_site.messages() == []
 
 
+async def test_router_client_follows_the_append_slash_redirect(
+    rapidsms_site: RapidSMSSite, kannel_standin: KannelStandIn, session: aiohttp.ClientSession
+) -> None:
+    url = rapidsms_site.inbound_url.rstrip("/")  # the trailing slash forgotten in router.url: 301
+    result = await RouterClient(RouterConfig(url=url, format="kannel"), session).deliver(inbound("echo x"))
+    assert (result.outcome, result.status) == (DeliveryOutcome.DELIVERED, 200)
+    assert [(m.direction, m.text) for m in rapidsms_site.messages()] == [("I", "echo x"), ("O", "x")]
+
+
 async def test_router_client_wrong_path_is_rejected_not_retried(
     rapidsms_site: RapidSMSSite, session: aiohttp.ClientSession
 ) -> None:
-    url = rapidsms_site.inbound_url.rstrip("/")  # the trailing slash forgotten in router.url
+    url = rapidsms_site.base_url + "/backend/no-such-backend/"
     result = await RouterClient(RouterConfig(url=url, format="kannel"), session).deliver(inbound("echo x"))
     assert (result.outcome, result.status) == (DeliveryOutcome.REJECTED, 404)
+    assert rapidsms_site.messages() == []
 
 
 @pytest.mark.parametrize(

@@ -37,12 +37,19 @@ def rapidsms_site(shared_rapidsms_site: RapidSMSSite, kannel_standin: KannelStan
 
 
 async def get(url: str, method: str = "GET") -> tuple[int, str]:
-    """Request url exactly as written (no re-encoding of the query)."""
+    """Request url exactly as written (no re-encoding of the query, no following of redirects)."""
+    return (await request(url, method))[:2]
+
+
+async def request(url: str, method: str = "GET") -> tuple[int, str, str]:
+    """(status, body, Location header)."""
     async with (
         aiohttp.ClientSession() as session,
-        session.request(method, URL(url, encoded=True), timeout=aiohttp.ClientTimeout(total=30)) as resp,
+        session.request(
+            method, URL(url, encoded=True), timeout=aiohttp.ClientTimeout(total=30), allow_redirects=False
+        ) as resp,
     ):
-        return resp.status, await resp.text()
+        return resp.status, await resp.text(), resp.headers.get("Location", "")
 
 
 def inbound(site: RapidSMSSite, text: str, sender: str = SENDER) -> str:
@@ -143,8 +150,10 @@ async def test_inbound_view_status_codes(rapidsms_site: RapidSMSSite, kannel_sta
     for bad in rejected:
         assert (await get(bad))[0] == 400, bad
     assert (await get(f"{url}?id=%2B254700000001&text=echo+hi", method="POST"))[0] == 405
-    no_slash = url.rstrip("/") + "?id=%2B254700000001&text=echo+hi"
-    assert (await get(no_slash))[0] == 404  # no APPEND_SLASH redirect without CommonMiddleware here
+    query = "?id=%2B254700000001&text=echo+hi"
+    status, _, location = await request(url.rstrip("/") + query)  # CommonMiddleware's APPEND_SLASH
+    assert (status, location) == (301, "/backend/kannel-bridge/" + query)
+    assert (await get(rapidsms_site.base_url + "/backend/other/" + query))[0] == 404
     assert kannel_standin.requests == []
     assert rapidsms_site.messages() == []
 

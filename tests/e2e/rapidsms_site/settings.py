@@ -38,7 +38,8 @@ INSTALLED_APPS = [
     "rapidsms.contrib.handlers",
     "rapidsms.contrib.messagelog",
 ]
-MIDDLEWARE: list[str] = []
+# like a stock Django project: APPEND_SLASH redirects a GET without its trailing slash (301)
+MIDDLEWARE = ["django.middleware.common.CommonMiddleware"]
 
 RAPIDSMS_ROUTER = "rapidsms.router.blocking.BlockingRouter"
 RAPIDSMS_HANDLERS = [
