@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from typing import Any
 
 from aiohttp import web
@@ -21,7 +22,15 @@ from modembridge.model import Gateway, SendAccepted, UnknownModemError
 
 from .auth import bearer_ok, kannel_ok
 from .metrics import CONTENT_TYPE, Metrics
-from .validate import Checked, RequestError, kannel_credentials, parse_form, parse_kannel, parse_native
+from .validate import (
+    Checked,
+    RequestError,
+    check_client_id,
+    kannel_credentials,
+    parse_form,
+    parse_kannel,
+    parse_native,
+)
 
 log = logging.getLogger("modembridge.http")
 
@@ -167,6 +176,8 @@ async def sendsms(request: web.Request) -> web.Response:
         ctype = request.content_type
         if ctype == _FORM:
             fields = {**fields, **parse_form(body)}
+            if request.charset and "charset" not in fields:
+                fields["charset"] = request.charset.encode("latin-1", "replace")
         elif ctype in ("text/plain", "application/octet-stream") and body:
             # Kannel's own POST flavour: parameters in X-Kannel-* headers, the text is the body
             fields = {**fields, **_header_fields(request), "text": body}
@@ -183,6 +194,13 @@ async def sendsms(request: web.Request) -> web.Response:
     except RequestError as err:
         _reject(request, "kannel", err)
         return _kannel_answer(err.status, err.kannel)
+    key = request.headers.get("Idempotency-Key")
+    if key is not None:  # not Kannel's, but as useful here as on the native API
+        try:
+            client_id = check_client_id(key, "Idempotency-Key")
+            checked = replace(checked, request=replace(checked.request, client_id=client_id))
+        except RequestError:
+            return _kannel_answer(400, "Idempotency-Key field misformed, rejected")
     if denied:
         log.warning("sendsms: dropped %d invalid receiver(s): %s", len(denied), " ".join(denied))
     try:
@@ -290,7 +308,9 @@ async def start_server(app: web.Application, listen: str) -> web.AppRunner:
     """Start serving `app` on `listen`; the caller awaits ``runner.cleanup()`` to stop.
     ``runner.addresses`` gives the bound address (useful with port 0)."""
     host, port = parse_listen(listen)
-    runner = web.AppRunner(app, access_log_class=AccessLogger)
+    # a GET sendsms carries the whole text in its request line: allow it as much as a POST body
+    line = max(8190, app[CONFIG].http.max_body_bytes)
+    runner = web.AppRunner(app, access_log_class=AccessLogger, max_line_size=line, max_field_size=8190)
     await runner.setup()
     site = web.TCPSite(runner, host, port)
     try:

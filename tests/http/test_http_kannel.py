@@ -11,6 +11,7 @@ from yarl import URL
 from modembridge.config import KannelConfig
 from modembridge.http import Metrics, create_app
 
+FORM = "application/x-www-form-urlencoded"
 CREDS = {"username": KANNEL_USER, "password": KANNEL_PASS}
 
 
@@ -194,3 +195,41 @@ async def test_gateway_failure_is_kannel_temporary_failure(client: Client, gatew
     gateway.fail_next = OSError("disk full")
     status, text = await get_raw(client, q({**CREDS, "to": "123", "text": "x"}))
     assert (status, text) == (503, "Temporal failure, try again later.")
+
+
+async def test_form_charset_from_content_type(client: Client, gateway: FakeGateway) -> None:
+    body = q({**CREDS, "to": "0712345678"}) + "&text=caf\xe9"
+    resp = await client.post("/cgi-bin/sendsms", data=body.encode("latin-1"),
+                             headers={"Content-Type": f"{FORM}; charset=ISO-8859-1"})
+    assert resp.status == 202
+    assert gateway.submitted[0].text == "café"
+
+
+async def test_idempotency_key_header(client: Client, gateway: FakeGateway) -> None:
+    query = q({**CREDS, "to": "0712345678", "text": "once"})
+    for _ in range(2):
+        resp = await client.get(URL(f"/cgi-bin/sendsms?{query}", encoded=True),
+                                headers={"Idempotency-Key": "r-1"})
+        assert (resp.status, await resp.text()) == (202, "0: Accepted for delivery")
+    assert len(gateway.submitted) == 1 and gateway.submitted[0].client_id == "r-1"
+    resp = await client.get(URL(f"/cgi-bin/sendsms?{query}", encoded=True), headers={"Idempotency-Key": ""})
+    assert resp.status == 400
+
+
+async def test_long_get_within_body_limit(gateway: FakeGateway) -> None:
+    import aiohttp
+
+    from modembridge.http import start_server
+
+    runner = await start_server(create_app(make_config(), gateway, Metrics()), "127.0.0.1:0")
+    text = "é" * 1530  # 10 GSM 7-bit parts, 9 KB of request line as percent-encoded UTF-8
+    query = q({**CREDS, "to": "0712345678", "text": text.encode(), "charset": "UTF-8"})
+    assert len(query) > 8190  # aiohttp's default request-line limit
+    try:
+        async with aiohttp.ClientSession() as s, s.get(
+            URL(f"http://127.0.0.1:{runner.addresses[0][1]}/cgi-bin/sendsms?{query}", encoded=True)
+        ) as resp:
+            assert resp.status == 202
+    finally:
+        await runner.cleanup()
+    assert gateway.submitted[0].text == text
