@@ -62,7 +62,9 @@ def _endpoint(args: argparse.Namespace) -> tuple[str, str, str]:
     if getattr(args, "config", None):
         listen, api_token, status_token, _ = _config_http(args.config)
     url = args.url or (url_for_listen(listen) if listen else DEFAULT_URL)
-    token = getattr(args, "token", None) or next((os.environ[k] for k in TOKEN_ENV if os.environ.get(k)), "")
+    token = next((os.environ[k] for k in TOKEN_ENV if os.environ.get(k)), "")
+    if args.command == "send" and args.token:
+        token = args.token
     status = next((os.environ[k] for k in STATUS_TOKEN_ENV if os.environ.get(k)), "") or status_token
     return url.rstrip("/"), token or api_token, status
 
@@ -196,6 +198,7 @@ def run_send(args: argparse.Namespace) -> int:
 
 def configure_status(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", action="store_true", help="print the raw JSON")
+    parser.add_argument("--token", help="http.status_token, if set (default: env MODEMBRIDGE_STATUS_TOKEN)")
     _add_endpoint_args(parser, token=False)
 
 
@@ -325,7 +328,7 @@ def _nested(value: Any, indent: str) -> list[str]:
 
 def run_status(args: argparse.Namespace) -> int:
     url, _, status_token = _endpoint(args)
-    status, payload = http_json("GET", f"{url}/status", token=status_token)
+    status, payload = http_json("GET", f"{url}/status", token=args.token or status_token)
     if status != 200 or not isinstance(payload, dict):
         raise _refused(status, payload, "status")
     print(json.dumps(payload, indent=2, ensure_ascii=False) if args.json else render_status(payload))

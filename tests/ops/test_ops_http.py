@@ -163,6 +163,8 @@ async def test_status_json_and_token(
     daemon.status_token = "st"
     assert await cli("status", "--url", daemon.url) == 1
     assert "401" in capsys.readouterr().err
+    assert await cli("status", "--url", daemon.url, "--token", "st") == 0
+    assert "Safaricom" in capsys.readouterr().out
     monkeypatch.setenv("MODEMBRIDGE_STATUS_TOKEN", "st")
     assert await cli("status", "--url", daemon.url, "--json") == 0
     assert json.loads(capsys.readouterr().out)["modems"]["gsm0"]["operator"] == "Safaricom"
