@@ -21,6 +21,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
     add("--cnma-timeout", type=float, default=10.0, help="seconds to wait for +CNMA after +CMT")
     add("--cnma-mode", choices=["always", "csms1"], default="always",
         help="always: +CMT/+CDS need +CNMA; csms1: only with +CSMS=1 (27.005)")
+    add("--register-delay", type=float, default=0.0, help="seconds searching (+CREG stat 2) after boot/PIN")
     add("--boot-delay", type=float, default=None, help="seconds before the boot banner")
     add("--seed", type=int, default=None, help="seed for vendor noise and garbage")
     add("--no-noise", action="store_true", help="no vendor noise (^RSSI ...)")
@@ -45,7 +46,7 @@ async def _main(args: argparse.Namespace) -> int:
         pin=args.pin, state=args.state, control=args.control,
         capacity={"SM": args.sm_capacity, "ME": args.me_capacity, "SR": args.sr_capacity},
         puk=args.puk, report_delay=args.report_delay, part_gap=args.part_gap, cnma_timeout=args.cnma_timeout,
-        cnma_mode=args.cnma_mode,
+        cnma_mode=args.cnma_mode, register_delay=args.register_delay,
         boot_delay=args.boot_delay, noise=not args.no_noise,
     )
     stop = asyncio.Event()

@@ -186,6 +186,7 @@ class CommandSet:
 
     def _unlocked(self) -> None:
         e = self.e
+        e.start_attach()
         if e.effective_creg() != 0:
             e.creg_urc()
         e.later(0.0, e.network.pump)

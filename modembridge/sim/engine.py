@@ -49,6 +49,7 @@ class SimConfig:
     iccid: str = "8901260000000000001"
     rssi: int = 20
     registration: int = 1  # +CREG stat: 0 not, 1 home, 2 searching, 3 denied, 5 roaming
+    register_delay: float = 0.0  # after boot / PIN: "searching" (stat 2) this long before registering
     timestamp_clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC).replace(microsecond=0))
 
 
@@ -107,6 +108,7 @@ class ModemEngine:
         self._timers: set[Handle] = set()
         self._noise_timer: Handle | None = None
         self._reset_settings()
+        self._reset_power()
         self.mode: Literal["off", "booting", "command", "prompt", "busy"] = "off"
         self._executing = False
         self._held: list[bytes] = []
@@ -125,8 +127,12 @@ class ModemEngine:
         self.cpms = ["SM", "SM", "SM"]
         self.creg_n = 0
         self.curc = True
+
+    def _reset_power(self) -> None:
+        """Radio and SIM state of a fresh boot (ATZ keeps these)."""
         self.fun = 1
         self.pin_state = "SIM PIN" if self.pin is not None else "READY"
+        self.attached = False
 
     def power_on(self) -> None:
         """Cold start: settings reset, banner after the profile's boot delay."""
@@ -151,6 +157,7 @@ class ModemEngine:
 
     def _boot(self, lines: tuple[str, ...], delay: float) -> None:
         self._reset_settings()
+        self._reset_power()
         self.mode = "booting"
         self._linebuf = bytearray()
         self._pending_input = bytearray()
@@ -162,6 +169,8 @@ class ModemEngine:
             for line in lines:
                 self._out(b"\r\n" + line.encode() + b"\r\n")
             self.mode = "command"
+            if self.pin_state == "READY":
+                self.start_attach()
             self._schedule_noise()
             self.notify("ready")
             self.network.pump()
@@ -400,7 +409,7 @@ class ModemEngine:
 
     # ------------------------------------------------------------------ helpers for handlers
     def registered(self) -> bool:
-        return self.pin_state == "READY" and self.fun == 1 and self.registration in (1, 5)
+        return self.effective_creg() in (1, 5)
 
     def set_registration(self, stat: int) -> None:
         old = self.registration
@@ -410,7 +419,25 @@ class ModemEngine:
         self.network.pump()
 
     def _creg_from(self, stat: int) -> int:
-        return stat if (self.pin_state == "READY" and self.fun == 1) else 0
+        if self.pin_state != "READY" or self.fun != 1:
+            return 0
+        return stat if self.attached else 2
+
+    def start_attach(self) -> None:
+        """SIM usable and radio on: searching for ``register_delay`` seconds, then registered."""
+        delay = self.config.register_delay
+        if delay <= 0:
+            self.attached = True
+            return
+        self.attached = False
+
+        def attached() -> None:
+            self.attached = True
+            if self.registration != 2:
+                self.creg_urc()
+            self.network.pump()
+
+        self.later(delay, attached)
 
     def effective_creg(self) -> int:
         return self._creg_from(self.registration)

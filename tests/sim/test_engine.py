@@ -503,3 +503,17 @@ def test_huawei_spontaneous_noise_on_the_clock() -> None:
     r.io("AT^CURC=0")
     r.clock.advance(60)
     assert r.take() == b""
+
+
+def test_register_delay_searching_then_home() -> None:
+    r = Rig(register_delay=10.0)  # the rig boots with 5 s on the clock
+    r.quiet()
+    r.io("AT+CREG=1")
+    assert r.io("AT+CREG?") == b"\r\n+CREG: 1,2\r\n\r\nOK\r\n"
+    r.e.network.inject_text("+1555", "waits for registration")
+    r.io("AT+CNMI=2,1,0,0,0")
+    assert submit(r) == b"\r\n+CMS ERROR: 331\r\n"
+    r.clock.advance(5.0)
+    assert r.take() == b'\r\n+CREG: 1\r\n\r\n+CMTI: "SM",1\r\n'
+    assert r.io("ATZ") == b"\r\nOK\r\n"  # ATZ keeps SIM and registration
+    assert r.io("AT+CREG?") == b"AT+CREG?\r\r\n+CREG: 0,1\r\n\r\nOK\r\n"
