@@ -7,6 +7,7 @@ The site is the real peer, not our code: Django's runserver (threaded, --noreloa
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import socket
 import sqlite3
@@ -122,6 +123,26 @@ class RapidSMSSite:
             if time.monotonic() > deadline:
                 raise AssertionError(f"timed out after {timeout}s waiting for {what or probe}\n{self.log()}")
             await asyncio.sleep(0.05)
+
+    async def send(self, text: str, identities: list[str], timeout: float = 60.0) -> None:
+        """Send an SMS the way a RapidSMS app does (rapidsms.router.send), not as a reply.
+
+        Runs in a separate `django shell` process against the same database and backend settings.
+        """
+        code = (
+            "import json, sys\n"
+            "from rapidsms.router import lookup_connections, send\n"
+            "args = json.loads(sys.argv[-1])\n"
+            "send(args['text'], lookup_connections('kannel-bridge', args['identities']))\n"
+        )
+        payload = json.dumps({"text": text, "identities": identities})
+        with self.log_path.open("ab") as log:
+            proc = await asyncio.create_subprocess_exec(
+                sys.executable, "-c", f"import django; django.setup()\n{code}", payload,
+                env=self.env, cwd=HERE, stdout=log, stderr=asyncio.subprocess.STDOUT,
+            )  # fmt: skip
+            code_ = await asyncio.wait_for(proc.wait(), timeout)
+        assert code_ == 0, f"rapidsms send failed ({code_}):\n{self.log()}"
 
     def restart(self, timeout: float = 30.0) -> None:
         """Start it again on the same port with the same database (after stop(), or to bounce it)."""

@@ -225,3 +225,17 @@ async def test_many_senders_each_get_their_own_reply(stack: Stack) -> None:
     assert sorted((s["destination"], s["text"]) for s in subs) == [(p, f"hi {p[-2:]}") for p in people]
     assert len([m for m in site.messages() if m.direction == "O"]) == len(people)
     print(f"\n{len(people)} inbound -> RapidSMS -> reply submitted: {elapsed:.2f} s")
+
+
+async def test_rapidsms_initiated_send_to_two_people(stack: Stack) -> None:
+    """An app-initiated send (not a reply): KannelBackend puts both recipients in one `to`, space-joined."""
+    sim, site = stack.sim, stack.site
+    people = ["+254700000002", "+254700000003"]
+    await site.send("Reminder: clinic tomorrow ☺", people)
+    subs = await sim.wait_submitted(2, timeout=60)
+    assert sorted((s["destination"], s["text"]) for s in subs) == [
+        (p, "Reminder: clinic tomorrow ☺") for p in people
+    ]
+    rows = await delivered(stack, 2)
+    assert sorted(r.identity for r in rows) == people
+    assert len({r.message_id for r in rows}) == 1  # one RapidSMS message, two recipients
