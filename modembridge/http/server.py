@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from typing import Any
@@ -292,6 +293,28 @@ class AccessLogger(AbstractAccessLogger):
                          response.status, time)
 
 
+_SECRET_PARAM = re.compile(r"((?:password|pass|api_token|token)=)[^&\s'\"]*", re.IGNORECASE)
+
+
+def redact(text: str) -> str:
+    """Mask credential parameters (``password=``, ``pass=``, ...) in a request line or URL."""
+    return _SECRET_PARAM.sub(r"\1***", text)
+
+
+class RedactSecrets(logging.Filter):
+    """aiohttp logs a malformed request with its request line (and so the sendsms password): mask it."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.exc_info and not record.exc_text:
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+        if record.exc_text:
+            record.exc_text = redact(record.exc_text)
+        if record.args:
+            record.msg, record.args = record.getMessage(), None
+        record.msg = redact(str(record.msg))
+        return True
+
+
 def parse_listen(listen: str) -> tuple[str, int]:
     """``host:port``, ``[v6]:port``, ``:port`` or ``port`` (host defaults to 127.0.0.1)."""
     text = listen.strip()
@@ -308,6 +331,10 @@ async def start_server(app: web.Application, listen: str) -> web.AppRunner:
     """Start serving `app` on `listen`; the caller awaits ``runner.cleanup()`` to stop.
     ``runner.addresses`` gives the bound address (useful with port 0)."""
     host, port = parse_listen(listen)
+    for name in ("aiohttp.server", "aiohttp.web", "aiohttp.access"):
+        logger = logging.getLogger(name)
+        if not any(isinstance(f, RedactSecrets) for f in logger.filters):
+            logger.addFilter(RedactSecrets())
     # a GET sendsms carries the whole text in its request line: allow it as much as a POST body
     line = max(8190, app[CONFIG].http.max_body_bytes)
     runner = web.AppRunner(app, access_log_class=AccessLogger, max_line_size=line, max_field_size=8190)

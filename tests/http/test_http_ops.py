@@ -126,3 +126,26 @@ def test_metrics_bound_to_a_gateway_at_construction(gateway: FakeGateway) -> Non
     text = Metrics(gateway).render()  # as the daemon builds it: Metrics(bridge)
     assert b'modembridge_queue_depth{queue="journal.in.received"} 2.0' in text
     assert b'modembridge_modem_signal_dbm{modem="m1"} -71.0' in Metrics(gateway.status).render()
+
+
+async def test_malformed_request_logs_no_password(
+    gateway: FakeGateway, caplog: pytest.LogCaptureFixture
+) -> None:
+    import asyncio
+
+    caplog.set_level(logging.DEBUG)
+    runner = await start_server(create_app(make_config(), gateway, Metrics()), "127.0.0.1:0")
+    try:
+        reader, writer = await asyncio.open_connection("127.0.0.1", runner.addresses[0][1])
+        # a raw (not percent-encoded) byte in the query: aiohttp refuses it and logs the request line
+        writer.write(b"GET /cgi-bin/sendsms?username=rapidsms&password=hunter2&to=1&text=caf\xe9 HTTP/1.1\r\n"
+                     b"Host: x\r\nConnection: close\r\n\r\n")
+        await writer.drain()
+        answer = await asyncio.wait_for(reader.read(), 5)
+        writer.close()
+    finally:
+        await runner.cleanup()
+    assert answer.startswith(b"HTTP/1.") and b" 400 " in answer.split(b"\r\n")[0]
+    assert "password=***" in caplog.text  # the line was logged, masked
+    assert "hunter2" not in caplog.text
+    assert gateway.submitted == []
