@@ -242,6 +242,34 @@ def test_udevadm_verify(tmp_path: Path, sysfs: Path) -> None:
         assert done.returncode == 0, done.stdout + done.stderr
 
 
+def test_udevadm_test_parses_rules(tmp_path: Path, sysfs: Path) -> None:
+    """The real udev rule parser (systemd's `udevadm test`) reads our rules, examples uncommented, inside a
+    private mount namespace with a fresh tmpfs on /run (nothing of the host is touched): no complaints."""
+    udevadm, unshare = shutil.which("udevadm"), shutil.which("unshare")
+    if udevadm is None or unshare is None or os.geteuid() != 0:
+        pytest.skip("needs udevadm, unshare and root (a private mount namespace)")
+    if not os.path.lexists("/sys/class/tty/ttyS0"):
+        pytest.skip("no /sys/class/tty/ttyS0 to run a test event on")
+    if subprocess.run([unshare, "-m", "true"], capture_output=True, check=False).returncode != 0:
+        pytest.skip("cannot make a private mount namespace here")
+    examples = "\n".join(line for _, line in rule_lines(RULES.read_text()))
+    generated = udev.render_rule(udev.find_usb_serial("ttyUSB4", sysfs), "ch340")
+    (tmp_path / "99-modembridge.rules").write_text(examples + "\n" + generated)
+    (tmp_path / "98-broken.rules").write_text('SUBSYSTEM="tty", SYMLINK+="gsm/x"\n')  # the parser must object
+    script = (
+        "mount -n -t tmpfs none /run && mkdir -p /run/udev/rules.d && "
+        f"cp {tmp_path}/*.rules /run/udev/rules.d/ && {udevadm} test /sys/class/tty/ttyS0"
+    )
+    done = subprocess.run(
+        [unshare, "-m", "sh", "-c", script], capture_output=True, text=True, check=False, timeout=60
+    )
+    output = done.stdout + done.stderr
+    assert "Reading rules file: /run/udev/rules.d/99-modembridge.rules" in output, output[-2000:]
+    assert "98-broken.rules:1 Invalid operator" in output, "the parser reports errors like this"
+    ours = [line for line in output.splitlines() if "99-modembridge.rules:" in line]
+    assert ours == [], ours
+
+
 def test_cli_entry_point_runs() -> None:
     done = subprocess.run(
         [sys.executable, "-m", "modembridge", "udev-rule", "--help"],
