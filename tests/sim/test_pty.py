@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 import time
@@ -265,3 +266,26 @@ async def test_cli_restart_keeps_sim(tmp_path: Path) -> None:
     async with SimProcess(tmp_path / "gsm0", state=state) as proc:
         stored = await proc.storage()
         assert len(stored["memories"]["SM"]) == 1
+
+
+async def test_sim_process_fixture_faults_over_http(sim_process: SimProcess, host_port: Opener) -> None:
+    port = host_port(sim_process.link)
+    await port.command("ATE0")
+    await sim_process.set_hang(True)
+    port.write(b"AT\r")
+    assert await port.quiet(0.2) == b""
+    await sim_process.set_hang(False)
+    assert await port.command("AT") == b"\r\nOK\r\n"
+    await sim_process.fail_sends(1, cms=500)
+    assert await send_pdu(port, "+1555", "x") == b"\r\n+CMS ERROR: 500\r\n"
+    junk = await sim_process.garbage(8)
+    assert await port.read_until(junk) == junk
+    await sim_process.restart()
+    assert (await port.read_until(b"RDY\r\n")).endswith(b"\r\nRDY\r\n")
+    await sim_process.vanish(0.2)
+    with pytest.raises(EOFError):
+        await port.read_until(b"never", timeout=2)
+    async with asyncio.timeout(5):
+        while not (await sim_process.status())["open"] or not sim_process.link.exists():
+            await asyncio.sleep(0.05)
+    assert await host_port(sim_process.link).command("AT") == b"AT\r\r\nOK\r\n"
