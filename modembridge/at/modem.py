@@ -87,6 +87,7 @@ class Modem:
         self._done.set()
         self._stopping = False
         self._restart_seen: str | None = None
+        self._echo_hint = True  # echo seen after ATE0 means the modem restarted (unless it always echoes)
         self._check_needed: str | None = None
         self._pin_rejected: str | None = None
         self._mem1: str | None = None
@@ -221,7 +222,8 @@ class Modem:
     # ================================================================ init
     async def _cmd(self, chan: AtChannel, command: str, timeout: float | None = None) -> list[str]:
         lines = await chan.command(command, timeout or self.config.command_timeout)
-        if self._parser.echo_seen and self.state == ModemState.READY and not self._restart_seen:
+        if self._echo_hint and self._parser.echo_seen and self.state == ModemState.READY \
+                and not self._restart_seen:
             self._flag_restart("echo is on again (modem reset?)")
         return lines
 
@@ -286,6 +288,10 @@ class Modem:
         if self.config.smsc and await self._try(chan, C.csca(self.config.smsc)) is None:
             log.warning("%s: the modem refused the configured SMSC %s", cid, self.config.smsc)
         await self._health(chan)
+        # a modem that keeps echoing after ATE0 cannot signal a restart by echoing: don't read it as one
+        self._echo_hint = self._parser.echo_seen == 0
+        if not self._echo_hint:
+            log.info("%s: the modem echoes despite ATE0 (echo is stripped)", cid)
         self._parser.echo_seen = 0
 
     async def _identify(self, chan: AtChannel) -> None:

@@ -226,9 +226,9 @@ class AtParser:
         if urc is not None:
             out.append(urc)
             return
-        if self._pending is not None:
+        if self._pending is not None and (name is None or self._pending_name is None):
             out.append(Info(line))
-        else:
+        else:  # idle, or "+OTHER:" while "+NAME" is pending (e.g. the late answer of a timed-out command)
             out.append(Urc(name or line, line, UrcKind.NOISE))
 
     def _classify(self, line: str, name: str | None) -> Urc | None:

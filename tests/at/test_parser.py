@@ -227,3 +227,9 @@ def test_stream_events() -> None:
                                                 "Urc", "Urc"]
     assert isinstance(evs[4], Urc) and evs[4].pdu == PDU
     assert isinstance(evs[-1], Urc) and evs[-1].kind == UrcKind.RESTART
+
+
+def test_a_line_named_for_another_command_is_not_a_response_line() -> None:
+    # the late answer of a timed-out AT+CPMS? arriving while AT+CSQ is pending
+    evs = feed_all(b'\r\n+CPMS: "SM",1,30\r\n+CSQ: 3,99\r\nOK\r\n', "AT+CSQ")
+    assert [e for e in evs if isinstance(e, Info)] == [Info("+CSQ: 3,99")]

@@ -1,0 +1,197 @@
+"""AtChannel and odd-modem behaviours against a scripted modem on a real pty."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Callable
+
+import pytest
+
+from modembridge.at import AtError, AtTimeout, CmeError, CmsError, ModemState, ModemUnavailable
+from modembridge.at.channel import AtChannel
+from modembridge.at.parser import AtParser, Urc
+
+from .helpers import fast_config, running
+from .scripted import Reply, ScriptedModem, ok, table_answer
+
+PDU = "07915155000000F0040C9152740000001000006211828042940005E8329BFD06"
+
+
+@pytest.fixture
+async def scripted() -> AsyncIterator[Callable[..., ScriptedModem]]:
+    made: list[ScriptedModem] = []
+
+    def make(answer: Callable[[str], Reply], **kw: bool) -> ScriptedModem:
+        m = ScriptedModem(answer, **kw)
+        made.append(m)
+        return m
+
+    yield make
+    for m in made:
+        m.shutdown()
+
+
+async def open_channel(path: str, urcs: list[Urc] | None = None) -> AtChannel:
+    sink = urcs if urcs is not None else []
+    return await AtChannel.open(path, 115200, AtParser(), sink.append)
+
+
+async def test_command_and_errors(scripted: Callable[..., ScriptedModem]) -> None:
+    peer = scripted(table_answer({
+        "AT+CSQ": ok("+CSQ: 20,99"),
+        "AT+CPIN?": "\r\n+CME ERROR: 10\r\n",
+        "AT+CMGR=9": "\r\n+CMS ERROR: 321\r\n",
+        "AT^CURC=0": "\r\nCOMMAND NOT SUPPORT\r\n",
+    }))
+    chan = await open_channel(peer.path)
+    try:
+        assert await chan.command("AT+CSQ", 2) == ["+CSQ: 20,99"]
+        with pytest.raises(CmeError) as cme:
+            await chan.command("AT+CPIN?", 2)
+        assert cme.value.code == 10 and "SIM not inserted" in str(cme.value)
+        with pytest.raises(CmsError) as cms:
+            await chan.command("AT+CMGR=9", 2)
+        assert cms.value.code == 321
+        with pytest.raises(AtError, match="COMMAND NOT SUPPORT"):
+            await chan.command("AT^CURC=0", 2)
+    finally:
+        await chan.close()
+
+
+async def test_urc_during_a_command_goes_to_the_handler(scripted: Callable[..., ScriptedModem]) -> None:
+    peer = scripted(table_answer({"AT+CSQ": '\r\n+CSQ: 20,99\r\n\r\n+CMTI: "SM",4\r\n\r\nOK\r\n'}))
+    urcs: list[Urc] = []
+    chan = await open_channel(peer.path, urcs)
+    try:
+        assert await chan.command("AT+CSQ", 2) == ["+CSQ: 20,99"]
+        assert [u.text for u in urcs] == ['+CMTI: "SM",4']
+    finally:
+        await chan.close()
+
+
+async def test_one_command_in_flight(scripted: Callable[..., ScriptedModem]) -> None:
+    peer = scripted(lambda line: ok(f"{line[2:]}: {line}") if line.startswith("AT+X") else None)
+    chan = await open_channel(peer.path)
+    try:
+        results = await asyncio.gather(*(chan.command(f"AT+X{i}", 2) for i in range(10)))
+        assert results == [[f"+X{i}: AT+X{i}"] for i in range(10)]
+    finally:
+        await chan.close()
+
+
+async def test_prompt_exchange_without_cr(scripted: Callable[..., ScriptedModem]) -> None:
+    def answer(line: str) -> Reply:
+        if line.startswith("AT+CMGS="):
+            return "\r\n> "
+        if line == PDU:
+            return ok("+CMGS: 42")
+        return None
+
+    peer = scripted(answer)
+    chan = await open_channel(peer.path)
+    try:
+        assert await chan.command_prompt("AT+CMGS=24", PDU, 2) == ["+CMGS: 42"]
+        assert bytes(peer.received) == b"AT+CMGS=24\r" + PDU.encode() + b"\x1a"
+    finally:
+        await chan.close()
+
+
+async def test_no_prompt_times_out_and_escapes(scripted: Callable[..., ScriptedModem]) -> None:
+    peer = scripted(lambda line: None)
+    chan = await open_channel(peer.path)
+    try:
+        with pytest.raises(AtTimeout, match="prompt"):
+            await chan.command_prompt("AT+CMGS=24", PDU, 0.3)
+        await asyncio.wait_for(_until(lambda: b"\x1b" in peer.received), 2)
+        assert PDU.encode() not in peer.received  # never sent without a prompt
+    finally:
+        await chan.close()
+
+
+async def test_error_instead_of_prompt(scripted: Callable[..., ScriptedModem]) -> None:
+    peer = scripted(lambda line: "\r\n+CMS ERROR: 304\r\n" if line.startswith("AT+CMGS") else None)
+    chan = await open_channel(peer.path)
+    try:
+        with pytest.raises(CmsError) as exc:
+            await chan.command_prompt("AT+CMGS=999", PDU, 2)
+        assert exc.value.code == 304
+    finally:
+        await chan.close()
+
+
+async def test_late_answer_is_not_taken_for_the_next(scripted: Callable[..., ScriptedModem]) -> None:
+    peer = scripted(table_answer({"AT+SLOW": None, "AT+CSQ": ok("+CSQ: 9,99")}))
+    chan = await open_channel(peer.path)
+    try:
+        with pytest.raises(AtTimeout):
+            await chan.command("AT+SLOW", 0.2)
+        peer.write(b"\r\n+SLOW: late\r\n")  # arrives while nothing is pending: not a response line
+        assert await chan.command("AT+CSQ", 2) == ["+CSQ: 9,99"]
+    finally:
+        await chan.close()
+
+
+async def test_vanished_port_fails_the_pending_command(scripted: Callable[..., ScriptedModem]) -> None:
+    peer = scripted(lambda line: None)
+    chan = await open_channel(peer.path)
+    try:
+        pending = asyncio.create_task(chan.command("AT+CSQ", 5))
+        await peer.wait_line(lambda x: x == "AT+CSQ")
+        peer.close()
+        with pytest.raises(ModemUnavailable):
+            await asyncio.wait_for(pending, 5)
+        assert chan.lost.is_set() and not chan.is_open
+        with pytest.raises(ModemUnavailable):
+            await chan.command("AT", 1)
+    finally:
+        await chan.close()
+
+
+async def _until(pred: Callable[[], bool]) -> None:
+    while not pred():
+        await asyncio.sleep(0.01)
+
+
+# --- odd modems through the whole driver --------------------------------------------------------------------
+def odd_modem() -> Callable[[str], Reply]:
+    """Always echoes (ATE0 ignored), no CNMI=? support, CMGL without alpha, CPMS? misreported."""
+    stored = {1: PDU}
+
+    def answer(line: str) -> Reply:
+        cmd = line.strip().upper()
+        fixed: dict[str, Reply] = {
+            "AT": ok(), "ATE0": ok(), "AT+CMEE=1": ok(), "AT+CGMI": ok("ACME"), "AT+CGMM": ok("X1"),
+            "AT+CGMR": ok("1.0"), "AT+CGSN": ok("490154203237518"), "AT+CPIN?": ok("+CPIN: READY"),
+            "AT+CIMI": ok("001010000000001"), "AT+CCID": ok("+CCID: 8901260000000000009F"),
+            "AT+CMGF=0": ok(), "AT+CPMS=?": ok('+CPMS: ("SM"),("SM"),("SM")'),
+            'AT+CPMS="SM","SM","SM"': ok("+CPMS: 1,10,1,10,1,10"),
+            "AT+CPMS?": ok('+CPMS: "SM",1,0,"SM",1,0,"SM",1,0'),  # total misreported as 0
+            "AT+CNMI=?": "\r\nERROR\r\n", "AT+CNMI=2,1,2,1,0": ok(), "AT+CNMI?": ok("+CNMI: 2,1,2,1,0"),
+            "AT+CSQ": ok("+CSQ: 99,99"), "AT+CREG?": ok("+CREG: 0,5"), "AT+COPS=3,0": ok(),
+            "AT+COPS?": ok('+COPS: 0,0,"ROAMNET",0'),
+            "AT+CMGL=4": ok(*(x for i, p in stored.items() for x in (f"+CMGL: {i},1,24", p))),
+        }
+        if cmd in fixed:
+            return fixed[cmd]
+        if cmd.startswith("AT+CMGD="):
+            stored.pop(int(cmd.split("=")[1]), None)
+            return ok()
+        return "\r\nERROR\r\n"
+
+    return answer
+
+
+async def test_odd_modem_reaches_ready_and_works(scripted: Callable[..., ScriptedModem]) -> None:
+    peer = scripted(odd_modem(), echo=True)
+    async with running(fast_config(peer.path, health_interval=0.2)) as modem:
+        assert modem.cnmi == (2, 1, 2, 1, 0)  # CNMI=? refused: the preferred setting tried anyway
+        assert modem.registration == "roaming" and modem.signal_dbm is None and modem.operator == "ROAMNET"
+        assert modem.info.iccid == "8901260000000000009"
+        (only,) = await modem.list_stored()
+        assert (only.index, only.stat, only.length, only.pdu) == (1, 1, 24, PDU)
+        await modem.delete("SM", 1)
+        assert await modem.list_stored() == []
+        # several health polls later, the constant echo has not been mistaken for a restart
+        n = len(peer.lines)
+        await peer.wait_line(lambda x: x == "AT+CSQ" and len(peer.lines) > n + 12)
+        assert modem.state == ModemState.READY
