@@ -68,6 +68,7 @@ class RapidSMSSite:
         base_url = f"http://127.0.0.1:{port}"
         self.base_url = base_url
         self.inbound_url = base_url + INBOUND_PATH
+        self.generic_url = base_url + "/backend/http-bridge/"  # GenericHttpBackendView: phone, message
         self.delivery_report_url = base_url + DLR_PATH
         self.db_path = db_path
         self.log_path = log_path

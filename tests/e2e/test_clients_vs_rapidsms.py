@@ -168,3 +168,29 @@ async def test_dlr_without_reply_text_still_gives_rapidsms_a_status_text(
     assert (result.outcome, result.status) == (DeliveryOutcome.DELIVERED, 200), rapidsms_site.log()
     [row] = rapidsms_site.delivery_reports()
     assert row.status == 1 and row.status_text
+
+
+def generic_config(site: RapidSMSSite) -> RouterConfig:
+    return RouterConfig(url=site.generic_url, format="generic", identity_field="phone", text_field="message")
+
+
+async def test_router_client_generic_format_posts_to_rapidsms_http_view(
+    rapidsms_site: RapidSMSSite, kannel_standin: KannelStandIn, session: aiohttp.ClientSession
+) -> None:
+    text = "echo generic ☺ a&b=c+d"
+    result = await RouterClient(generic_config(rapidsms_site), session).deliver(inbound(text))
+    assert (result.outcome, result.status) == (DeliveryOutcome.DELIVERED, 200)
+    assert [(m.direction, m.text, m.identity) for m in rapidsms_site.messages()] == [
+        ("I", text, SENDER),
+        ("O", "generic ☺ a&b=c+d", SENDER),
+    ]
+    [req] = kannel_standin.requests
+    assert req.value("to") == SENDER
+
+
+async def test_router_client_generic_format_empty_text_is_rejected(
+    rapidsms_site: RapidSMSSite, session: aiohttp.ClientSession
+) -> None:
+    result = await RouterClient(generic_config(rapidsms_site), session).deliver(inbound(""))
+    assert (result.outcome, result.status) == (DeliveryOutcome.REJECTED, 400)
+    assert rapidsms_site.messages() == []
