@@ -4,6 +4,8 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import io
 import os
 import signal
 import socket
@@ -42,6 +44,24 @@ async def _until_ready(url: str, timeout: float = 30) -> dict[str, object]:
                 return body
         await asyncio.sleep(0.1)
     raise AssertionError(f"daemon not ready: {last}")
+
+
+async def _until_shows(config: Path, message_id: str, words: str, timeout: float = 20) -> str:
+    """`messages show` until its output contains `words` (the daemon works in another process)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        out = await asyncio.to_thread(_show, config, message_id)
+        if words in out or time.monotonic() > deadline:
+            assert words in out, out
+            return out
+        await asyncio.sleep(0.2)
+
+
+def _show(config: Path, message_id: str) -> str:
+    buf = io.StringIO()
+    with contextlib.redirect_stdout(buf):
+        assert main(["messages", "--config", str(config), "show", message_id]) == 0
+    return buf.getvalue()
 
 
 async def cli(*argv: str) -> int:
@@ -102,6 +122,29 @@ async def test_operators_day(
                     break
                 await asyncio.sleep(0.2)
             assert "an inbound one" in out and "+254711111111" in out
+
+            # a permanent network refusal, seen with `messages`, queued again while the daemon runs
+            await sim.fail_sends(1, cms=1)
+            assert (
+                await cli(
+                    "send",
+                    "--config",
+                    str(config),
+                    "--token",
+                    TOKEN,
+                    "--to",
+                    "+254700000009",
+                    "--text",
+                    "to a number that does not exist",
+                )
+                == 0
+            )
+            failed_id = capsys.readouterr().out.split("accepted: ", 1)[1].split()[0]
+            out = await _until_shows(config, failed_id, "state:          failed")
+            assert "+CMS ERROR: 1" in out
+            assert await cli("messages", "--config", str(config), "retry", failed_id) == 0
+            assert capsys.readouterr().out.strip() == f"{failed_id}: queued again"
+            assert "(retried by operator)" in await _until_shows(config, failed_id, "retried by operator")
 
             assert first is not None
             os.kill(first, signal.SIGKILL)
