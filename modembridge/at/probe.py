@@ -32,6 +32,7 @@ class ProbeReport:
     imsi: str | None = None
     iccid: str | None = None
     sim: str | None = None  # READY, SIM PIN, SIM PUK, "not inserted", ...
+    pin_required: bool = False
     pdu_mode: bool | None = None
     cnmi_ranges: str | None = None
     cnmi: str | None = None  # the first setting of the fallback list the modem accepts
@@ -81,12 +82,13 @@ async def _probe(chan: AtChannel, rep: ProbeReport, pin: str, timeout: float) ->
             return None
 
     chan.write_raw(b"\x1b")
-    for attempt in range(3):
+    tries = max(3, int(timeout / 0.5))
+    for attempt in range(tries):
         try:
-            await chan.command("AT", min(timeout, 2.0))
+            await chan.command("AT", min(timeout, 0.5))
             break
         except AtTimeout:
-            if attempt == 2:
+            if attempt == tries - 1:
                 raise AtTimeout(f"{rep.port}: no answer to AT at {rep.baud} baud") from None
         except AtError:
             continue
@@ -107,6 +109,7 @@ async def _probe(chan: AtChannel, rep: ProbeReport, pin: str, timeout: float) ->
 
     try:
         rep.sim = C.parse_cpin(await chan.command("AT+CPIN?", timeout))
+        rep.pin_required = rep.sim == "SIM PIN"
     except AtError as e:
         rep.sim = "not inserted" if "10" in str(e) or "not inserted" in str(e).lower() else f"error: {e}"
     if rep.sim == "SIM PIN" and pin:
@@ -120,6 +123,7 @@ async def _probe(chan: AtChannel, rep: ProbeReport, pin: str, timeout: float) ->
                         break
         except (AtError, ValueError) as e:
             rep.problems.append(f"the SIM rejected the PIN ({e}); careful: three wrong PINs lock it")
+    rep.pin_required = rep.pin_required or rep.sim == "SIM PIN"
     sim_ready = rep.sim in ("READY", "SIM PIN2", "SIM PUK2")
     if rep.sim == "SIM PIN" and not pin:
         rep.problems.append("the SIM is PIN-locked: pass --pin to test it, and set pin in the config")
@@ -245,7 +249,7 @@ def render(rep: ProbeReport) -> str:
     return "\n".join(lines)
 
 
-def suggest_config(rep: ProbeReport, pin: str = "") -> str:
+def suggest_config(rep: ProbeReport) -> str:
     port = stable_name(rep.port) or rep.port
     ident = re.sub(r"[^A-Za-z0-9_.-]", "", (rep.model or "gsm0").lower())[:24] or "gsm0"
     if not ident[0].isalnum():
@@ -257,8 +261,8 @@ def suggest_config(rep: ProbeReport, pin: str = "") -> str:
     if port == rep.port and re.search(r"tty(USB|ACM)\d", port):
         out[-1] += "   # better: a stable udev name (`modembridge udev-rule " + rep.port + "`)"
     out.append(f"baud = {rep.baud}")
-    if rep.sim == "SIM PIN" or pin:
-        out.append('pin = "' + (pin or "0000") + '"   # your SIM PIN')
+    if rep.pin_required:
+        out.append('pin = "0000"   # put your SIM PIN here: the SIM asks for one')
     out.append(f'profile = "{rep.profile}"')
     out.append(f'storage = "{storage}"')
     if not rep.smsc and rep.sim == "READY":

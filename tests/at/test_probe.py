@@ -1,0 +1,107 @@
+"""`modembridge probe` against the simulator (in-process, over its pty) and against broken ports."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+import tomllib
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from modembridge.at.channel import AtChannel
+from modembridge.at.parser import AtParser
+from modembridge.at.probe import probe_port, render, suggest_config
+from modembridge.sim.harness import SimModem
+
+from .scripted import ScriptedModem
+
+SimFactory = Callable[..., SimModem]
+
+
+async def run_cli(*args: str, timeout: float = 30) -> tuple[int, str]:
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "modembridge", "probe", *args,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT)
+    try:
+        out, _ = await asyncio.wait_for(proc.communicate(), timeout)
+    finally:
+        if proc.returncode is None:
+            proc.kill()
+            await proc.wait()
+    assert proc.returncode is not None
+    return proc.returncode, out.decode()
+
+
+@pytest.mark.parametrize("profile", ["generic", "huawei", "sim800", "quectel"])
+async def test_probe_report_per_profile(sim_factory: SimFactory, profile: str) -> None:
+    async with sim_factory(profile=profile) as sim:
+        rep = await probe_port(str(sim.link), timeout=2)
+    assert rep.usable, rep.problems
+    assert rep.profile == profile
+    assert rep.manufacturer == sim.e.profile.manufacturer and rep.imei == "356789012345678"
+    assert rep.sim == "READY" and rep.imsi == "001010123456789" and rep.iccid == "8901260000000000001"
+    assert rep.pdu_mode is True and rep.cnmi == "2,1,2,1,0"
+    assert rep.storages and "SM" in rep.storages[0] and rep.fill["SM"][1] > 0
+    assert rep.smsc == "+15550000000" and rep.signal_dbm == -73
+    assert rep.registration == "home" and rep.operator == "SIMNET"
+    cfg = tomllib.loads(suggest_config(rep))["modem"][0]
+    assert cfg["port"] == str(sim.link) and cfg["profile"] == profile and cfg["storage"] == "SM"
+    text = render(rep)
+    assert "verdict: USABLE" in text and "[[modem]]" in text
+
+
+async def test_probe_cli_against_the_simulator(sim: SimModem) -> None:
+    code, out = await run_cli(str(sim.link), "--timeout", "2")
+    assert code == 0, out
+    assert "verdict: USABLE" in out and "SIMULATED" in out and 'profile = "generic"' in out
+
+
+async def test_probe_cli_json(sim: SimModem) -> None:
+    import json
+
+    code, out = await run_cli(str(sim.link), "--json")
+    assert code == 0, out
+    data = json.loads(out)
+    assert data["usable"] is True and data["model"] == "SIM-GSM-1"
+
+
+async def test_probe_pin_locked_sim(sim_factory: SimFactory) -> None:
+    async with sim_factory(pin="1234") as sim:
+        code, out = await run_cli(str(sim.link))
+        assert code == 1 and "verdict: PROBLEM" in out and "--pin" in out
+        assert sim.e.pin_tries == 3  # nothing was guessed
+        code, out = await run_cli(str(sim.link), "--pin", "1234")
+        assert code == 0 and "verdict: USABLE" in out, out
+        assert "pin = " in out and "1234" not in out.split("[[modem]]")[1]  # no PIN echoed into the config
+
+
+async def test_probe_unregistered_modem_is_a_problem(sim: SimModem) -> None:
+    sim.set_registration(3)
+    rep = await probe_port(str(sim.link), timeout=2)
+    assert not rep.usable and any("not registered" in p for p in rep.problems)
+    assert rep.registration == "denied"
+
+
+async def test_probe_missing_port(tmp_path: Path) -> None:
+    code, out = await run_cli(str(tmp_path / "nothing"))
+    assert code == 2 and "no such port" in out
+
+
+async def test_probe_busy_port(sim: SimModem) -> None:
+    holder = await AtChannel.open(str(sim.link), 115200, AtParser(), lambda _u: None)
+    try:
+        code, out = await run_cli(str(sim.link))
+        assert code == 2 and "busy" in out
+    finally:
+        await holder.close()
+
+
+async def test_probe_no_answer() -> None:
+    silent = ScriptedModem(lambda _line: None)
+    try:
+        code, out = await run_cli(silent.path, "--timeout", "0.3")
+        assert code == 3 and "no answer" in out and "baud" in out
+    finally:
+        silent.shutdown()
