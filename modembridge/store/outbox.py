@@ -186,9 +186,12 @@ class OutboxMixin(StoreBase):
 
     def outbound_queue_depths(self) -> dict[str, int]:
         """Queued parts per assigned modem id, plus "unassigned"."""
-        out: dict[str, int] = {}
-        for modem, n in self._db.execute(
-                "SELECT coalesce(assigned_modem, 'unassigned'), count(*) FROM out_part WHERE state = 'queued'"
-                " GROUP BY assigned_modem"):
-            out[modem] = n
+        out: dict[str, int] = dict(self._db.execute(
+            "SELECT assigned_modem, count(*) FROM out_part INDEXED BY out_part_assigned"
+            " WHERE state = 'queued' AND assigned_modem IS NOT NULL GROUP BY assigned_modem").fetchall())
+        unassigned = self._db.execute(
+            "SELECT count(*) FROM out_part INDEXED BY out_part_unassigned WHERE state = 'queued'"
+            " AND assigned_modem IS NULL").fetchone()[0]
+        if unassigned:
+            out["unassigned"] = unassigned
         return out
