@@ -289,3 +289,16 @@ async def test_sim_process_fixture_faults_over_http(sim_process: SimProcess, hos
         while not (await sim_process.status())["open"] or not sim_process.link.exists():
             await asyncio.sleep(0.05)
     assert await host_port(sim_process.link).command("AT") == b"AT\r\r\nOK\r\n"
+
+
+async def test_huawei_noise_inside_responses(sim_factory: Callable[..., SimModem], host_port: Opener) -> None:
+    async with sim_factory(profile="huawei", seed=4) as sim:
+        port = host_port(sim.link)
+        await port.command("ATE0")
+        answers = [await port.command("AT+CSQ") for _ in range(30)]
+        before = re.compile(rb"\r\n\^[A-Z]+:[^\r]*\r\n\r\n\+CSQ: 20,99\r\n\r\nOK\r\n")
+        between = re.compile(rb"\r\n\+CSQ: 20,99\r\n\r\n\^[A-Z]+:[^\r]*\r\n\r\nOK\r\n")
+        inside = [a for a in answers if before.fullmatch(a) or between.fullmatch(a)]
+        assert inside, answers
+        assert all(NOISE.sub(b"", a).endswith(b"\r\n+CSQ: 20,99\r\n\r\nOK\r\n") for a in answers)
+        assert (await port.command("AT+XYZ")).endswith(b"\r\nCOMMAND NOT SUPPORT\r\n")
