@@ -194,3 +194,19 @@ async def test_router_client_generic_format_empty_text_is_rejected(
     result = await RouterClient(generic_config(rapidsms_site), session).deliver(inbound(""))
     assert (result.outcome, result.status) == (DeliveryOutcome.REJECTED, 400)
     assert rapidsms_site.messages() == []
+
+
+async def test_site_slower_than_router_timeout_processes_the_message_anyway(
+    rapidsms_site: RapidSMSSite, kannel_standin: KannelStandIn, session: aiohttp.ClientSession
+) -> None:
+    """The timeout makes the bridge retry, but RapidSMS already handled it: the retry will be a duplicate.
+
+    RapidSMS's Kannel view cannot dedupe (it ignores X-Message-Id): router.timeout must exceed the
+    site's slowest answer.
+    """
+    config = RouterConfig(url=rapidsms_site.inbound_url, format="kannel", timeout=0.3)
+    result = await RouterClient(config, session).deliver(inbound("slow 1"))
+    assert (result.outcome, result.status) == (DeliveryOutcome.RETRY, None)
+    [req] = await kannel_standin.wait_requests(1)  # the reply still goes out, after the bridge gave up
+    assert req.get("text") == b"done 1"
+    assert [m.direction for m in rapidsms_site.messages()] == ["I", "O"]

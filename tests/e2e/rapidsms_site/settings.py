@@ -45,6 +45,7 @@ RAPIDSMS_ROUTER = "rapidsms.router.blocking.BlockingRouter"
 RAPIDSMS_HANDLERS = [
     "rapidsms.contrib.echo.handlers.echo.EchoHandler",
     "rapidsms.contrib.echo.handlers.ping.PingHandler",
+    "rapidsms_site.handlers.SlowHandler",
 ]
 
 _backend: dict[str, object] = {
