@@ -39,14 +39,15 @@ def encode_bcd(digits: str) -> bytes:
     return bytes(out)
 
 
+# octet -> its two digits, low nibble first, F fillers dropped
+_BCD_OCTET = tuple(
+    "".join(_BCD[n] for n in (b & 0xF, b >> 4) if n != 0xF) for b in range(256)
+)
+
+
 def decode_bcd(data: bytes, ndigits: int | None = None) -> str:
     """Decode swapped-nibble BCD; F nibbles (fillers) are skipped."""
-    out: list[str] = []
-    for b in data:
-        for nib in (b & 0xF, b >> 4):
-            if nib != 0xF:
-                out.append(_BCD[nib])
-    s = "".join(out)
+    s = "".join([_BCD_OCTET[b] for b in data])
     return s if ndigits is None else s[:ndigits]
 
 

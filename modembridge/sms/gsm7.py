@@ -42,6 +42,11 @@ class Alphabet:
     basic: str
     ext: Mapping[int, str]
     encode_map: Mapping[str, tuple[int, ...]]
+    # str.translate tables: char -> its septets / its septet count (as code points); anything not in the
+    # alphabet becomes U+FFFF, so a non-ASCII result means "does not fit"
+    septet_table: Mapping[int, str]
+    cost_table: Mapping[int, str]
+    decode_table: Mapping[int, str]  # septet (as a code point) -> character, for ESC-free input
 
     def cost(self, ch: str) -> int | None:
         """Septets needed for `ch`, None when the character is not in this alphabet."""
@@ -57,7 +62,13 @@ def _build(locking: int, single: int, basic: str, ext: Mapping[int, str]) -> Alp
     for code, ch in enumerate(basic):
         if code != ESC:
             enc[ch] = (code,)  # the locking table wins over the single shift for shared characters
-    return Alphabet(locking, single, basic, dict(ext), enc)
+    septet_table: dict[int, str] = {c: "\uffff" for c in range(128)}
+    cost_table: dict[int, str] = dict(septet_table)
+    for ch, seq in enc.items():
+        septet_table[ord(ch)] = "".join(map(chr, seq))
+        cost_table[ord(ch)] = chr(len(seq))
+    decode_table = dict(enumerate(basic))
+    return Alphabet(locking, single, basic, dict(ext), enc, septet_table, cost_table, decode_table)
 
 
 @lru_cache(maxsize=64)
@@ -79,35 +90,41 @@ def alphabet(locking: int = 0, single: int = 0, *, strict: bool = False) -> Alph
 DEFAULT = alphabet()
 
 
-def text_to_septets(text: str, alpha: Alphabet = DEFAULT) -> list[int]:
-    """Septet values for `text`; raises PduError naming the first character that does not fit."""
-    out: list[int] = []
-    enc = alpha.encode_map
+def text_to_septet_bytes(text: str, alpha: Alphabet = DEFAULT) -> bytes:
+    """Septet values for `text`, one per byte; PduError names the first character that does not fit."""
+    s = text.translate(alpha.septet_table)
+    if s.isascii():
+        return s.encode("ascii")
     for i, ch in enumerate(text):
-        code = enc.get(ch)
-        if code is None:
+        if ch not in alpha.encode_map:
             raise PduError(
                 f"character {ch!r} (U+{ord(ch):04X}) at text index {i} is not in the GSM 7-bit alphabet"
             )
-        out.extend(code)
-    return out
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def text_to_septets(text: str, alpha: Alphabet = DEFAULT) -> list[int]:
+    """Septet values for `text`; raises PduError naming the first character that does not fit."""
+    return list(text_to_septet_bytes(text, alpha))
+
+
+def septet_costs(text: str, alpha: Alphabet = DEFAULT) -> bytes | None:
+    """Septets per character (1, or 2 for escape sequences), None if some character does not fit."""
+    s = text.translate(alpha.cost_table)
+    return s.encode("ascii") if s.isascii() else None
 
 
 def septet_length(text: str, alpha: Alphabet = DEFAULT) -> int | None:
     """Number of septets `text` needs in `alpha`, None if some character does not fit."""
-    enc = alpha.encode_map
-    n = 0
-    for ch in text:
-        code = enc.get(ch)
-        if code is None:
-            return None
-        n += len(code)
-    return n
+    s = text.translate(alpha.septet_table)
+    return len(s) if s.isascii() else None
 
 
 def septets_to_text(septets: Sequence[int], alpha: Alphabet = DEFAULT) -> str:
     """Decode septets. Unknown escape codes show the locking-table character (23.038 6.2.1.1);
     ESC ESC and a dangling final ESC show a space."""
+    if ESC not in septets:
+        return bytes(septets).decode("latin-1").translate(alpha.decode_table)
     out: list[str] = []
     basic = alpha.basic
     ext = alpha.ext

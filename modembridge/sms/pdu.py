@@ -300,7 +300,7 @@ def _build_ud(encoding: Encoding, payload: str | bytes, ies: Sequence[Informatio
     udh = build_udh(ies)
     if encoding == "gsm7":
         assert isinstance(payload, str)
-        septets = gsm7.text_to_septets(payload, alpha)
+        septets = gsm7.text_to_septet_bytes(payload, alpha)
         hdr_septets = (len(udh) * 8 + 6) // 7
         body = gsm7.pack_septets(septets, hdr_septets * 7 - len(udh) * 8)
         return hdr_septets + len(septets), udh + body

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections.abc import Sequence
 from dataclasses import dataclass
+from itertools import accumulate
 
 from . import gsm7, natlang
 from .dcs import Encoding
@@ -54,26 +56,21 @@ def capacity(encoding: Encoding, udh: int) -> int:
 
 
 def _split(text: str, costs: Sequence[int], cap: int) -> tuple[list[str], int]:
+    """Greedy split at character boundaries, each chunk costing at most `cap` units.
+
+    Returns the chunks and the units used by the last one.
+    """
+    if not text:
+        return [""], 0
+    cum = list(accumulate(costs))  # cum[i] = units of text[:i + 1]
     chunks: list[str] = []
-    start = used = 0
-    for i, c in enumerate(costs):
-        if used + c > cap:
-            chunks.append(text[start:i])
-            start, used = i, 0
-        used += c
-    chunks.append(text[start:])
-    return chunks, used
-
-
-def _gsm7_costs(text: str, alpha: gsm7.Alphabet) -> list[int] | None:
-    enc = alpha.encode_map
-    out: list[int] = []
-    for ch in text:
-        code = enc.get(ch)
-        if code is None:
-            return None
-        out.append(len(code))
-    return out
+    start = base = 0
+    while start < len(text):
+        end = bisect_right(cum, base + cap, lo=start)  # text[start:end] is the longest chunk that fits
+        chunks.append(text[start:end])
+        last = cum[end - 1] - base
+        base, start = cum[end - 1], end
+    return chunks, last
 
 
 def _plan_costs(text: str, encoding: Encoding, costs: Sequence[int], ref_bits: int,
@@ -101,7 +98,7 @@ def plan_text(text: str, *, encoding: Encoding | None = None, ref_bits: int = 8,
     if encoding in (None, "gsm7"):
         pairs = natlang.shift_candidates() if language_shift else [(0, 0)]
         for lk, ss in pairs:
-            costs = _gsm7_costs(text, gsm7.alphabet(lk, ss))
+            costs = gsm7.septet_costs(text, gsm7.alphabet(lk, ss))
             if costs is None:
                 continue
             lang = Language(lk, ss) if (lk or ss) else None
@@ -110,9 +107,10 @@ def plan_text(text: str, *, encoding: Encoding | None = None, ref_bits: int = 8,
                 best = plan
     if encoding == "gsm7" and best is None:
         gsm7.text_to_septets(text)  # raises PduError naming the offending character
-    if encoding in (None, "ucs2"):
-        costs = [2 if ord(ch) > 0xFFFF else 1 for ch in text]
-        plan = _plan_costs(text, "ucs2", costs, ref_bits, None)
+    if encoding == "ucs2" or (encoding is None and (best is None or best.language is not None)):
+        units = [1] * len(text) if text.isascii() or max(text) <= "\uffff" else [
+            2 if ord(ch) > 0xFFFF else 1 for ch in text]
+        plan = _plan_costs(text, "ucs2", units, ref_bits, None)
         # national tables only when they beat UCS2; the default alphabet always wins ties
         if best is None or len(plan.chunks) < len(best.chunks) or (
             best.language is not None and len(plan.chunks) == len(best.chunks)

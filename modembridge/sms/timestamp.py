@@ -7,19 +7,25 @@ from datetime import UTC, datetime, timedelta, timezone
 from ._reader import Reader
 from .errors import PduError
 
+_SWAPPED_BCD = tuple((b & 0xF) * 10 + (b >> 4) if (b & 0xF) <= 9 and b >> 4 <= 9 else -1 for b in range(256))
+_NAMES = ("year", "month", "day", "hour", "minute", "second")
+
 
 def _bcd(b: int, what: str, offset: int) -> int:
-    lo, hi = b & 0xF, b >> 4
-    if lo > 9 or hi > 9:
+    v = _SWAPPED_BCD[b]
+    if v < 0:
         raise PduError(f"{what}: octet 0x{b:02X} at {offset} is not BCD")
-    return lo * 10 + hi
+    return v
 
 
 def decode_scts(r: Reader, field: str) -> datetime:
     start = r.pos
     raw = r.take(7, field)
-    names = ("year", "month", "day", "hour", "minute", "second")
-    yy, mo, dd, hh, mi, ss = (_bcd(raw[i], f"{field} {names[i]}", start + i) for i in range(6))
+    vals = [_SWAPPED_BCD[b] for b in raw[:6]]
+    if min(vals) < 0:
+        i = vals.index(-1)
+        _bcd(raw[i], f"{field} {_NAMES[i]}", start + i)
+    yy, mo, dd, hh, mi, ss = vals
     tzb = raw[6]
     tens, units = tzb & 0x07, tzb >> 4  # not BCD-checked: real networks send e.g. 0xA0; stays < 24 h
     quarters = tens * 10 + units

@@ -80,7 +80,7 @@ def test_mutated_valid_pdus(pdu: bytes, as_hex: bool) -> None:
 
 
 @pytest.mark.slow
-@settings(max_examples=8000, deadline=None)
+@settings(max_examples=4000, deadline=None)
 @given(mutated(), st.binary(max_size=300))
 def test_mutated_valid_pdus_deep(pdu: bytes, junk: bytes) -> None:
     check(pdu)
