@@ -156,7 +156,7 @@ class InboxMixin(StoreBase):
     def _inbound_message(self, m: sqlite3.Row) -> InboundMessage:
         parts = self._db.execute(
             "SELECT seq, text, data, smsc, smsc_time FROM in_part WHERE message = ? AND duplicate = 0"
-            " AND error IS NULL ORDER BY seq, id", (m["id"],)).fetchall()
+            " AND encoding IS NOT NULL ORDER BY seq, id", (m["id"],)).fetchall()
         seen: dict[int, sqlite3.Row] = {}
         for p in parts:
             seen.setdefault(p["seq"], p)

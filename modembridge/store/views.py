@@ -170,6 +170,6 @@ def _part_view(p: sqlite3.Row) -> dict[str, Any]:
 def _distinct_seq(parts: list[dict[str, Any]]) -> list[dict[str, Any]]:
     seen: dict[int, dict[str, Any]] = {}
     for p in parts:
-        if not p["duplicate"] and p["error"] is None:
+        if not p["duplicate"] and p["encoding"] is not None:
             seen.setdefault(p["seq"], p)
     return [seen[k] for k in sorted(seen)]

@@ -130,8 +130,9 @@ def test_reused_reference_with_different_content_starts_a_new_message(store: Sto
 def test_grouping_key_is_modem_sender_ref_total_bits(store: Store, other: dict[str, Any]) -> None:
     first = add_part(store, "+5", "x", now=1.0, concat=(5, 2, 1))
     kw: dict[str, Any] = {"sender": "+5", "concat": (5, 2, 2), "modem": "gsm0", "ref_bits": 8} | other
-    r = add_part(store, kw["sender"], "y", now=2.0, modem=kw["modem"], concat=kw["concat"],
-                 ref_bits=kw["ref_bits"])
+    r = add_part(
+        store, kw["sender"], "y", now=2.0, modem=kw["modem"], concat=kw["concat"], ref_bits=kw["ref_bits"]
+    )
     assert r.message_id != first.message_id and not r.complete
 
 
@@ -247,3 +248,20 @@ def test_next_inbound_due_at(store: Store) -> None:
     add_part(store, "+A", "x", now=5.0)
     add_part(store, "+B", "y", now=3.0)
     assert store.next_inbound_due_at() == 3.0
+
+
+def test_decoded_part_with_a_warning_is_still_delivered(store: Store) -> None:
+    from modembridge.store import PartFields
+
+    r = store.add_inbound_part(
+        modem_id="gsm0",
+        mem="SM",
+        index=1,
+        pdu="0A",
+        received_at=1.0,
+        part=PartFields(sender="+1", text="odd", encoding="gsm7"),
+        error="reserved DCS bits",
+    )
+    assert r.complete and [m.text for m in store.due_inbound(2.0, 5)] == ["odd"]
+    view = store.inbound_view(r.message_id)
+    assert view is not None and view["text"] == "odd" and view["parts"][0]["error"] == "reserved DCS bits"
