@@ -9,7 +9,16 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-from modembridge.at.errors import CME_TEXT, CMS_TEXT, AtError, AtTimeout, CmeError, CmsError, ModemUnavailable
+from modembridge.at.errors import (
+    CME_TEXT,
+    CMS_TEXT,
+    AtError,
+    AtTimeout,
+    CmeError,
+    CmsError,
+    ModemUnavailable,
+    PromptTimeout,
+)
 from modembridge.at.parser import AtParser, Echo, Final, Info, Prompt, Urc
 
 log = logging.getLogger(__name__)
@@ -152,8 +161,8 @@ class AtChannel(asyncio.Protocol):
                 if waiter.done():  # an error (or the port lost) instead of the prompt
                     return waiter.result()
                 if not done:
-                    raise AtTimeout(f"{self.name}: no '> ' prompt for {command} within {timeout:g}s",
-                                    command=command)
+                    raise PromptTimeout(f"{self.name}: no '> ' prompt for {command} within {timeout:g}s "
+                                        "(nothing sent)", command=command)
                 prompt.result()  # raises ModemUnavailable if the port was lost
                 self.parser.expect_echo(payload)
                 self._write(payload.encode("ascii") + CTRL_Z)

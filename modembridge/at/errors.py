@@ -28,6 +28,11 @@ class AtTimeout(AtError):
     """No final result within the command's timeout (the modem may be hung)."""
 
 
+class PromptTimeout(AtError):
+    """AT+CMGS got no ``> `` prompt in time: the PDU was never written, so the message was certainly not sent
+    (unlike AtTimeout after the PDU, whose outcome is unknown)."""
+
+
 class ModemUnavailable(AtError):
     """The port is missing, busy, closed or vanished, or the modem is not ready (FAILED, stopped)."""
 

@@ -16,7 +16,15 @@ from typing import Any, TypeVar
 from modembridge.at import commands as C
 from modembridge.at.channel import AtChannel
 from modembridge.at.commands import StoredPdu
-from modembridge.at.errors import AtError, AtTimeout, CmeError, CmsError, ModemUnavailable, SendErrorClass
+from modembridge.at.errors import (
+    AtError,
+    AtTimeout,
+    CmeError,
+    CmsError,
+    ModemUnavailable,
+    PromptTimeout,
+    SendErrorClass,
+)
 from modembridge.at.events import (
     MessageDirect,
     MessageStored,
@@ -555,7 +563,7 @@ class Modem:
                     continue  # went down while we waited for the lock: wait for READY again
                 try:
                     return await fn(chan, max(self.config.command_timeout, deadline - loop.time()))
-                except AtTimeout as e:
+                except (AtTimeout, PromptTimeout) as e:
                     self._error(str(e))
                     if self._check_needed is None:
                         self._check_needed = str(e)
@@ -652,8 +660,8 @@ class Modem:
     async def send(self, pdu_hex: str, tpdu_length: int) -> int:
         """AT+CMGS=<tpdu_length>, then the PDU (with its SMSC prefix) at the prompt; the message reference.
 
-        Raises CmsError (every error result, with .error_class), AtTimeout (outcome unknown: the message
-        may have gone), ModemUnavailable (not sent).
+        Raises CmsError (every error result, with .error_class), AtTimeout (the PDU was written but not
+        confirmed: outcome unknown), PromptTimeout or ModemUnavailable (certainly not sent).
         """
         command = C.cmgs(tpdu_length)
 
@@ -661,7 +669,7 @@ class Modem:
             try:
                 # always the full send timeout: a premature timeout would make the outcome unknown
                 lines = await chan.command_prompt(command, pdu_hex, max(t, self.config.send_timeout))
-            except (CmsError, AtTimeout, ModemUnavailable):
+            except (CmsError, AtTimeout, PromptTimeout, ModemUnavailable):
                 raise
             except CmeError as e:
                 raise CmsError(None, str(e), e.error_class, command=command) from e

@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator, Callable
 
 import pytest
 
-from modembridge.at import AtError, AtTimeout, CmeError, CmsError, ModemState, ModemUnavailable
+from modembridge.at import AtError, AtTimeout, CmeError, CmsError, ModemState, ModemUnavailable, PromptTimeout
 from modembridge.at.channel import AtChannel
 from modembridge.at.parser import AtParser, Urc
 
@@ -100,10 +100,22 @@ async def test_no_prompt_times_out_and_escapes(scripted: Callable[..., ScriptedM
     peer = scripted(lambda line: None)
     chan = await open_channel(peer.path)
     try:
-        with pytest.raises(AtTimeout, match="prompt"):
+        with pytest.raises(PromptTimeout, match="prompt") as exc:
             await chan.command_prompt("AT+CMGS=24", PDU, 0.3)
+        assert not isinstance(exc.value, AtTimeout)  # not "unknown": certainly not sent
         await asyncio.wait_for(_until(lambda: b"\x1b" in peer.received), 2)
         assert PDU.encode() not in peer.received  # never sent without a prompt
+    finally:
+        await chan.close()
+
+
+async def test_silence_after_the_pdu_is_an_unknown_outcome(scripted: Callable[..., ScriptedModem]) -> None:
+    peer = scripted(lambda line: "\r\n> " if line.startswith("AT+CMGS") else None)
+    chan = await open_channel(peer.path)
+    try:
+        with pytest.raises(AtTimeout):
+            await chan.command_prompt("AT+CMGS=24", PDU, 0.3)
+        assert peer.received.endswith(PDU.encode() + b"\x1a")  # it was written: the outcome is unknown
     finally:
         await chan.close()
 
