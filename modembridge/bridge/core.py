@@ -1,0 +1,387 @@
+"""The bridge: wires modems, the journal and the HTTP side together; implements `Gateway` for the server."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import random
+import time
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from modembridge.at import Modem, ModemState
+from modembridge.bridge.delivery import DeliveryLoop, DeliveryQueue
+from modembridge.bridge.inbound import InboundReader
+from modembridge.bridge.sender import ModemSender
+from modembridge.config import Config
+from modembridge.model import (
+    DeliveryOutcome,
+    DeliveryReportEvent,
+    DeliveryResult,
+    DlrStatus,
+    InboundMessage,
+    SendAccepted,
+    SendRequest,
+    UnknownModemError,
+)
+from modembridge.sms import StatusReport, encode_submit, segment_info
+from modembridge.store import OutboundPart, Store
+
+log = logging.getLogger(__name__)
+
+RouterDeliver = Callable[[InboundMessage], Awaitable[DeliveryResult]]
+DlrDeliver = Callable[[DeliveryReportEvent], Awaitable[DeliveryResult]]
+
+
+class Bridge:
+    """One Modem, InboundReader and ModemSender per configured modem, plus the two HTTP delivery loops."""
+
+    def __init__(
+        self,
+        config: Config,
+        store: Store,
+        *,
+        router: RouterDeliver | None,
+        dlr: DlrDeliver | None,
+        modem_factory: Callable[..., Modem] = Modem,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.config = config
+        self.store = store
+        self._clock = clock
+        self._rng = random.Random()
+        self.modems: dict[str, Modem] = {}
+        self.readers: dict[str, InboundReader] = {}
+        self.senders: dict[str, ModemSender] = {}
+        for mc in config.modems:
+            modem = modem_factory(mc)
+            self.modems[mc.id] = modem
+            self.readers[mc.id] = InboundReader(
+                mc.id,
+                modem,
+                store,
+                on_message=self._poke_router,
+                on_report=self._on_status_report,
+                on_state=self._on_modem_state,
+                clock=clock,
+            )
+            self.senders[mc.id] = ModemSender(
+                mc.id, modem, store, config.outbound, on_outcome=self._on_smsc_outcome, clock=clock
+            )
+        self.router_loop: DeliveryLoop[str, InboundMessage] | None = None
+        if router is not None:
+            self.router_loop = DeliveryLoop(
+                DeliveryQueue(
+                    name="router",
+                    due=lambda now, limit: [(m.message_id, m) for m in store.due_inbound(now, limit)],
+                    next_due_at=store.next_inbound_due_at,
+                    deliver=router,
+                    record=self._record_router_result,
+                    commit=store.commit,
+                    concurrency=config.router.concurrency,
+                ),
+                clock=clock,
+            )
+        self.dlr_loop: DeliveryLoop[int, DeliveryReportEvent] | None = None
+        if dlr is not None:
+            self.dlr_loop = DeliveryLoop(
+                DeliveryQueue(
+                    name="dlr",
+                    due=store.due_dlr_callbacks,
+                    next_due_at=store.next_dlr_due_at,
+                    deliver=dlr,
+                    record=self._record_dlr_result,
+                    commit=store.commit,
+                    concurrency=4,
+                ),
+                clock=clock,
+            )
+        self._tasks: list[asyncio.Task[None]] = []
+        self.counters: dict[str, int] = {
+            "inbound_delivered": 0,
+            "inbound_rejected": 0,
+            "inbound_retried": 0,
+            "outbound_accepted": 0,
+            "status_reports": 0,
+            "dlr_callbacks": 0,
+        }
+
+    # -- lifecycle ---------------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        now = self._clock()
+        recovered = self.store.recover_interrupted(now, self.config.outbound.unknown_policy)
+        if recovered:
+            log.warning(
+                "%d outbound part(s) were mid-send at the last stop: policy %r applied",
+                recovered,
+                self.config.outbound.unknown_policy,
+            )
+        self.store.commit_now()
+        for modem_id, modem in self.modems.items():
+            self._spawn(modem.run(), f"modem:{modem_id}")
+            self._spawn(self.readers[modem_id].run(), f"inbound:{modem_id}")
+            self._spawn(self.senders[modem_id].run(), f"sender:{modem_id}")
+        if self.router_loop is not None:
+            self._spawn(self.router_loop.run(), "router")
+            self._spawn(self._expire_incomplete_loop(), "reassembly")
+        if self.dlr_loop is not None:
+            self._spawn(self.dlr_loop.run(), "dlr")
+
+    async def stop(self) -> None:
+        """Graceful: modems finish the exchange in progress, then the tasks stop and the journal commits."""
+        await asyncio.gather(*(m.stop() for m in self.modems.values()), return_exceptions=True)
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        self._tasks.clear()
+        self.store.commit_now()
+
+    def _spawn(self, coro: Awaitable[None], name: str) -> None:
+        async def guarded() -> None:
+            try:
+                await coro
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("task %s crashed", name)
+                raise
+
+        self._tasks.append(asyncio.create_task(guarded(), name=name))
+
+    async def _expire_incomplete(self) -> None:
+        expired = self.store.expire_incomplete(self._clock(), self.config.inbound.reassembly_timeout)
+        if expired:
+            log.warning(
+                "%d incomplete concatenated message(s) released after the reassembly timeout", len(expired)
+            )
+            await self.store.commit()
+            self._poke_router()
+
+    async def _expire_incomplete_loop(self) -> None:
+        interval = max(1.0, min(60.0, self.config.inbound.reassembly_timeout / 10))
+        while True:
+            await self._expire_incomplete()
+            await asyncio.sleep(interval)
+
+    # -- events from the modem side --------------------------------------------------------------
+
+    def _poke_router(self) -> None:
+        if self.router_loop is not None:
+            self.router_loop.wakeup.poke()
+
+    def _poke_senders(self) -> None:
+        for sender in self.senders.values():
+            sender.wakeup.poke()
+
+    def _on_modem_state(self, modem_id: str, state: ModemState, reason: str) -> None:
+        log.info("modem %s: %s (%s)", modem_id, state.name.lower(), reason)
+        if state is not ModemState.READY:
+            released = self.store.release_modem(modem_id)
+            if released:
+                self.store.commit_now()
+                log.warning(
+                    "modem %s down: %d queued recipient(s) handed to the other modems", modem_id, released
+                )
+        self._poke_senders()
+
+    async def _on_status_report(self, modem_id: str, report: StatusReport, pdu: str) -> None:
+        now = self._clock()
+        self.counters["status_reports"] += 1
+        matched = self.store.match_status_report(modem_id, report.mr, report.recipient, now)
+        if matched is None:
+            log.warning(
+                "modem %s: status report mr=%d for %s matches no sent part",
+                modem_id,
+                report.mr,
+                report.recipient,
+            )
+            await self.store.commit()
+            return
+        final = not report.pending
+        self.store.record_status_report(
+            matched.part_id, status=report.status, final=final, now=now, raw_pdu=pdu
+        )
+        kind = (
+            DlrStatus.DELIVERED
+            if report.delivered
+            else DlrStatus.FAILED
+            if report.failed
+            else DlrStatus.BUFFERED
+        )
+        log.info(
+            "delivery report message=%s part=%d/%d to=%s: %s (status 0x%02X)",
+            matched.message_id,
+            matched.seq,
+            matched.total,
+            matched.recipient,
+            kind.name.lower(),
+            report.status,
+        )
+        if matched.dlr_url and matched.dlr_mask & kind:
+            self._queue_dlr(
+                matched.dlr_url,
+                kind,
+                matched.message_id,
+                matched.recipient,
+                modem_id,
+                str(report.mr),
+                f"status=0x{report.status:02X}",
+                matched.seq,
+                matched.total,
+                now,
+            )
+        await self.store.commit()
+
+    def _on_smsc_outcome(self, part: OutboundPart, kind: DlrStatus, detail: str) -> None:
+        """SMSC accepted (8) or rejected (16) a part: Kannel's intermediate delivery reports."""
+        if part.dlr_url and part.dlr_mask & kind:
+            self._queue_dlr(
+                part.dlr_url,
+                kind,
+                part.message_id,
+                part.recipient,
+                part.modem_id or "",
+                detail.removeprefix("mr="),
+                detail,
+                part.seq,
+                part.total,
+                self._clock(),
+            )
+
+    def _queue_dlr(
+        self,
+        url: str,
+        kind: DlrStatus,
+        message_id: str,
+        recipient: str,
+        modem_id: str,
+        smsc_id: str,
+        reply: str,
+        seq: int,
+        total: int,
+        now: float,
+    ) -> None:
+        event = DeliveryReportEvent(
+            url_template=url,
+            status=kind,
+            message_id=message_id,
+            recipient=recipient,
+            modem_id=modem_id,
+            smsc_message_id=smsc_id,
+            at=datetime.fromtimestamp(now, UTC),
+            reply=reply,
+            part=seq,
+            parts=total,
+        )
+        self.store.add_dlr_callback(event, now)
+        if self.dlr_loop is not None:
+            self.dlr_loop.wakeup.poke()
+
+    # -- outcomes of HTTP deliveries ---------------------------------------------------------------
+
+    def _record_router_result(
+        self, message_id: str, msg: InboundMessage, result: DeliveryResult, now: float
+    ) -> None:
+        if result.outcome is DeliveryOutcome.DELIVERED:
+            self.store.mark_inbound_delivered(message_id, now)
+            self.counters["inbound_delivered"] += 1
+            log.info(
+                "inbound message=%s from modem=%s parts=%d delivered", message_id, msg.modem_id, msg.parts
+            )
+        elif result.outcome is DeliveryOutcome.REJECTED:
+            self.store.mark_inbound_rejected(message_id, now, result.detail)
+            self.counters["inbound_rejected"] += 1
+            log.warning("inbound message=%s rejected by the router: %s", message_id, result.detail)
+        else:
+            next_at = self.store.mark_inbound_retry(message_id, now, result.detail, self.config.router.retry)
+            self.counters["inbound_retried"] += 1
+            if next_at is None:
+                log.error("inbound message=%s dead after retries: %s", message_id, result.detail)
+            else:
+                log.info("inbound message=%s retry in %.1fs: %s", message_id, next_at - now, result.detail)
+
+    def _record_dlr_result(
+        self, callback_id: int, event: DeliveryReportEvent, result: DeliveryResult, now: float
+    ) -> None:
+        done = result.outcome is not DeliveryOutcome.RETRY
+        self.store.mark_dlr_callback(
+            callback_id, now, done=done, detail=result.detail, policy=self.config.dlr.retry
+        )
+        if done:
+            self.counters["dlr_callbacks"] += 1
+
+    # -- Gateway (what the HTTP server calls) -----------------------------------------------------
+
+    async def submit(self, request: SendRequest) -> SendAccepted:
+        if request.modem is not None and request.modem not in self.modems:
+            raise UnknownModemError(f"unknown modem {request.modem!r}; configured: {', '.join(self.modems)}")
+        now = self._clock()
+        segments = segment_info(request.text)
+        validity = timedelta(seconds=request.validity) if request.validity else None
+        pdus = {
+            recipient: [
+                (p.hex, p.tpdu_length)
+                for p in encode_submit(
+                    recipient,
+                    request.text,
+                    status_report=request.status_report or bool(request.dlr_mask & 3),
+                    validity=validity,
+                    flash=request.flash,
+                    concat_ref=self._rng.randrange(256),
+                )
+            ]
+            for recipient in request.recipients
+        }
+        expiry = (
+            min(float(request.validity), self.config.outbound.expiry)
+            if request.validity
+            else self.config.outbound.expiry
+        )
+        accepted = self.store.add_outbound(
+            request, pdus, encoding=segments.encoding, now=now, expires_at=now + expiry
+        )
+        await self.store.commit()
+        if not accepted.duplicate:
+            self.counters["outbound_accepted"] += 1
+            log.info(
+                "outbound message=%s accepted to=%d recipient(s) parts=%d via=%s",
+                accepted.message_id,
+                len(accepted.recipients),
+                accepted.parts,
+                request.source,
+            )
+            self._poke_senders()
+        return accepted
+
+    def message(self, message_id: str) -> dict[str, Any] | None:
+        return self.store.outbound_view(message_id) or self.store.inbound_view(message_id)
+
+    def modem_ids(self) -> tuple[str, ...]:
+        return tuple(self.modems)
+
+    def readiness(self) -> tuple[bool, str]:
+        if not self.store.writable():
+            return False, "the journal is not writable"
+        registered = [
+            mid
+            for mid, m in self.modems.items()
+            if m.state is ModemState.READY and m.registration in ("home", "roaming")
+        ]
+        if not registered:
+            return False, "no modem is ready and registered"
+        return True, f"ready: {', '.join(registered)}"
+
+    def status(self) -> dict[str, Any]:
+        return {
+            "modems": {mid: m.snapshot() for mid, m in self.modems.items()},
+            "queues": {
+                "outbound_parts": self.store.outbound_queue_depths(),
+                "journal": self.store.counts(),
+            },
+            "counters": dict(self.counters),
+        }

@@ -1,0 +1,158 @@
+"""One modem's inbound side: every PDU the modem stores or pushes is decoded, committed, and only then
+deleted from the SIM (or acknowledged with +CNMA). Status reports go to the report handler.
+
+A part that cannot be decoded is committed with its raw PDU and the error, and its slot is freed too:
+it stays visible in the journal, never silently dropped.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Awaitable, Callable
+
+from modembridge.at import (
+    AtError,
+    MessageDirect,
+    MessageStored,
+    Modem,
+    ModemEvent,
+    ModemState,
+    ReportDirect,
+    ReportStored,
+    StateChanged,
+    SweepNeeded,
+)
+from modembridge.sms import Deliver, PduError, StatusReport, decode_pdu
+from modembridge.store import PartFields, Store
+
+log = logging.getLogger(__name__)
+
+ReportHandler = Callable[[str, StatusReport, str], Awaitable[None]]
+
+
+class InboundReader:
+    def __init__(
+        self,
+        modem_id: str,
+        modem: Modem,
+        store: Store,
+        *,
+        on_message: Callable[[], None],
+        on_report: ReportHandler,
+        on_state: Callable[[str, ModemState, str], None],
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.modem_id = modem_id
+        self.modem = modem
+        self.store = store
+        self._on_message = on_message
+        self._on_report = on_report
+        self._on_state = on_state
+        self._clock = clock
+        self.parts_received = 0
+        self.undecodable = 0
+
+    async def run(self) -> None:
+        while True:
+            event = await self.modem.events.get()
+            try:
+                await self.handle(event)
+            except AtError as exc:
+                # The slot stays on the SIM; the next sweep (after re-init, or periodic) picks it up again.
+                log.warning(
+                    "modem %s: %s while handling %s; left for the next sweep", self.modem_id, exc, event
+                )
+
+    async def handle(self, event: ModemEvent) -> None:
+        match event:
+            case MessageStored(mem=mem, index=index) | ReportStored(mem=mem, index=index):
+                stored = await self.modem.read(mem, index)
+                if stored is not None:
+                    await self.process(stored.pdu, mem=mem, index=index)
+                    await self.modem.delete(mem, index)
+            case MessageDirect(pdu=pdu) | ReportDirect(pdu=pdu):
+                await self.process(pdu, mem="", index=-1)
+                await self.modem.ack()
+            case SweepNeeded(reason=reason):
+                stored_all = await self.modem.list_stored()
+                if stored_all:
+                    log.info("modem %s: sweep (%s) found %d stored", self.modem_id, reason, len(stored_all))
+                for stored in stored_all:
+                    await self.process(stored.pdu, mem=stored.mem, index=stored.index)
+                    await self.modem.delete(stored.mem, stored.index)
+            case StateChanged(state=state, reason=reason):
+                self._on_state(self.modem_id, state, reason)
+
+    async def process(self, pdu: str, *, mem: str, index: int) -> None:
+        """Decode and journal one PDU; returns once it is committed (so the caller may free the slot)."""
+        now = self._clock()
+        try:
+            decoded = decode_pdu(pdu)
+        except PduError as exc:
+            self.undecodable += 1
+            log.warning(
+                "modem %s: undecodable PDU in %s/%d kept in the journal: %s", self.modem_id, mem, index, exc
+            )
+            self.store.add_inbound_part(
+                modem_id=self.modem_id,
+                mem=mem,
+                index=index,
+                pdu=pdu,
+                received_at=now,
+                part=None,
+                error=str(exc),
+            )
+            await self.store.commit()
+            return
+        if isinstance(decoded, StatusReport):
+            await self._on_report(self.modem_id, decoded, pdu)
+            return
+        if not isinstance(decoded, Deliver):
+            # An SMS-SUBMIT left in SIM storage (a draft or a copy of a sent message): not inbound traffic.
+            self.store.add_inbound_part(
+                modem_id=self.modem_id,
+                mem=mem,
+                index=index,
+                pdu=pdu,
+                received_at=now,
+                part=None,
+                error="SMS-SUBMIT found in modem storage (not an inbound message)",
+            )
+            await self.store.commit()
+            return
+        result = self.store.add_inbound_part(
+            modem_id=self.modem_id,
+            mem=mem,
+            index=index,
+            pdu=pdu,
+            received_at=now,
+            part=part_fields(decoded),
+            error=None,
+        )
+        await self.store.commit()
+        if not result.duplicate:
+            self.parts_received += 1
+            log.info(
+                "inbound part modem=%s message=%s part=%s complete=%s",
+                self.modem_id,
+                result.message_id,
+                f"{decoded.concat.seq}/{decoded.concat.total}" if decoded.concat else "1/1",
+                result.complete,
+            )
+        if result.complete:
+            self._on_message()
+
+
+def part_fields(deliver: Deliver) -> PartFields:
+    concat = deliver.concat
+    return PartFields(
+        sender=deliver.sender,
+        text=deliver.text,
+        data=deliver.data,
+        encoding=deliver.encoding,
+        smsc=deliver.smsc,
+        smsc_time=deliver.timestamp.timestamp(),
+        concat=(concat.ref, concat.total, concat.seq, concat.ref_bits) if concat else None,
+        message_class=deliver.message_class,
+    )

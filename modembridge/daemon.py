@@ -1,0 +1,103 @@
+"""`modembridge run --config FILE`: the long-running daemon.
+
+Start-up: load and validate the config, open the journal, recover parts that a crash left mid-send,
+start the modems, the pipelines and the HTTP server. SIGTERM/SIGINT: stop accepting, let each modem
+finish the AT exchange in progress, commit, exit 0.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import logging
+import signal
+import sys
+
+import aiohttp
+
+from modembridge.config import Config, ConfigError, is_loopback, load_config
+
+log = logging.getLogger("modembridge")
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--config", "-c", required=True, help="path to the TOML config file")
+    parser.add_argument(
+        "--log-level", default=None, help="override log_level from the config (DEBUG, INFO, ...)"
+    )
+
+
+def setup_logging(level: str) -> None:
+    logging.basicConfig(
+        level=getattr(logging, level.upper(), logging.INFO),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
+
+
+def run(args: argparse.Namespace) -> int:
+    try:
+        config = load_config(args.config)
+    except ConfigError as exc:
+        print(f"modembridge: {exc}", file=sys.stderr)
+        return 2
+    setup_logging(args.log_level or config.log_level)
+    try:
+        return asyncio.run(serve(config))
+    except OSError as exc:  # the HTTP port is taken, the journal folder is not writable, ...
+        log.error("cannot start: %s", exc)
+        return 1
+
+
+async def serve(
+    config: Config, *, ready: asyncio.Event | None = None, stop: asyncio.Event | None = None
+) -> int:
+    """Run until `stop` is set or SIGTERM/SIGINT arrives; `ready` is set once the HTTP server listens."""
+    from modembridge.bridge import Bridge
+    from modembridge.http.client import DlrClient, RouterClient
+    from modembridge.http.metrics import Metrics
+    from modembridge.http.server import create_app, start_server
+    from modembridge.store import Store
+
+    stop = stop or asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        with contextlib.suppress(NotImplementedError, RuntimeError):  # not the main thread (tests)
+            loop.add_signal_handler(sig, stop.set)
+    if not is_loopback(config.http.listen):
+        log.warning(
+            "HTTP listens on %s, not loopback: make sure a firewall and the tokens protect it",
+            config.http.listen,
+        )
+
+    store = Store(config.store.path, synchronous=config.store.synchronous)
+    timeout = aiohttp.ClientTimeout(total=max(config.router.timeout, config.dlr.timeout))
+    async with aiohttp.ClientSession(timeout=timeout) as session:
+        router = (
+            RouterClient(config.router, session) if config.router.url or config.router.url_template else None
+        )
+        dlr = DlrClient(config.dlr, session)
+        bridge = Bridge(config, store, router=router.deliver if router else None, dlr=dlr.call)
+        metrics = Metrics(bridge)
+        app = create_app(config, bridge, metrics)
+        await bridge.start()
+        runner = await start_server(app, config.http.listen)
+        log.info(
+            "modembridge ready: http=%s modems=%s router=%s",
+            config.http.listen,
+            ",".join(bridge.modem_ids()),
+            config.router.url or "(none: inbound stays in the journal)",
+        )
+        if ready is not None:
+            ready.set()
+        try:
+            await stop.wait()
+        finally:
+            log.info("stopping: finishing the exchange in progress")
+            await runner.cleanup()
+            await bridge.stop()
+            store.close()
+            log.info("stopped")
+    return 0
