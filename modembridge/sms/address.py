@@ -89,9 +89,12 @@ def decode_tp_address(r: Reader, field: str) -> Address:
     npi = toa & 0xF
     data = r.take((ndigits + 1) // 2, f"{field} digits")
     if ton == TON_ALPHANUMERIC:
-        count = ndigits * 4 // 7
-        text = gsm7.septets_to_text(gsm7.unpack_septets(data, count))
-        return Address(text, ton, npi)
+        septets = gsm7.unpack_septets(data, ndigits * 4 // 7)
+        if ndigits == 14 and septets[-1] in (0, gsm7.CR):
+            # 7 characters with the length given as 2 x octets (a common sender bug): the 8th septet is
+            # only the padding bits of the 7th octet, not an '@'
+            septets.pop()
+        return Address(gsm7.septets_to_text(septets), ton, npi)
     digits = decode_bcd(data, ndigits)
     return Address(("+" + digits) if ton == TON_INTERNATIONAL else digits, ton, npi)
 

@@ -99,6 +99,12 @@ def test_diafaan_alphanumeric_with_status_report_indication() -> None:
     assert (d.sender, d.text, d.status_report_indication) == ("diafaan", "diafaan.com", True)
 
 
+def test_alphanumeric_length_in_octets_is_tolerated() -> None:
+    # "sipgate" is 7 septets = 13 semi-octets; some SMSCs write 14 (2 x octets): no phantom '@'
+    d = decode_pdu("0791447758100650040ED0F334FC1CA6970100008080312170224008D4F29CDE0EA7D9")
+    assert isinstance(d, Deliver) and d.sender == "sipgate"
+
+
 def test_gsmmodem_table_deliveries() -> None:
     d = decode_pdu("06917228195339040B917228214365F700003130805120618005D4F29C2E03")
     assert isinstance(d, Deliver)
