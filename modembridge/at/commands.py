@@ -381,7 +381,9 @@ def parse_iccid(lines: list[str]) -> str:
                 return swapped.rstrip("F")
             raise ParseError(f"+CRSM failed: {line!r}")
     text = parse_identity(lines)
-    digits = re.sub(r"[^0-9A-Fa-f]", "", text)
+    digits = re.sub(r"[^0-9A-Fa-f]", "", text).upper()
     if not digits:
         raise ParseError(f"no ICCID in {lines!r}")
-    return digits.upper().rstrip("F")
+    if digits.startswith("98"):  # every ICCID starts with 89 (telecom): this one is nibble-swapped
+        digits = "".join(digits[i + 1] + digits[i] for i in range(0, len(digits) - 1, 2))
+    return digits.rstrip("F")
