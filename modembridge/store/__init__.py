@@ -27,7 +27,8 @@ from .views import ViewsMixin
 
 
 class Store(InboxMixin, OutboxMixin, ReportsMixin, ViewsMixin):
-    """Store(path, synchronous="FULL"|"NORMAL", order_hold_attempts=5, dlr_window=7 days, rng=None)."""
+    """Store(path, synchronous="FULL"|"NORMAL", order_hold_attempts=5, dlr_window=7 days,
+    dedupe_window=1 hour, rng=None)."""
 
     @classmethod
     def from_config(cls, config: StoreConfig) -> Store:

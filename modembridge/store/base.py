@@ -36,13 +36,14 @@ class StoreBase:
 
     def __init__(self, path: str | Path, *, synchronous: Literal["FULL", "NORMAL"] = "FULL",
                  order_hold_attempts: int = 5, dlr_window: float = 7 * 86400.0,
-                 rng: random.Random | None = None) -> None:
+                 dedupe_window: float = 3600.0, rng: random.Random | None = None) -> None:
         if synchronous not in ("FULL", "NORMAL"):
             raise ValueError(f"synchronous must be FULL or NORMAL, not {synchronous!r}")
         self.path = str(path)
         self.synchronous = synchronous
         self.order_hold_attempts = order_hold_attempts
-        self.dlr_window = dlr_window
+        self.dlr_window = dlr_window  # how far back a status report may match a sent part
+        self.dedupe_window = dedupe_window  # a part resent this long after its message began is a duplicate
         self.commits = 0  # COMMIT statements issued (each one fsync with FULL)
         self._rng = rng or random.Random()
         self._pending: asyncio.Future[None] | None = None

@@ -69,6 +69,12 @@ class InboxMixin(StoreBase):
                 found, duplicate = cand["id"], True  # the network delivered this part twice
                 break
             # the seq is taken by different content: a new message reusing the reference
+        if found is None:
+            done = self._completed_with(key, concat.seq, part, received_at)
+            if done is not None:  # a part resent (or re-read) after its message was complete
+                pid = self._insert_in_part(done, modem_id, mem, index, pdu, sha, received_at, concat.seq,
+                                           part, error, True)
+                return InboundPartResult(pid, self._in_message_id(done), True, True)
         if found is not None:
             mid = found
         else:
@@ -85,6 +91,22 @@ class InboxMixin(StoreBase):
         if complete:
             self._make_ready(mid, part.sender, received_at)
         return InboundPartResult(pid, self._in_message_id(mid), False, complete)
+
+    def _completed_with(self, key: tuple[str, str, int, int, int], seq: int, part: PartFields,
+                        now: float) -> int | None:
+        """A message with this concat key, no longer assembling, begun within the dedupe window, whose part
+        `seq` has the same content."""
+        for row in self._db.execute(
+                "SELECT m.id FROM in_message m INDEXED BY in_message_concat WHERE m.concat_ref IS NOT NULL"
+                " AND m.modem_id = ? AND m.sender = ? AND m.concat_ref = ? AND m.concat_total = ?"
+                " AND m.concat_bits = ? AND m.created_at >= ? AND m.state != 'assembling'"
+                " ORDER BY m.created_at DESC LIMIT 8", (*key, now - self.dedupe_window)).fetchall():
+            same = self._db.execute(
+                "SELECT 1 FROM in_part WHERE message = ? AND seq = ? AND duplicate = 0 AND text IS ?"
+                " AND data IS ?", (row[0], seq, part.text, part.data)).fetchone()
+            if same is not None:
+                return int(row[0])
+        return None
 
     def _new_in_message(self, modem_id: str, sender: str, ref: int | None, total: int, bits: int | None,
                         encoding: str, state: str, now: float) -> int:

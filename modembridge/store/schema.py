@@ -109,7 +109,6 @@ MIGRATIONS: tuple[str, ...] = (
         dlr_at REAL
     );
     CREATE INDEX out_part_message ON out_part(message, recipient, seq);
-    CREATE INDEX out_part_recipient ON out_part(recipient, seq);
     CREATE INDEX out_part_assigned ON out_part(assigned_modem, next_attempt_at)
         WHERE state = 'queued' AND assigned_modem IS NOT NULL;
     CREATE INDEX out_part_unassigned ON out_part(pinned_modem, next_attempt_at)
@@ -141,6 +140,14 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX dlr_callback_due ON dlr_callback(next_attempt_at) WHERE state = 'pending';
     CREATE INDEX dlr_callback_message ON dlr_callback(message_id);
+    """,
+    # v3: indexes for assigning/releasing a recipient's parts, and for recognising a part resent after its
+    # message was completed (IF NOT EXISTS: development files made before v3 may have the first one)
+    """
+    CREATE INDEX IF NOT EXISTS out_part_recipient ON out_part(recipient, seq);
+    CREATE INDEX IF NOT EXISTS in_message_concat
+        ON in_message(modem_id, sender, concat_ref, concat_total, concat_bits, created_at)
+        WHERE concat_ref IS NOT NULL;
     """,
 )
 

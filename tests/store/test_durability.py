@@ -179,3 +179,15 @@ def test_reopen_is_idempotent(db_path: Path) -> None:
     s = Store(db_path)
     assert len(s.due_inbound(2.0, 5)) == 1 and s.writable()
     s.close()
+
+
+def test_migrate_from_version_2_with_an_index_already_present(db_path: Path) -> None:
+    db = sqlite3.connect(db_path, isolation_level=None)
+    migrate(db, target=2)
+    db.execute("CREATE INDEX out_part_recipient ON out_part(recipient, seq)")
+    db.close()
+    s = Store(db_path)
+    assert version(s._db) == SCHEMA_VERSION
+    names = {r[0] for r in s._db.execute("SELECT name FROM sqlite_master WHERE type = 'index'")}
+    assert {"out_part_recipient", "in_message_concat"} <= names
+    s.close()

@@ -265,3 +265,16 @@ def test_decoded_part_with_a_warning_is_still_delivered(store: Store) -> None:
     assert r.complete and [m.text for m in store.due_inbound(2.0, 5)] == ["odd"]
     view = store.inbound_view(r.message_id)
     assert view is not None and view["text"] == "odd" and view["parts"][0]["error"] == "reserved DCS bits"
+
+
+def test_part_resent_after_completion_is_a_duplicate_within_the_window(store: Store) -> None:
+    a = add_part(store, "+8", "one ", now=0.0, concat=(9, 2, 1))
+    add_part(store, "+8", "two", now=1.0, concat=(9, 2, 2))
+    store.mark_inbound_delivered(a.message_id, 2.0)
+    again = add_part(store, "+8", "one ", now=60.0, concat=(9, 2, 1), pdu="FF01")  # new SCTS, same content
+    assert (again.message_id, again.duplicate, again.complete) == (a.message_id, True, True)
+    assert store.counts()["in"]["assembling"] == 0
+    other = add_part(store, "+8", "uno ", now=61.0, concat=(9, 2, 1))  # different content: a new message
+    assert other.message_id != a.message_id and not other.duplicate
+    late = add_part(store, "+8", "two", now=2 * 3600.0, concat=(9, 2, 2), pdu="FF02")
+    assert late.message_id == other.message_id and late.complete  # an open group takes it first
