@@ -75,12 +75,13 @@ async def serve(
     store = Store(config.store.path, synchronous=config.store.synchronous)
     timeout = aiohttp.ClientTimeout(total=max(config.router.timeout, config.dlr.timeout))
     async with aiohttp.ClientSession(timeout=timeout) as session:
-        router = (
-            RouterClient(config.router, session) if config.router.url or config.router.url_template else None
+        metrics = Metrics()
+        has_router = bool(config.router.url or config.router.url_template)
+        router = RouterClient(config.router, session, metrics) if has_router else None
+        dlr = DlrClient(config.dlr, session, metrics)
+        bridge = Bridge(
+            config, store, router=router.deliver if router else None, dlr=dlr.call, metrics=metrics
         )
-        dlr = DlrClient(config.dlr, session)
-        bridge = Bridge(config, store, router=router.deliver if router else None, dlr=dlr.call)
-        metrics = Metrics(bridge)
         app = create_app(config, bridge, metrics)
         await bridge.start()
         runner = await start_server(app, config.http.listen)

@@ -16,6 +16,7 @@ from modembridge.bridge.delivery import DeliveryLoop, DeliveryQueue
 from modembridge.bridge.inbound import InboundReader
 from modembridge.bridge.sender import ModemSender
 from modembridge.config import Config
+from modembridge.http.metrics import Metrics
 from modembridge.model import (
     DeliveryOutcome,
     DeliveryReportEvent,
@@ -45,11 +46,13 @@ class Bridge:
         *,
         router: RouterDeliver | None,
         dlr: DlrDeliver | None,
+        metrics: Metrics | None = None,
         modem_factory: Callable[..., Modem] = Modem,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.config = config
         self.store = store
+        self.metrics = metrics or Metrics()
         self._clock = clock
         self._rng = random.Random()
         self.modems: dict[str, Modem] = {}
@@ -65,10 +68,17 @@ class Bridge:
                 on_message=self._poke_router,
                 on_report=self._on_status_report,
                 on_state=self._on_modem_state,
+                metrics=self.metrics,
                 clock=clock,
             )
             self.senders[mc.id] = ModemSender(
-                mc.id, modem, store, config.outbound, on_outcome=self._on_smsc_outcome, clock=clock
+                mc.id,
+                modem,
+                store,
+                config.outbound,
+                on_outcome=self._on_smsc_outcome,
+                metrics=self.metrics,
+                clock=clock,
             )
         self.router_loop: DeliveryLoop[str, InboundMessage] | None = None
         if router is not None:
@@ -179,7 +189,7 @@ class Bridge:
             sender.wakeup.poke()
 
     def _on_modem_state(self, modem_id: str, state: ModemState, reason: str) -> None:
-        log.info("modem %s: %s (%s)", modem_id, state.name.lower(), reason)
+        log.debug("modem %s: %s (%s)", modem_id, state.name.lower(), reason)  # the driver logs it at info
         if state is not ModemState.READY:
             released = self.store.release_modem(modem_id)
             if released:
@@ -213,6 +223,7 @@ class Bridge:
             if report.failed
             else DlrStatus.BUFFERED
         )
+        self.metrics.dlr_received.labels(modem_id, kind.name.lower()).inc()
         log.info(
             "delivery report message=%s part=%d/%d to=%s: %s (status 0x%02X)",
             matched.message_id,
@@ -348,6 +359,7 @@ class Bridge:
         await self.store.commit()
         if not accepted.duplicate:
             self.counters["outbound_accepted"] += 1
+            self.metrics.outbound_accepted.labels(request.source).inc()
             log.info(
                 "outbound message=%s accepted to=%d recipient(s) parts=%d via=%s",
                 accepted.message_id,

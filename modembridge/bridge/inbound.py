@@ -23,6 +23,7 @@ from modembridge.at import (
     StateChanged,
     SweepNeeded,
 )
+from modembridge.http.metrics import Metrics
 from modembridge.sms import Deliver, PduError, StatusReport, decode_pdu
 from modembridge.store import PartFields, Store
 
@@ -41,6 +42,7 @@ class InboundReader:
         on_message: Callable[[], None],
         on_report: ReportHandler,
         on_state: Callable[[str, ModemState, str], None],
+        metrics: Metrics,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.modem_id = modem_id
@@ -50,6 +52,7 @@ class InboundReader:
         self._on_report = on_report
         self._on_state = on_state
         self._clock = clock
+        self._metrics = metrics
         self.parts_received = 0
         self.undecodable = 0
 
@@ -133,6 +136,7 @@ class InboundReader:
         await self.store.commit()
         if not result.duplicate:
             self.parts_received += 1
+            self._metrics.inbound_parts.labels(self.modem_id).inc()
             log.info(
                 "inbound part modem=%s message=%s part=%s complete=%s",
                 self.modem_id,
@@ -141,6 +145,8 @@ class InboundReader:
                 result.complete,
             )
         if result.complete:
+            if not result.duplicate:
+                self._metrics.inbound_messages.labels(self.modem_id).inc()
             self._on_message()
 
 

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from modembridge.at import AtError, AtTimeout, CmsError, Modem, ModemState, ModemUnavailable, SendErrorClass
 from modembridge.bridge.wakeup import Wakeup
 from modembridge.config import OutboundConfig
+from modembridge.http.metrics import Metrics
 from modembridge.model import DlrStatus
 from modembridge.retry import backoff_delay, exhausted
 from modembridge.store import OutboundPart, Store
@@ -31,6 +32,7 @@ class ModemSender:
         config: OutboundConfig,
         *,
         on_outcome: Callable[[OutboundPart, DlrStatus, str], None],
+        metrics: Metrics,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.modem_id = modem_id
@@ -40,6 +42,7 @@ class ModemSender:
         self.wakeup = Wakeup()
         self._on_outcome = on_outcome  # SMSC ack / reject, for dlr-mask 8 / 16 callbacks
         self._clock = clock
+        self._metrics = metrics
         self.sent = 0
         self.failed = 0
 
@@ -70,6 +73,7 @@ class ModemSender:
         else:
             self.store.mark_sent(part.part_id, mr, self._clock())
             self.sent += 1
+            self._metrics.outbound_sent.labels(self.modem_id).inc()
             log.info(
                 "outbound part message=%s to=%s part=%d/%d modem=%s sent mr=%d",
                 part.message_id,
@@ -103,6 +107,7 @@ class ModemSender:
             self._fail(part, f"{reason} (gave up after {part.attempts + 1} attempts)")
             return
         self.store.mark_part_retry(part.part_id, self._clock(), reason, delay)
+        self._metrics.outbound_retried.labels(self.modem_id).inc()
         log.info(
             "outbound part message=%s part=%d retry in %.1fs: %s", part.message_id, part.seq, delay, reason
         )
@@ -110,6 +115,7 @@ class ModemSender:
     def _fail(self, part: OutboundPart, reason: str) -> None:
         self.store.mark_part_failed(part.part_id, self._clock(), reason)
         self.failed += 1
+        self._metrics.outbound_failed.labels(self.modem_id).inc()
         log.warning(
             "outbound part message=%s to=%s part=%d failed: %s",
             part.message_id,
