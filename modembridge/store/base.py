@@ -129,6 +129,7 @@ class StoreBase:
 
     def close(self, *, commit: bool = True) -> None:
         """Close the file; with commit=False pending writes are dropped (as a crash would)."""
+        fut, self._pending = self._pending, None
         try:
             if commit:
                 self.commit_now()
@@ -136,6 +137,11 @@ class StoreBase:
                 self._db.execute("ROLLBACK")
         finally:
             self._db.close()
+            if fut is not None and not fut.done():
+                if commit:
+                    fut.set_result(None)
+                else:
+                    fut.set_exception(StoreError("journal closed without committing"))
 
     # -- retries ------------------------------------------------------------------------------------------
 

@@ -191,3 +191,21 @@ def test_migrate_from_version_2_with_an_index_already_present(db_path: Path) -> 
     names = {r[0] for r in s._db.execute("SELECT name FROM sqlite_master WHERE type = 'index'")}
     assert {"out_part_recipient", "in_message_concat"} <= names
     s.close()
+
+
+async def test_close_resolves_a_scheduled_commit(db_path: Path) -> None:
+    s = Store(db_path)
+    send(s, "+1", client_id="x")
+    waiter = asyncio.ensure_future(s.commit())
+    await asyncio.sleep(0)
+    s.close()
+    await waiter  # committed by close()
+    s2 = Store(db_path)
+    assert len(s2.list_messages(direction="out", state=None, limit=5)) == 1
+    send(s2, "+2")
+    waiter = asyncio.ensure_future(s2.commit())
+    await asyncio.sleep(0)
+    s2.close(commit=False)
+    with pytest.raises(StoreError):
+        await waiter
+    await asyncio.sleep(0)  # the scheduled flush finds nothing to do on the closed file
