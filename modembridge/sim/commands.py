@@ -85,7 +85,7 @@ class CommandSet:
         return "OK" if cmd.raw in ("", "1") else "ERROR"  # numeric result codes (V0) are not simulated
 
     def reset(self, cmd: Command, info: list[str]) -> str:
-        self.e._reset_settings()
+        self.e.reset_settings()
         return "OK"
 
     def sreg(self, cmd: Command, info: list[str]) -> str:

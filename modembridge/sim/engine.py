@@ -107,14 +107,14 @@ class ModemEngine:
         self.send_faults: deque[str] = deque()
         self._timers: set[Handle] = set()
         self._noise_timer: Handle | None = None
-        self._reset_settings()
+        self.reset_settings()
         self._reset_power()
         self.mode: Literal["off", "booting", "command", "prompt", "busy"] = "off"
         self._executing = False
         self._held: list[bytes] = []
 
     # ------------------------------------------------------------------ settings and power
-    def _reset_settings(self) -> None:
+    def reset_settings(self) -> None:
         """Volatile settings back to power-up values (ATZ, restart, power cycle)."""
         self.echo = True
         self.cmee = 0
@@ -156,7 +156,7 @@ class ModemEngine:
         self._boot(self.profile.restart_lines, self.config.restart_delay)
 
     def _boot(self, lines: tuple[str, ...], delay: float) -> None:
-        self._reset_settings()
+        self.reset_settings()
         self._reset_power()
         self.mode = "booting"
         self._linebuf = bytearray()
