@@ -95,12 +95,16 @@ class OutboxMixin(StoreBase):
             if not cands:
                 return None
             row = min(cands, key=lambda r: (r["next_attempt_at"], r["id"]))
-            if row["expires_at"] is not None and row["expires_at"] <= now:
+            expired = row["expires_at"] is not None and row["expires_at"] <= now
+            if expired and not self._started(row["recipient"]):
+                # expired: fail the queued parts of every recipient of the message that has not begun
+                # receiving it (a handset holding part 1 still gets the rest: a fragment helps nobody)
                 self._begin()
                 self._db.execute(
                     "UPDATE out_part SET state = 'failed', last_error = 'expired', updated_at = ?,"
-                    " next_attempt_at = NULL WHERE message = ? AND state = 'queued' AND expires_at <= ?",
-                    (now, row["message"], now))
+                    " next_attempt_at = NULL WHERE message = ? AND state = 'queued' AND expires_at <= ?"
+                    " AND NOT EXISTS (SELECT 1 FROM out_part s WHERE s.recipient = out_part.recipient"
+                    " AND s.state IN ('sending', 'sent', 'unknown'))", (now, row["message"], now))
                 continue
             if row["assigned_modem"] is None:
                 self._begin()
@@ -113,6 +117,12 @@ class OutboxMixin(StoreBase):
                 total=row["total"], pdu=row["pdu"], tpdu_length=row["tpdu_length"], attempts=row["attempts"],
                 status_report=bool(row["status_report"]), dlr_url=row["dlr_url"], dlr_mask=row["dlr_mask"],
                 resent_after_unknown=bool(row["resent_after_unknown"]), modem_id=modem_id)
+
+    def _started(self, recipient_row: int) -> bool:
+        """Some part of this recipient was (maybe) sent already."""
+        return self._db.execute(
+            "SELECT 1 FROM out_part WHERE recipient = ? AND state IN ('sending', 'sent', 'unknown') LIMIT 1",
+            (recipient_row,)).fetchone() is not None
 
     def next_outbound_due_at(self, modem_id: str) -> float | None:
         """When modem_id next has a part to send (may be in the past); None when nothing is queued for it."""

@@ -217,3 +217,19 @@ def test_queue_depths(store: Store) -> None:
     send(store, "+2")
     assert store.claim_next_part("gsm0", 1e6) is not None
     assert store.outbound_queue_depths() == {"gsm0": 3, "unassigned": 1}
+
+
+def test_expiry_does_not_cut_a_recipient_off_mid_message(store: Store) -> None:
+    mid = send(store, "+1", "+2", parts=2, now=1.0, expires_at=50.0)
+    p = store.claim_next_part("gsm0", 10.0)
+    assert p is not None and (p.recipient, p.seq) == ("+1", 1)
+    store.mark_sending(p.part_id, 10.0)
+    store.mark_sent(p.part_id, 1, 10.0)
+    rest = store.claim_next_part("gsm0", 60.0)  # past expiry, but +1 already holds part 1
+    assert rest is not None and (rest.recipient, rest.seq) == ("+1", 2)
+    store.mark_sending(rest.part_id, 60.0)
+    store.mark_sent(rest.part_id, 2, 60.0)
+    assert store.claim_next_part("gsm0", 60.0) is None and store.claim_next_part("gsm1", 60.0) is None
+    view = store.outbound_view(mid)
+    assert view is not None and [r["state"] for r in view["recipients"]] == ["sent", "failed"]
+    assert view["state"] == "partially_failed"
