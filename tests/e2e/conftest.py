@@ -12,8 +12,6 @@ import pytest_asyncio
 from .kannel import KannelStandIn
 from .site import RapidSMSSite, SiteFactory, start_site
 
-pytest.importorskip("rapidsms", reason="e2e extra not installed: pip install -e '.[e2e]'")
-
 
 @pytest.fixture
 def rapidsms_site_factory(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SiteFactory]:

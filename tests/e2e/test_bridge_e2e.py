@@ -21,6 +21,8 @@ import pytest_asyncio
 from .bridge import BridgeConfig, BridgeProcess
 from .site import DeliveryReportRow, RapidSMSSite, SiteFactory, free_port
 
+pytest.importorskip("rapidsms", reason="e2e extra not installed: pip install -e '.[e2e]'")
+
 pytestmark = [
     pytest.mark.slow,
     pytest.mark.skipif(

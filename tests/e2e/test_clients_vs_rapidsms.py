@@ -20,6 +20,8 @@ from modembridge.model import DeliveryOutcome, DeliveryReportEvent, DlrStatus, I
 from .kannel import KannelStandIn
 from .site import RapidSMSSite
 
+pytest.importorskip("rapidsms", reason="e2e extra not installed: pip install -e '.[e2e]'")
+
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
 SENDER = "+254700000001"

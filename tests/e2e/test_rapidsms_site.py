@@ -17,6 +17,8 @@ from yarl import URL
 from .kannel import KannelStandIn, SendsmsRequest, expand_dlr_url
 from .site import RapidSMSSite, SiteFactory
 
+pytest.importorskip("rapidsms", reason="e2e extra not installed: pip install -e '.[e2e]'")
+
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
 SENDER = "+254700000001"
