@@ -203,12 +203,26 @@ def _decode_ud(r: Reader, encoding: Encoding, udhi: bool) -> _UserData:
     return _UserData("", payload, ies, concat, None, payload)
 
 
-def decode_pdu(pdu: str | bytes, *, smsc: bool = True) -> Deliver | Submit | StatusReport:
+def decode_pdu(pdu: str | bytes, *, smsc: bool = True,
+               tpdu_length: int | None = None) -> Deliver | Submit | StatusReport:
     """Decode a PDU as modems print it (+CMGR, +CMGL, +CMT, +CDS). `smsc=False` when it has no SMSC prefix.
 
+    `tpdu_length`: the <length> the modem printed with the PDU (TPDU octets). When given, whether an
+    SMSC prefix is present is worked out from it (some modems omit the prefix) instead of assumed.
     Raises PduError (only) for malformed input, naming the field and octet offset.
     """
     buf = _to_bytes(pdu)
+    if tpdu_length is not None:
+        extra = len(buf) - tpdu_length
+        if extra == 0:
+            smsc = False
+        elif extra > 0 and buf[0] + 1 == extra:
+            smsc = True
+        else:
+            raise PduError(
+                f"PDU has {len(buf)} octets, which fits neither <length> {tpdu_length} alone nor "
+                f"<length> plus its SMSC part ({buf[0]} + 1 octets)"
+            )
     r = Reader(buf)
     sc = decode_smsc(r) if smsc else None
     fo = r.u8("first octet")

@@ -33,6 +33,14 @@ def test_bad_input(pdu: str | bytes, match: str) -> None:
         decode_pdu(pdu)
 
 
+def test_tpdu_length_detects_smsc_prefix() -> None:
+    assert decode_pdu(GOOD, tpdu_length=30).smsc == "+31624000000"
+    assert decode_pdu(GOOD[16:], tpdu_length=30).smsc is None  # modem left the SMSC part out
+    assert decode_pdu(GOOD[16:], smsc=True, tpdu_length=30).text == "How are you?"
+    with pytest.raises(PduError, match="fits neither <length> 31"):
+        decode_pdu(GOOD, tpdu_length=31)
+
+
 def test_wrong_type() -> None:
     with pytest.raises(PduError, match="hex string or bytes"):
         decode_pdu(123)  # type: ignore[arg-type]
