@@ -18,6 +18,7 @@ from modembridge.sms import (
 from modembridge.sms.gsm7 import alphabet, septets_to_text
 
 from . import vectors as v
+from .helpers import deliver_hex, septets_hex
 
 
 def tz(minutes: int) -> timezone:
@@ -68,6 +69,25 @@ def test_national_tables_through_udh() -> None:
     assert d.text == text
     assert d.language is not None and d.language.locking == 1
     assert {ie.iei for ie in d.udh} >= {0x25}
+
+
+@pytest.mark.parametrize(
+    ("udh", "septets", "expected"),
+    [
+        ("03250103", [0x04, 0x60, 0x7D, 0x1B, 0x3C], "ê~`["),  # Portuguese locking, default single shift
+        ("03240102", [0x1B, 0x41, 0x61, 0x1B, 0x65], "Áa€"),  # Spanish single shift
+        # both Turkish tables, 7-octet UDH = exactly 8 septets, no fill bits (Gemalto test TC0085070)
+        ("06250101240101", [0x0B, 0x1B, 0x47, 0x07, 0x1B, 0x73, 0x40], "ĞĞışİ"),
+        ("03250109", [0x41, 0x42], "AB"),  # unsupported language id: default tables (23.038 6.2.1.2.4)
+    ],
+)
+def test_language_udh_hand_built(udh: str, septets: list[int], expected: str) -> None:
+    udh_octets = len(udh) // 2
+    hdr_septets = (udh_octets * 8 + 6) // 7
+    ud = udh + septets_hex(septets, fill=hdr_septets * 7 - udh_octets * 8)
+    d = decode_pdu(deliver_hex(0x00, hdr_septets + len(septets), ud, fo=0x44))
+    assert isinstance(d, Deliver)
+    assert d.text == expected
 
 
 # ------------------------------------------------------------------ decode tables
