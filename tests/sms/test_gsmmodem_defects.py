@@ -43,7 +43,7 @@ def test_section_sign() -> None:
     [d] = encode_deliver(NUM, "§ ok", timestamp=TS)
     assert g.decodeSmsPdu(d.hex)["text"] == "` ok"
     assert decode_pdu(d.hex).text == "§ ok"
-    assert g.encodeSmsSubmitPdu(NUM, "§")[0].data.hex().endswith("0800a7")  # needlessly UCS-2
+    assert g.encodeSmsSubmitPdu(NUM, "§")[0].data.hex().endswith("080200a7")  # needlessly UCS-2
     [p] = encode_submit(NUM, "§")
     assert decode_pdu(p.hex).encoding == "gsm7"
 
