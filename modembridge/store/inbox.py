@@ -14,11 +14,12 @@ from modembridge.model import Encoding, InboundMessage
 from .base import StoreBase, utc
 from .types import ConcatKey, InboundPartResult, PartFields, UnknownMessageError
 
-# A message is held back while an older 'received' message of the same sender with fewer than
-# :hold attempts exists (order per sender, but one failing message cannot block a sender forever).
+# A message is held back while an older 'received' message of the same sender has failed fewer than
+# :hold times (order per sender, but one failing message cannot block a sender forever). Failures during
+# a router outage stop counting when the router recovers, so order survives an outage.
 _BLOCKER = """
     SELECT 1 FROM in_message o INDEXED BY in_message_sender
-    WHERE o.state = 'received' AND o.sender = m.sender AND o.id < m.id AND o.attempts < :hold
+    WHERE o.state = 'received' AND o.sender = m.sender AND o.id < m.id AND o.hold_failures < :hold
 """
 
 
@@ -136,7 +137,7 @@ class InboxMixin(StoreBase):
         """assembling -> received. Not due before the newest older blocking message of its sender."""
         prev = self._db.execute(
             "SELECT next_attempt_at FROM in_message INDEXED BY in_message_sender WHERE state = 'received'"
-            " AND sender = ? AND id < ? AND attempts < ? ORDER BY id DESC LIMIT 1",
+            " AND sender = ? AND id < ? AND hold_failures < ? ORDER BY id DESC LIMIT 1",
             (sender, rowid, self.order_hold_attempts)).fetchone()
         due = max(now, prev[0]) if prev is not None and prev[0] is not None else now
         self._db.execute("UPDATE in_message SET state = 'received', ready_at = ?, next_attempt_at = ?,"
@@ -202,15 +203,27 @@ class InboxMixin(StoreBase):
         return None if row is None else float(row[0])
 
     def _in_row(self, message_id: str) -> sqlite3.Row:
-        row = self._db.execute("SELECT id, sender, attempts, state FROM in_message WHERE message_id = ?",
+        row = self._db.execute("SELECT id, sender, attempts, hold_failures, state FROM in_message"
+                               " WHERE message_id = ?",
                                (message_id,)).fetchone()
         if row is None:
             raise UnknownMessageError(message_id)
         return cast(sqlite3.Row, row)
 
+    def _router_answered(self, now: float) -> None:
+        """The router took (or refused) a message: if that ends an outage, failures during it no longer
+        release later messages, and everything waiting is due at once, in order."""
+        streak, self._failed_ids = self._failed_ids, set()
+        since = self._failing_since
+        if len(streak) >= 3 and since is not None and now - since >= self.outage_after:
+            self._db.execute("UPDATE in_message SET hold_failures = 0,"
+                             " next_attempt_at = min(next_attempt_at, ?) WHERE state = 'received'", (now,))
+        self._failing_since = None
+
     def mark_inbound_delivered(self, message_id: str, now: float) -> None:
         row = self._in_row(message_id)
         self._begin()
+        self._router_answered(now)
         self._db.execute("UPDATE in_message SET state = 'delivered', done_at = ?, next_attempt_at = NULL,"
                          " attempts = attempts + 1 WHERE id = ?", (now, row["id"]))
 
@@ -218,6 +231,7 @@ class InboxMixin(StoreBase):
         """The router refused it (4xx): kept and visible, not retried."""
         row = self._in_row(message_id)
         self._begin()
+        self._router_answered(now)
         self._db.execute("UPDATE in_message SET state = 'rejected', done_at = ?, next_attempt_at = NULL,"
                          " attempts = attempts + 1, last_error = ? WHERE id = ?", (now, detail, row["id"]))
 
@@ -226,16 +240,20 @@ class InboxMixin(StoreBase):
         """A failed try: back off (returns when it is due again), or None when it became 'dead'."""
         row = self._in_row(message_id)
         attempts = row["attempts"] + 1
+        held = row["hold_failures"] + 1
         self._begin()
+        self._failed_ids.add(message_id)
+        if self._failing_since is None:
+            self._failing_since = now
         if policy.max_attempts and attempts >= policy.max_attempts:
             self._db.execute("UPDATE in_message SET state = 'dead', done_at = ?, next_attempt_at = NULL,"
                              " attempts = ?, last_error = ? WHERE id = ?", (now, attempts, detail, row["id"]))
             return None
         due = now + self.backoff(policy, attempts)
         self._db.execute(
-            "UPDATE in_message SET attempts = ?, next_attempt_at = ?, last_error = ? WHERE id = ?",
-            (attempts, due, detail, row["id"]))
-        if attempts < self.order_hold_attempts:
+            "UPDATE in_message SET attempts = ?, hold_failures = ?, next_attempt_at = ?, last_error = ?"
+            " WHERE id = ?", (attempts, held, due, detail, row["id"]))
+        if held < self.order_hold_attempts:
             # newer messages of this sender wait behind it: keep them out of the due range until then
             self._db.execute(
                 "UPDATE in_message INDEXED BY in_message_sender SET next_attempt_at = ?"

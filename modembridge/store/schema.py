@@ -141,9 +141,13 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE INDEX dlr_callback_due ON dlr_callback(next_attempt_at) WHERE state = 'pending';
     CREATE INDEX dlr_callback_message ON dlr_callback(message_id);
     """,
-    # v3: indexes for assigning/releasing a recipient's parts, and for recognising a part resent after its
-    # message was completed (IF NOT EXISTS: development files made before v3 may have the first one)
+    # v3: failures counted for the order-per-sender hold separately from attempts; indexes for assigning /
+    # releasing a recipient's parts and for recognising a part resent after its message was completed
+    # (IF NOT EXISTS: development files made before v3 may have the first one)
     """
+    ALTER TABLE in_message ADD COLUMN hold_failures INTEGER NOT NULL DEFAULT 0;  -- failures that count
+        -- towards releasing the sender's later messages (reset when the router recovers from an outage)
+    UPDATE in_message SET hold_failures = attempts WHERE state = 'received';
     CREATE INDEX IF NOT EXISTS out_part_recipient ON out_part(recipient, seq);
     CREATE INDEX IF NOT EXISTS in_message_concat
         ON in_message(modem_id, sender, concat_ref, concat_total, concat_bits, created_at)

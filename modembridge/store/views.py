@@ -130,7 +130,8 @@ class ViewsMixin(StoreBase):
         if i is None or i["state"] not in ("dead", "rejected"):
             return False
         self._begin()
-        self._db.execute("UPDATE in_message SET state = 'received', attempts = 0, next_attempt_at = ?,"
+        self._db.execute("UPDATE in_message SET state = 'received', attempts = 0, hold_failures = 0,"
+                         " next_attempt_at = ?,"
                          " done_at = NULL WHERE id = ?", (now, i["id"]))
         return True
 
