@@ -1,0 +1,130 @@
+"""Inbound pipeline: part -> decode -> commit -> delete from SIM -> reassemble -> router, with retries."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from modembridge.sms import encode_deliver
+
+from .conftest import Stack, wait_until
+
+
+def sim_used(stack: Stack, mem: str = "SM") -> int:
+    return len(stack.sim.storage()["memories"].get(mem, []))
+
+
+async def test_single_part_reaches_the_router_and_leaves_the_sim(make_stack: Any) -> None:
+    stack: Stack = await make_stack()
+    await stack.wait_ready()
+    await stack.sim.inject_text("+254700000001", "hello router")
+    await stack.router.wait(lambda: len(stack.router.delivered()) == 1)
+    req = stack.router.delivered()[0]
+    assert (req["sender"], req["text"]) == ("+254700000001", "hello router")
+    view = stack.bridge.message(req["message_id"])
+    assert view is not None and view["direction"] == "in"
+    await wait_until(lambda: stack.store.inbound_view(req["message_id"])["state"] == "delivered")  # type: ignore[index]
+    await wait_until(lambda: sim_used(stack) == 0)
+
+
+async def test_concatenated_parts_out_of_order_and_twice_are_delivered_once_whole(
+    make_stack: Any,
+) -> None:
+    stack: Stack = await make_stack()
+    await stack.wait_ready()
+    text = "".join(f"part of a long message {i:03d} " for i in range(12))  # > 2 parts in GSM 7-bit
+    pdus = encode_deliver(
+        "+254700000002", text, timestamp=datetime(2026, 11, 28, 9, 0, tzinfo=UTC), concat_ref=77
+    )
+    assert len(pdus) >= 3
+    order = [pdus[2], pdus[0], pdus[0], *pdus[3:], pdus[1]]  # out of order, the first one twice
+    for pdu in order:
+        stack.sim.inject_pdu(pdu.hex)
+    await stack.router.wait(lambda: len(stack.router.delivered()) == 1)
+    assert stack.router.delivered()[0]["text"] == text
+    await wait_until(lambda: sim_used(stack) == 0)
+    # nothing more arrives: a second copy of a part does not make a second message
+    assert len(stack.router.requests) == 1
+
+
+async def test_undecodable_part_is_kept_visible_and_its_slot_freed(make_stack: Any) -> None:
+    stack: Stack = await make_stack()
+    await stack.wait_ready()
+    broken = "0791527400000000040C9152740000000400001162"  # DELIVER cut short inside the time stamp
+    stack.sim.inject_pdu(broken)
+    await stack.sim.inject_text("+254700000003", "after the broken one")
+    await stack.router.wait(lambda: len(stack.router.delivered()) == 1)
+    assert stack.router.delivered()[0]["text"] == "after the broken one"
+    await wait_until(lambda: sim_used(stack) == 0)
+    undecodable = [
+        m
+        for m in stack.store.list_messages(direction="in", state=None, limit=10)
+        if m["state"] not in ("delivered", "received")
+    ]
+    assert len(undecodable) == 1
+    view = stack.store.inbound_view(undecodable[0]["id"])
+    assert view is not None
+    assert view["parts"][0]["pdu"].upper() == broken and view["parts"][0]["error"]
+
+
+async def test_router_errors_are_retried_and_4xx_is_rejected_not_retried(make_stack: Any) -> None:
+    stack: Stack = await make_stack()
+    stack.router.statuses["+254700000004"] = [500, 503]
+    stack.router.statuses["+254700000005"] = [400]
+    await stack.wait_ready()
+    await stack.sim.inject_text("+254700000004", "try again")
+    await stack.sim.inject_text("+254700000005", "bad one")
+    await stack.router.wait(lambda: any(r["sender"] == "+254700000004" for r in stack.router.delivered()))
+    tries = [r["status"] for r in stack.router.requests if r["sender"] == "+254700000004"]
+    assert tries == [500, 503, 200]
+    rejected = [r for r in stack.router.requests if r["sender"] == "+254700000005"]
+    assert [r["status"] for r in rejected] == [400]
+    mid = rejected[0]["message_id"]
+    await wait_until(lambda: stack.store.inbound_view(mid)["state"] == "rejected")  # type: ignore[index]
+    # the same message id is used on every retry, so the site can dedupe
+    assert len({r["message_id"] for r in stack.router.requests if r["sender"] == "+254700000004"}) == 1
+
+
+async def test_order_per_sender_is_kept_while_other_senders_flow(make_stack: Any) -> None:
+    stack: Stack = await make_stack()
+    stack.router.statuses["+254700000006"] = [500, 500, 500]
+    await stack.wait_ready()
+    await stack.sim.inject_text("+254700000006", "first")
+    await stack.router.wait(lambda: len(stack.router.requests) >= 1)
+    await stack.sim.inject_text("+254700000006", "second")
+    await stack.sim.inject_text("+254700000007", "other sender")
+    await stack.router.wait(lambda: len(stack.router.delivered()) == 3)
+    texts = [r["text"] for r in stack.router.delivered()]
+    assert texts.index("first") < texts.index("second")
+    attempts_of_second = [r for r in stack.router.requests if r["text"] == "second"]
+    assert len(attempts_of_second) == 1  # never sent before "first" got through
+
+
+async def test_incomplete_message_is_delivered_after_the_reassembly_timeout(make_stack: Any) -> None:
+    stack: Stack = await make_stack(reassembly_timeout=0.3)
+    await stack.wait_ready()
+    text = "x" * 400
+    pdus = encode_deliver(
+        "+254700000008", text, timestamp=datetime(2026, 11, 28, 9, 0, tzinfo=UTC), concat_ref=9
+    )
+    stack.sim.inject_pdu(pdus[0].hex)
+    stack.sim.inject_pdu(pdus[2].hex)
+    await stack.router.wait(lambda: len(stack.router.delivered()) == 1, timeout=15)
+    got = stack.router.delivered()[0]
+    view = stack.store.inbound_view(got["message_id"])
+    assert view is not None and view["incomplete"] and view["parts_received"] == 2
+    assert got["text"] == "x" * (len(text) - 153)  # what arrived, without the missing middle part
+
+
+async def test_router_down_messages_are_journalled_and_the_sim_emptied(
+    make_stack: Any,
+) -> None:
+    stack: Stack = await make_stack()
+    sender = "+254700000009"
+    stack.router.statuses[sender] = [503] * 4
+    await stack.wait_ready()
+    for i in range(5):
+        await stack.sim.inject_text(sender, f"queued {i}")
+    await wait_until(lambda: sim_used(stack) == 0 and stack.store.counts()["in"].get("received", 0) >= 1)
+    await stack.router.wait(lambda: len(stack.router.delivered()) == 5)
+    assert [r["text"] for r in stack.router.delivered()] == [f"queued {i}" for i in range(5)]
