@@ -353,7 +353,7 @@ def _concat_ref(concat_ref: int | None, ref_bits: int, nparts: int) -> int:
     return concat_ref
 
 
-def _encode_parts(build_tpdu: Callable[[int, bool, int], bytes], smsc: str | None, text: str | None,
+def _encode_parts(build_tpdu: Callable[[bool, int], bytes], smsc: str | None, text: str | None,
                   data: bytes | None, encoding: Encoding | None, ref_bits: int, concat_ref: int | None,
                   language_shift: bool,
                   message_class: int | None) -> list[EncodedPdu]:
@@ -367,7 +367,7 @@ def _encode_parts(build_tpdu: Callable[[int, bool, int], bytes], smsc: str | Non
         c = Concat(ref, len(parts), i + 1, ref_bits) if len(parts) > 1 else None
         ies = ([concat_ie(c)] if c else []) + language_ies(lang)
         udl, ud = _build_ud(enc, payload, ies, alpha)
-        tpdu = build_tpdu(i, bool(ies), dcs) + bytes([udl]) + ud
+        tpdu = build_tpdu(bool(ies), dcs) + bytes([udl]) + ud
         out.append(EncodedPdu((sc + tpdu).hex().upper(), len(tpdu), c))
     return out
 
@@ -394,7 +394,7 @@ def encode_submit(destination: str, text: str | None = None, *, data: bytes | No
         vp, vpf = bytes([encode_relative_vp(validity)]), 0x10
     fo = 0x01 | (0x04 if reject_duplicates else 0) | vpf | (0x20 if status_report else 0)
 
-    def header(i: int, udhi: bool, dcs: int) -> bytes:
+    def header(udhi: bool, dcs: int) -> bytes:
         return bytes([fo | (0x40 if udhi else 0), mr]) + da + bytes([0, dcs]) + vp
 
     return _encode_parts(header, smsc, text, data, encoding, ref_bits, concat_ref, language_shift,
@@ -422,7 +422,7 @@ def encode_deliver(sender: str, text: str | None = None, *, data: bytes | None =
     ts = encode_scts(timestamp)
     fo = 0x00 | (0 if more_messages else 0x04) | (0x20 if status_report_indication else 0)
 
-    def header(i: int, udhi: bool, dcs: int) -> bytes:
+    def header(udhi: bool, dcs: int) -> bytes:
         return bytes([fo | (0x40 if udhi else 0)]) + oa + bytes([pid & 0xFF, dcs]) + ts
 
     return _encode_parts(header, smsc, text, data, encoding, ref_bits, concat_ref, language_shift,
