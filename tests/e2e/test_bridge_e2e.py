@@ -49,15 +49,22 @@ def bridge_extra_toml() -> str:
     return ""
 
 
+@pytest.fixture
+def sim_profile() -> str:
+    """The simulated modem's vendor profile; override with @pytest.mark.parametrize (indirect)."""
+    return "generic"
+
+
 @pytest_asyncio.fixture
 async def stack(
-    tmp_path: Path, rapidsms_site_factory: SiteFactory, bridge_extra_toml: str
+    tmp_path: Path, rapidsms_site_factory: SiteFactory, bridge_extra_toml: str, sim_profile: str
 ) -> AsyncIterator[Stack]:
     from modembridge.sim.process import SimProcess
 
     port = free_port()  # the bridge's port first: the site's KannelBackend needs its sendsms URL
     site = rapidsms_site_factory(f"http://127.0.0.1:{port}/cgi-bin/sendsms")
-    async with SimProcess(tmp_path / "gsm0", seed=5) as sim:
+    # --baud paces the pty like a real 115200 serial link
+    async with SimProcess(tmp_path / "gsm0", "--baud", "115200", profile=sim_profile, seed=5) as sim:
         config = BridgeConfig(
             port=port,
             journal=tmp_path / "journal.db",
@@ -95,6 +102,7 @@ async def delivered(stack: Stack, count: int) -> list[DeliveryReportRow]:
     return await site.wait_for(rows, timeout=60, what=what)
 
 
+@pytest.mark.parametrize("sim_profile", ["generic", "huawei", "sim800", "quectel"], indirect=True)
 async def test_echo_round_trip_with_delivery_report(stack: Stack) -> None:
     sim, site = stack.sim, stack.site
     await sim.inject_text(SENDER, "echo hello")
