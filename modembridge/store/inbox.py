@@ -10,6 +10,7 @@ from typing import cast
 
 from modembridge.config import RetryPolicy
 from modembridge.model import Encoding, InboundMessage
+from modembridge.sms import Deliver, decode_pdu, join_parts
 
 from .base import StoreBase, utc
 from .types import ConcatKey, InboundPartResult, PartFields, UnknownMessageError
@@ -178,15 +179,18 @@ class InboxMixin(StoreBase):
 
     def _inbound_message(self, m: sqlite3.Row) -> InboundMessage:
         parts = self._db.execute(
-            "SELECT seq, text, data, smsc, smsc_time FROM in_part WHERE message = ? AND duplicate = 0"
+            "SELECT seq, text, data, smsc, smsc_time, pdu FROM in_part WHERE message = ? AND duplicate = 0"
             " AND encoding IS NOT NULL ORDER BY seq, id", (m["id"],)).fetchall()
         seen: dict[int, sqlite3.Row] = {}
         for p in parts:
             seen.setdefault(p["seq"], p)
         ordered = [seen[k] for k in sorted(seen)]
         first = ordered[0] if ordered else None
+        text = "".join(p["text"] or "" for p in ordered)
+        if len(ordered) > 1:
+            text = join_part_pdus([p["pdu"] for p in ordered]) or text
         return InboundMessage(
-            message_id=m["message_id"], sender=m["sender"], text="".join(p["text"] or "" for p in ordered),
+            message_id=m["message_id"], sender=m["sender"], text=text,
             modem_id=m["modem_id"], received_at=utc(m["received_at"]),
             smsc_timestamp=utc(first["smsc_time"]) if first is not None and first["smsc_time"] is not None
             else None,
@@ -260,3 +264,14 @@ class InboxMixin(StoreBase):
                 " WHERE state = 'received' AND sender = ? AND id > ? AND next_attempt_at < ?",
                 (due, row["sender"], row["id"], due))
         return due
+
+
+def join_part_pdus(pdus: list[str]) -> str | None:
+    """The text of concatenated parts decoded together from their raw PDUs, so a character split across a
+    part boundary (a GSM 7-bit escape, a UTF-16 surrogate pair) comes out whole; None if any part fails."""
+    try:
+        decoded = [decode_pdu(pdu) for pdu in pdus]
+    except ValueError:
+        return None
+    delivers = [d for d in decoded if isinstance(d, Deliver)]
+    return join_parts(delivers) if len(delivers) == len(decoded) else None

@@ -6,6 +6,7 @@ import sqlite3
 from typing import Any, Literal
 
 from .base import StoreBase, iso
+from .inbox import join_part_pdus
 
 # Overall state of an outbound message, derived from its parts (never stored twice).
 OUT_STATE_SQL = """
@@ -73,7 +74,10 @@ class ViewsMixin(StoreBase):
             "smsc": p["smsc"], "smsc_time": iso(p["smsc_time"]), "message_class": p["message_class"],
             "received_at": iso(p["received_at"]), "error": p["error"], "duplicate": bool(p["duplicate"]),
         } for p in self._db.execute("SELECT * FROM in_part WHERE message = ? ORDER BY seq, id", (m["id"],))]
-        text = "".join(p["text"] or "" for p in _distinct_seq(parts))
+        whole = _distinct_seq(parts)
+        text = "".join(p["text"] or "" for p in whole)
+        if len(whole) > 1:
+            text = join_part_pdus([p["pdu"] for p in whole]) or text
         return {
             "id": m["message_id"], "direction": "in", "state": m["state"], "modem": m["modem_id"],
             "sender": m["sender"], "text": text, "encoding": m["encoding"],

@@ -327,3 +327,42 @@ def test_a_poisoned_message_releases_its_sender_while_others_flow(store: Store) 
         store.mark_inbound_delivered(other.message_id, now)  # the router works: only this message fails
         now += 1.0
     assert after.message_id in {m.message_id for m in store.due_inbound(now, 10)}
+
+
+def _ucs2_part(seq: int, total: int, payload: bytes) -> str:
+    """A real SMS-DELIVER PDU (no SMSC, sender +254711000001) carrying one concatenated UCS2 part."""
+    ud = bytes([5, 0, 3, 0x2A, total, seq]) + payload
+    tpdu = bytes([0x44, 12, 0x91, 0x52, 0x74, 0x11, 0x00, 0x00, 0x10, 0, 8]) + bytes.fromhex("62118201000000")
+    return ("00" + (tpdu + bytes([len(ud)]) + ud).hex()).upper()
+
+
+def test_character_split_across_parts_is_joined_whole(store: Store) -> None:
+    from modembridge.sms import Deliver, decode_pdu
+    from modembridge.store import PartFields
+
+    pdus = [
+        _ucs2_part(1, 2, "ab".encode("utf-16-be") + b"\xd8\x3d"),  # an emoji's surrogates split in two
+        _ucs2_part(2, 2, b"\xde\x00" + "c".encode("utf-16-be")),
+    ]
+    for i, pdu in enumerate(pdus):
+        d = decode_pdu(pdu)
+        assert (
+            isinstance(d, Deliver) and d.concat is not None and "\ufffd" in d.text
+        )  # each part alone: broken
+        c = d.concat
+        r = store.add_inbound_part(
+            modem_id="gsm0",
+            mem="SM",
+            index=i,
+            pdu=pdu,
+            received_at=1.0,
+            error=None,
+            part=PartFields(
+                sender=d.sender, text=d.text, encoding=d.encoding, concat=(c.ref, c.total, c.seq, c.ref_bits)
+            ),
+        )
+    assert r.complete
+    [m] = store.due_inbound(2.0, 5)
+    assert m.text == "ab\U0001f600c"
+    view = store.inbound_view(m.message_id)
+    assert view is not None and view["text"] == m.text
