@@ -175,12 +175,15 @@ class AtChannel(asyncio.Protocol):
         finally:
             if prompt is not None and not payload_written and not waiter.done():
                 self._escape()  # leave an open (or late) prompt without sending anything
-            if prompt is not None and not prompt.done():
-                prompt.cancel()
+            for fut in (prompt, waiter):
+                if fut is None:
+                    continue
+                if not fut.done():
+                    fut.cancel()
+                elif not fut.cancelled():
+                    fut.exception()  # retrieved: a lost port fails both; only one of them is awaited
             self.parser.end()
             self._waiter = self._prompt = None
-            if not waiter.done():
-                waiter.cancel()
 
     def _escape(self) -> None:
         with contextlib.suppress(ModemUnavailable):

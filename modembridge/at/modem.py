@@ -118,7 +118,7 @@ class Modem:
                                                 self._on_urc, name=self.config.id)
                 except ModemUnavailable as e:
                     self._error(str(e))
-                    log.warning("%s: %s; retrying in %.0fs", self.config.id, e, delay)
+                    log.warning("%s: %s; retrying in %.3gs", self.config.id, e, delay)
                     await self._sleep(delay)
                     delay = min(delay * 2, delay_max)
                     continue
