@@ -440,7 +440,7 @@ class Modem:
         lines = await self._try(chan, "AT+CREG?")
         if lines:
             with contextlib.suppress(C.ParseError):
-                self.registration = C.parse_creg(lines).name
+                self._set_registration(C.parse_creg(lines).name)
         if self.operator is None or self.state != ModemState.READY:
             await self._try(chan, "AT+COPS=3,0")
         lines = await self._try(chan, "AT+COPS?")
@@ -488,7 +488,7 @@ class Modem:
             self._emit(MessageDirect(urc.pdu, length) if name == "+CMT" else ReportDirect(urc.pdu, length))
         elif name == "+CREG":
             with contextlib.suppress(C.ParseError, IndexError):
-                self.registration = C.parse_creg([urc.text], unsolicited=True).name
+                self._set_registration(C.parse_creg([urc.text], unsolicited=True).name)
         elif name == "^RSSI":
             with contextlib.suppress(ValueError):
                 self.signal_dbm = C.csq_to_dbm(int(urc.value))
@@ -515,6 +515,12 @@ class Modem:
         level = logging.WARNING if state in (ModemState.RECOVERING, ModemState.FAILED) else logging.INFO
         log.log(level, "%s: %s (%s)", self.config.id, state.value, reason)
         self._emit(StateChanged(state, reason))
+
+    def _set_registration(self, name: str) -> None:
+        if name != self.registration:
+            level = logging.INFO if name in ("home", "roaming") else logging.WARNING
+            log.log(level, "%s: network registration: %s -> %s", self.config.id, self.registration, name)
+            self.registration = name
 
     def _error(self, text: str) -> None:
         self.last_error = text
@@ -607,7 +613,10 @@ class Modem:
                 if e.code in (21, 22):
                     return None
                 raise
-            return C.parse_cmgr(lines, mem.upper(), index)
+            got = C.parse_cmgr(lines, mem.upper(), index)
+            if got is None:
+                self._announced.discard((mem.upper(), index))  # an empty slot: a new +CMTI for it is news
+            return got
 
         return await self._op(self.config.command_timeout, op)
 
@@ -624,7 +633,11 @@ class Modem:
                 except AtError as e:
                     log.debug("%s: listing %s failed: %s", self.config.id, mem, e)
                     continue
-                out.extend(C.parse_cmgl(lines, mem))
+                found = C.parse_cmgl(lines, mem)
+                out.extend(found)
+                # slots announced but no longer stored (deleted elsewhere) may be announced again
+                present = {p.index for p in found}
+                self._announced = {a for a in self._announced if a[0] != mem or a[1] in present}
             if self.config.storage.upper() in self._mems:
                 with contextlib.suppress(AtError):
                     await self._select(chan, self.config.storage, t)

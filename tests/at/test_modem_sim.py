@@ -342,3 +342,23 @@ async def test_stop_lets_the_exchange_finish(sim_factory: SimFactory) -> None:
         await modem.stop()
         assert await sender >= 0  # answered before the port closed
         assert modem.state == ModemState.STOPPED
+
+
+async def test_a_slot_freed_elsewhere_can_be_announced_again(sim: SimModem) -> None:
+    async with running(fast_config(str(sim.link))) as modem:
+        await sim.inject_text("+254700000001", "first")
+        ev = await next_event(modem, MessageStored)
+        sim.e.storage.delete("SM", ev.index)  # gone without our delete() (another tool, a modem reset ...)
+        assert await modem.list_stored() == []
+        await sim.inject_text("+254700000001", "second")
+        again = await next_event(modem, MessageStored)
+        assert again.index == ev.index
+
+
+async def test_registration_changes_are_followed(sim: SimModem) -> None:
+    async with running(fast_config(str(sim.link), health_interval=0.1)) as modem:
+        sim.set_registration(5)
+        await asyncio.wait_for(_until(lambda: modem.registration == "roaming"), 5)
+        sim.set_registration(3)
+        await asyncio.wait_for(_until(lambda: modem.registration == "denied"), 5)
+        assert modem.snapshot()["registration"] == "denied"
