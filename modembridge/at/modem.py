@@ -166,7 +166,8 @@ class Modem:
 
     async def _close(self, chan: AtChannel) -> None:
         self._chan = None
-        await chan.close(grace=self.config.command_timeout if self._stopping else 0.0)
+        # stopping: let the exchange in progress (possibly an AT+CMGS) finish first
+        await chan.close(grace=self.config.send_timeout if self._stopping else 0.0)
 
     async def _sleep(self, delay: float | None) -> None:
         """Sleep, unless stop() is called; None = until stop()."""
@@ -564,6 +565,8 @@ class Modem:
             # the whole operation (memory selection + command) is atomic with respect to other operations,
             # health polls and re-initialisation
             async with self._op_lock:
+                if self._stopping:
+                    raise ModemUnavailable(f"{self.config.id}: stopping")
                 chan = self._chan
                 if not self._ready.is_set() or chan is None or not chan.is_open:
                     continue  # went down while we waited for the lock: wait for READY again

@@ -339,8 +339,13 @@ async def test_stop_lets_the_exchange_finish(sim_factory: SimFactory) -> None:
     async with sim_factory(send_delay=0.5) as sim, running(fast_config(str(sim.link))) as modem:
         sender = asyncio.create_task(modem.send(*submit()))
         await sim.wait_traffic(b"\x1a", "rx")
+        queued = asyncio.create_task(modem.send(*submit(text="queued")))
+        await asyncio.sleep(0)
         await modem.stop()
         assert await sender >= 0  # answered before the port closed
+        with pytest.raises(ModemUnavailable):  # not started once stopping
+            await queued
+        assert [r["text"] for r in sim.submitted()] == ["hi there"]
         assert modem.state == ModemState.STOPPED
 
 
