@@ -72,26 +72,30 @@ class InboundReader:
             case MessageStored(mem=mem, index=index) | ReportStored(mem=mem, index=index):
                 stored = await self.modem.read(mem, index)
                 if stored is not None:
-                    await self.process(stored.pdu, mem=mem, index=index)
+                    await self.process(stored.pdu, mem=mem, index=index, length=stored.length)
                     await self.modem.delete(mem, index)
-            case MessageDirect(pdu=pdu) | ReportDirect(pdu=pdu):
-                await self.process(pdu, mem="", index=-1)
+            case MessageDirect(pdu=pdu, length=length) | ReportDirect(pdu=pdu, length=length):
+                await self.process(pdu, mem="", index=-1, length=length)
                 await self.modem.ack()
             case SweepNeeded(reason=reason):
                 stored_all = await self.modem.list_stored()
                 if stored_all:
                     log.info("modem %s: sweep (%s) found %d stored", self.modem_id, reason, len(stored_all))
                 for stored in stored_all:
-                    await self.process(stored.pdu, mem=stored.mem, index=stored.index)
+                    await self.process(stored.pdu, mem=stored.mem, index=stored.index, length=stored.length)
                     await self.modem.delete(stored.mem, stored.index)
             case StateChanged(state=state, reason=reason):
                 self._on_state(self.modem_id, state, reason)
 
-    async def process(self, pdu: str, *, mem: str, index: int) -> None:
-        """Decode and journal one PDU; returns once it is committed (so the caller may free the slot)."""
+    async def process(self, pdu: str, *, mem: str, index: int, length: int | None = None) -> None:
+        """Decode and journal one PDU; returns once it is committed (so the caller may free the slot).
+
+        `length` is the TPDU length the modem printed: it tells the codec whether the modem included
+        the SMSC prefix (some do not).
+        """
         now = self._clock()
         try:
-            decoded = decode_pdu(pdu)
+            decoded = decode_pdu(pdu, tpdu_length=length or None)
         except PduError as exc:
             self.undecodable += 1
             log.warning(

@@ -16,7 +16,9 @@ class Wakeup:
     def poke(self) -> None:
         self._event.set()
 
-    async def wait(self, until: float | None, *, cap: float = 60.0) -> None:
+    async def wait(self, until: float | None, *, cap: float = 5.0) -> None:
+        """The cap bounds the sleep so changes made by another process (`modembridge messages retry`)
+        are picked up within seconds without any signalling between the processes."""
         timeout = cap if until is None else max(0.0, min(cap, until - time.time()))
         if timeout > 0 and not self._event.is_set():
             with contextlib.suppress(TimeoutError):
