@@ -1,4 +1,5 @@
-"""Retry timing shared by every queue: exponential backoff with full jitter and a cap."""
+"""Retry timing shared by every queue (router deliveries, DLR callbacks, outbound parts):
+exponential backoff with full jitter and a cap."""
 
 from __future__ import annotations
 
@@ -8,13 +9,16 @@ from modembridge.config import RetryPolicy
 
 
 def backoff_delay(policy: RetryPolicy, attempts: int, rng: random.Random | None = None) -> float:
-    """Seconds to wait before the next try after `attempts` failed tries (attempts >= 1).
+    """Seconds to wait after `attempts` failed tries (>= 1): uniform in [0, min(cap, initial * factor^(n-1))].
 
-    Full jitter (uniform between half the exponential step and the step) spreads retries of many
-    entries that failed together, and the cap bounds the wait however long an outage lasts.
+    Full jitter spreads the retries of many entries that failed together (a router outage), and the
+    cap bounds the wait however long the outage lasts.
     """
-    step = min(policy.cap, policy.initial * policy.factor ** max(0, attempts - 1))
-    return (rng or random).uniform(step / 2, step)
+    try:
+        ceiling = policy.initial * policy.factor ** max(0, attempts - 1)
+    except OverflowError:
+        ceiling = policy.cap
+    return (rng or random).uniform(0.0, max(0.0, min(policy.cap, ceiling)))
 
 
 def exhausted(policy: RetryPolicy, attempts: int) -> bool:

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Literal
 
 from modembridge.config import RetryPolicy
+from modembridge.retry import backoff_delay
 
 from .schema import migrate
 from .types import StoreError
@@ -150,13 +151,8 @@ class StoreBase:
     # -- retries ------------------------------------------------------------------------------------------
 
     def backoff(self, policy: RetryPolicy, attempts: int) -> float:
-        """Delay after `attempts` failures: full jitter, uniform in [0, min(cap, initial * factor^(n-1))]."""
-        try:
-            ceiling = policy.initial * policy.factor ** max(0, attempts - 1)
-        except OverflowError:
-            ceiling = policy.cap
-        ceiling = min(policy.cap, ceiling)
-        return self._rng.uniform(0.0, max(0.0, ceiling))
+        """Delay after `attempts` failures (modembridge.retry.backoff_delay with this journal's RNG)."""
+        return backoff_delay(policy, attempts, self._rng)
 
 
 def _consume(fut: asyncio.Future[None]) -> None:

@@ -10,6 +10,7 @@ from typing import cast
 
 from modembridge.config import RetryPolicy
 from modembridge.model import Encoding, InboundMessage
+from modembridge.retry import exhausted
 from modembridge.sms import Deliver, decode_pdu, join_parts
 
 from .base import StoreBase, utc
@@ -249,7 +250,7 @@ class InboxMixin(StoreBase):
         self._failed_ids.add(message_id)
         if self._failing_since is None:
             self._failing_since = now
-        if policy.max_attempts and attempts >= policy.max_attempts:
+        if exhausted(policy, attempts):
             self._db.execute("UPDATE in_message SET state = 'dead', done_at = ?, next_attempt_at = NULL,"
                              " attempts = ?, last_error = ? WHERE id = ?", (now, attempts, detail, row["id"]))
             return None

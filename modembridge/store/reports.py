@@ -6,6 +6,7 @@ import re
 
 from modembridge.config import RetryPolicy
 from modembridge.model import DeliveryReportEvent, DlrStatus
+from modembridge.retry import exhausted
 
 from .base import StoreBase, utc
 from .types import MatchedPart, UnknownMessageError
@@ -96,7 +97,7 @@ class ReportsMixin(StoreBase):
             self._db.execute("UPDATE dlr_callback SET state = 'done', attempts = ?, last_detail = ?,"
                              " done_at = ?, next_attempt_at = NULL WHERE id = ?",
                              (attempts, detail, now, callback_id))
-        elif policy.max_attempts and attempts >= policy.max_attempts:
+        elif exhausted(policy, attempts):
             self._db.execute("UPDATE dlr_callback SET state = 'dead', attempts = ?, last_detail = ?,"
                              " done_at = ?, next_attempt_at = NULL WHERE id = ?",
                              (attempts, detail, now, callback_id))
