@@ -1,7 +1,7 @@
 """Configuration: the typed settings every part of modembridge reads.
 
 The TOML loader and validation live at the bottom (``load_config``); defaults here are the
-documented defaults (see docs/config.md / README config reference).
+documented defaults (see the README, "Configuration reference").
 """
 
 from __future__ import annotations
