@@ -138,19 +138,31 @@ class InboundReader:
             error=None,
         )
         await self.store.commit()
-        if not result.duplicate:
+        if result.duplicate:
+            log.debug(
+                "modem %s: part in %s/%d already journalled (message %s)",
+                self.modem_id,
+                mem,
+                index,
+                result.message_id,
+            )
+        else:
             self.parts_received += 1
             self._metrics.inbound_parts.labels(self.modem_id).inc()
-            log.info(
-                "inbound part modem=%s message=%s part=%s complete=%s",
-                self.modem_id,
-                result.message_id,
-                f"{decoded.concat.seq}/{decoded.concat.total}" if decoded.concat else "1/1",
-                result.complete,
-            )
-        if result.complete:
-            if not result.duplicate:
+            part = f"{decoded.concat.seq}/{decoded.concat.total}" if decoded.concat else "1/1"
+            if result.complete:
                 self._metrics.inbound_messages.labels(self.modem_id).inc()
+                log.info(
+                    "inbound message=%s modem=%s parts=%s received",
+                    result.message_id,
+                    self.modem_id,
+                    decoded.concat.total if decoded.concat else 1,
+                )
+            else:
+                log.debug(
+                    "inbound message=%s modem=%s part %s received", result.message_id, self.modem_id, part
+                )
+        if result.complete:
             self._on_message()
 
 
