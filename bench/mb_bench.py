@@ -1,0 +1,287 @@
+"""modembridge measured as a user runs it: `modembridge run --config FILE` against `modembridge sim`
+children."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import statistics
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+from load import WRK, run_clients, run_wrk, wrk_post_script
+from procs import Daemon, Router, cpu_seconds, free_port, memory_kb, summary_ms
+from traffic import at_commands, byte_totals, cmgs_times, echo_on, exchange_bytes, urc_times
+
+from modembridge.sim.process import SimProcess
+
+TOKEN = "bench-token"
+KUSER, KPASS = "bench", "bench-pass"
+TO = "+254700000001"
+TEXT_1 = "Benchmark message, single part: the quick brown fox jumps over the lazy dog."
+TEXT_3 = ("Three-part benchmark message. " * 14)[:400]  # 400 GSM-7 characters -> 3 parts of 153
+TEXT_160 = ("0123456789 abcdefghijklmnopqrstuvwxyz " * 5)[:160]  # one full GSM-7 part
+
+
+def config_text(http_port: int, db: Path, router_url: str, links: list[Path]) -> str:
+    modems = "".join(f'\n[[modem]]\nid = "gsm{i}"\nport = "{link}"\nbaud = 115200\n'
+                     for i, link in enumerate(links))
+    return (f'log_level = "WARNING"\n[store]\npath = "{db}"\n\n[http]\nlisten = "127.0.0.1:{http_port}"\n'
+            f'api_token = "{TOKEN}"\n\n[http.kannel]\nusername = "{KUSER}"\npassword = "{KPASS}"\n\n'
+            f'[router]\nurl = "{router_url}"\nformat = "kannel"\n{modems}')
+
+
+@dataclass
+class Bridge:
+    daemon: Daemon
+    http: str
+    sims: list[SimProcess]
+    ready_s: list[float] = field(default_factory=list)
+
+    @property
+    def pid(self) -> int:
+        return self.daemon.pid
+
+
+@contextlib.asynccontextmanager
+async def bridge(work: Path, name: str, sim_args: list[str], router_url: str, modems: int = 1,
+                 starts: int = 1, sims_first: bool = False) -> AsyncIterator[Bridge]:
+    """Simulators + a daemon on a fresh journal; `starts` > 1 restarts the daemon to time start-up.
+    `sims_first`: stop the modems before the daemon (which otherwise waits for a pending AT+CMGS)."""
+    d = work / name
+    d.mkdir(parents=True, exist_ok=True)
+    sims = [SimProcess(d / f"gsm{i}", "--no-noise", *sim_args, profile="generic", seed=i + 1)
+            for i in range(modems)]
+    try:
+        await asyncio.gather(*(s.start() for s in sims))
+        port = free_port()
+        cfg = d / "modembridge.toml"
+        cfg.write_text(config_text(port, d / "journal.db", router_url, [s.link for s in sims]))
+        daemon = Daemon(cfg, d / "daemon.log")
+        http = f"http://127.0.0.1:{port}"
+        b = Bridge(daemon, http, sims)
+        try:
+            for i in range(starts):
+                b.ready_s.append(await daemon.start(http))
+                if i < starts - 1:
+                    await daemon.stop()
+            yield b
+        finally:
+            if sims_first:
+                await asyncio.gather(*(s.stop() for s in sims), return_exceptions=True)
+            await daemon.stop()
+    finally:
+        await asyncio.gather(*(s.stop() for s in sims), return_exceptions=True)
+
+
+async def post_native(session: aiohttp.ClientSession, http: str, text: str, to: str = TO) -> int:
+    async with session.post(f"{http}/api/v1/messages", json={"to": to, "text": text},
+                            headers={"Authorization": f"Bearer {TOKEN}"}) as r:
+        await r.read()
+        return r.status
+
+
+def sendsms_url(http: str, text: str = "bench") -> str:
+    from urllib.parse import urlencode
+    return f"{http}/cgi-bin/sendsms?" + urlencode(
+        {"username": KUSER, "password": KPASS, "to": TO, "text": text, "charset": "UTF-8"})
+
+
+# ---------------------------------------------------------------------- inbound
+async def wait_sim_empty(sim: Any, timeout: float) -> None:
+    """Until the bridge deleted every slot. The next message is injected only then: a +CMTI for a slot
+    whose AT+CMGD is still being answered is dropped by the daemon as a duplicate (see docs/benchmarks.md)."""
+    async with asyncio.timeout(timeout):
+        while True:
+            st = await sim.status()
+            if not any(st["used"].values()) and not st["network_queue"]:
+                return
+            await asyncio.sleep(0.002)
+
+
+async def inbound_latency(sim: Any, router: Router, pid: int | None, singles: int, triples: int,
+                          timeout: float = 30.0, per_triple: int = 1) -> dict[str, Any]:
+    """Inject messages one at a time (each waits until the router got the previous one and the SIM is
+    empty) and pair the router's arrival stamps with the simulator's URC emission stamps (of the last
+    part). Works for any bridge; `per_triple`: requests the bridge makes for a 3-part message."""
+    await sim._call("DELETE", "/traffic")
+    cpu0 = cpu_seconds(pid, children=True) if pid else 0.0
+    injected: list[float] = []
+    ends: list[int] = []
+    for i in range(singles + triples):
+        text = TEXT_1 if i < singles else TEXT_3
+        want = len(router.arrivals) + (1 if i < singles else per_triple)
+        injected.append(time.monotonic())
+        await sim.inject_text(f"+2547{i % 100000000:08d}", f"{i} {text}")
+        await router.wait_count(want, timeout)
+        await wait_sim_empty(sim, timeout)
+        ends.append(len(router.arrivals))
+    cpu = (cpu_seconds(pid, children=True) - cpu0) if pid else None
+    traffic = await sim.traffic()
+    arrivals = [router.arrivals[e - 1][0] for e in ends]
+    urcs = urc_times(traffic)
+    n = singles + triples
+    out: dict[str, Any] = {"messages": n, "cpu_ms_per_msg": cpu * 1000 / n if cpu is not None else None,
+                           "requests": ends[-1] - ends[0] + 1 if ends else 0}
+    # inject -> router: for a bridge that gets no URC (polling), the only start stamp there is
+    lat = [a - t for a, t in zip(arrivals, injected, strict=True)]
+    out["from_inject_1"], out["from_inject_3"] = summary_ms(lat[:singles]), summary_ms(lat[singles:])
+    if len(urcs) == singles + 3 * triples:
+        last_urc = urcs[:singles] + urcs[singles + 2::3]
+        lat = [a - u for a, u in zip(arrivals, last_urc, strict=True)]
+        out["from_urc_1"], out["from_urc_3"] = summary_ms(lat[:singles]), summary_ms(lat[singles:])
+    else:
+        out["urcs_seen"] = len(urcs)
+    cmds = at_commands(traffic)
+    out["at_commands"] = cmds
+    out["at_per_msg"] = sum(cmds.values()) / (singles + triples)
+    return out
+
+
+# ---------------------------------------------------------------------- outbound
+async def submit_native(http: str, n: int, text: str, concurrency: int = 16) -> dict[str, Any]:
+    return await run_clients(n, concurrency, lambda s, i: post_native(s, http, f"{i} {text}"))
+
+
+async def drain(sim: Any, before: int, n: int, t_submit: float, timeout: float) -> dict[str, Any]:
+    """Wait until the simulator has `before + n` submissions; rate from its +CMGS stamps."""
+    end = time.monotonic() + timeout
+    while True:  # the control API's long poll, in slices shorter than its client's 60 s timeout
+        try:
+            await sim.wait_submitted(before + n, timeout=min(50.0, max(0.1, end - time.monotonic())))
+            break
+        except TimeoutError:
+            if time.monotonic() >= end:
+                raise
+    done = time.monotonic()
+    traffic = await sim.traffic()
+    stamps = cmgs_times(traffic)
+    span = stamps[-1] - stamps[0] if len(stamps) > 1 else 0.0
+    rate = (len(stamps) - 1) / span if span > 0 else None
+    return {"sent": n, "wall_s": done - t_submit, "e2e_per_s": n / (done - t_submit),
+            "drain_per_s": rate, "traffic": traffic}
+
+
+async def outbound_run(sim: Any, pid: int, submit: Callable[[int, str], Awaitable[dict[str, Any]]], n: int,
+                       text: str, timeout: float, children: bool = False) -> dict[str, Any]:
+    """Submit n messages through any bridge (`submit(n, text)`), wait until the modem sent them all."""
+    await sim._call("DELETE", "/traffic")
+    before = len(await sim.submitted())
+    cpu0 = cpu_seconds(pid, children)
+    t0 = time.monotonic()
+    acc = await submit(n, text)
+    res = await drain(sim, before, n, t0, timeout)
+    cpu = cpu_seconds(pid, children) - cpu0
+    traffic = res.pop("traffic")
+    cmds = at_commands(traffic)
+    res.update(accepted=acc.get("ok"), accept=acc, cpu_ms_per_msg=cpu * 1000 / n, at_commands=cmds,
+               at_per_msg=sum(cmds.values()) / n, bytes=byte_totals(traffic))
+    return res
+
+
+async def outbound_e2e(b: Bridge, n: int, text: str, timeout: float) -> dict[str, Any]:
+    return await outbound_run(b.sims[0], b.pid, lambda k, t: submit_native(b.http, k, t), n, text, timeout)
+
+
+async def line_limit(sim: Any, pid: int, submit: Callable[[int, str], Awaitable[dict[str, Any]]], n: int,
+                     timeout: float) -> dict[str, Any]:
+    """--baud 115200: achieved sends/s against 11520 / max(bytes out, bytes in) of the CMGS exchange."""
+    res = await outbound_run(sim, pid, submit, n, TEXT_160, timeout)
+    subs = (await sim.submitted())[-n:]
+    traffic = await sim.traffic()
+    ex = exchange_bytes(subs, echo_on(traffic))
+    per_msg = statistics.mean(max(o, i) for o, i in ex)
+    limit = 11520 / per_msg
+    res.update(exchange_out=statistics.mean(o for o, _ in ex), exchange_in=statistics.mean(i for _, i in ex),
+               limit_per_s=limit, fraction=(res["drain_per_s"] or 0) / limit,
+               actual_rx_per_msg=res["bytes"]["rx"] / n, actual_tx_per_msg=res["bytes"]["tx"] / n)
+    return res
+
+
+async def accept_rate(b: Bridge, work: Path, seconds: float, queue_target: int) -> dict[str, Any]:
+    """Requests/s answered 202 (committed) while the modem does not send; then memory with the queue."""
+    out: dict[str, Any] = {}
+    cpu0 = cpu_seconds(b.pid)
+    accepted = 0
+    if WRK:
+        out["sendsms"] = await run_wrk(sendsms_url(b.http), seconds)
+        script = wrk_post_script(work / "native.lua", json.dumps({"to": TO, "text": "bench"}),
+                                 {"Content-Type": "application/json", "Authorization": f"Bearer {TOKEN}"})
+        out["native"] = await run_wrk(f"{b.http}/api/v1/messages", seconds, script=script)
+    else:
+        n = int(seconds * 500)
+
+        async def kannel(s: aiohttp.ClientSession, i: int) -> int:
+            async with s.get(sendsms_url(b.http, f"bench {i}")) as r:
+                await r.read()
+                return r.status
+
+        out["sendsms"] = await run_clients(n, 16, kannel)
+        out["native"] = await submit_native(b.http, n, "bench")
+    for k in ("sendsms", "native"):
+        r = out[k]
+        accepted += r["requests"] - r.get("non_2xx", 0) if r["tool"] == "wrk" else r["ok"]
+    out["cpu_ms_per_accept"] = (cpu_seconds(b.pid) - cpu0) * 1000 / max(1, accepted)
+    if accepted < queue_target:
+        extra = await submit_native(b.http, queue_target - accepted, "bench top-up")
+        accepted += extra["ok"]
+    out["queued"] = accepted
+    async with aiohttp.ClientSession() as s, s.get(f"{b.http}/status") as r:
+        out["status_queues"] = (await r.json()).get("queues")
+    out["memory_queued_kb"] = memory_kb(b.pid)
+    return out
+
+
+async def scaling(work: Path, router_url: str, modems: int, per_modem: int) -> dict[str, Any]:
+    async with bridge(work, f"scale{modems}", ["--send-delay", "1"], router_url, modems=modems) as b:
+        t0 = time.monotonic()
+        acc = await submit_native(b.http, modems * per_modem, "scaling", concurrency=8)
+        total = 0
+        deadline = t0 + 10 + per_modem * modems * 1.5
+        counts: list[int] = []
+        while time.monotonic() < deadline:
+            counts = [len(await s.submitted()) for s in b.sims]
+            total = sum(counts)
+            if total >= modems * per_modem:
+                break
+            await asyncio.sleep(0.05)
+        elapsed = time.monotonic() - t0
+        return {"modems": modems, "messages": modems * per_modem, "accepted": acc["ok"], "sent": total,
+                "per_modem": counts, "seconds": elapsed, "per_s": total / elapsed}
+
+
+# ---------------------------------------------------------------------- the whole modembridge part
+async def run_all(work: Path, quick: bool, log: Any) -> dict[str, Any]:
+    res: dict[str, Any] = {}
+    singles, triples = (5, 2) if quick else (300, 60)
+    n_out = 20 if quick else 1000
+    n_line = 10 if quick else 80
+    seconds = 1 if quick else 4
+    queue_target = 200 if quick else 10_000
+    async with Router() as router:
+        log("modembridge: start-up, idle memory, inbound latency, outbound end to end")
+        async with bridge(work, "main", [], f"{router.url}/backend/bench/",
+                          starts=1 if quick else 3) as b:
+            res["ready_s"] = b.ready_s
+            res["memory_idle_kb"] = memory_kb(b.pid)
+            res["inbound"] = await inbound_latency(b.sims[0], router, b.pid, singles, triples)
+            res["outbound_e2e"] = await outbound_e2e(b, n_out, TEXT_1, timeout=60 + n_out / 20)
+            res["memory_after_load_kb"] = memory_kb(b.pid)
+        log("modembridge: 115200-baud line")
+        async with bridge(work, "line", ["--baud", "115200"], f"{router.url}/backend/bench/") as b:
+            res["line"] = await line_limit(b.sims[0], b.pid, lambda k, t: submit_native(b.http, k, t), n_line,
+                                           timeout=30 + n_line)
+        log("modembridge: accepted sends/s, memory with a queue")
+        async with bridge(work, "accept", ["--send-delay", "3600"], f"{router.url}/backend/bench/",
+                          sims_first=True) as b:
+            res["accept"] = await accept_rate(b, work, seconds, queue_target)
+    res["scaling"] = []
+    for m in (1, 2) if quick else (1, 2, 4, 8):
+        log(f"modembridge: scaling, {m} modem(s)")
+        res["scaling"].append(await scaling(work, "http://127.0.0.1:9/", m, 2 if quick else 5))
+    return res

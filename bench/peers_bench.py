@@ -1,0 +1,174 @@
+"""The peers, against the same simulator and router: gammu-smsd (files backend) and a python-gsmmodem-new
+wrapper (bench/peers/gsmmodem_bridge.py)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import re
+import shutil
+import sys
+import time
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+import aiohttp
+from load import run_clients
+from mb_bench import TEXT_1, TO, inbound_latency, line_limit, outbound_run
+from procs import BENCH, Router, child_env, cpu_seconds, memory_kb, stop_process
+
+from modembridge.sim.process import SimProcess
+
+GAMMU_SMSD = shutil.which("gammu-smsd")
+GAMMU_INJECT = shutil.which("gammu-smsd-inject")
+CURL = shutil.which("curl")
+
+
+# ---------------------------------------------------------------------- python-gsmmodem-new wrapper
+@contextlib.asynccontextmanager
+async def gsmmodem_peer(work: Path, name: str, sim_args: list[str], router_url: str
+                        ) -> AsyncIterator[tuple[SimProcess, asyncio.subprocess.Process, str, float]]:
+    d = work / name
+    d.mkdir(parents=True, exist_ok=True)
+    async with SimProcess(d / "gsm0", "--no-noise", *sim_args, profile="generic", seed=1) as sim:
+        t0 = time.monotonic()
+        with (d / "peer.log").open("ab") as log:
+            proc = await asyncio.create_subprocess_exec(
+                sys.executable, str(BENCH / "peers" / "gsmmodem_bridge.py"), "--device", str(sim.link),
+                "--router", router_url, stdout=asyncio.subprocess.PIPE, stderr=log, env=child_env())
+        try:
+            assert proc.stdout is not None
+            line = (await asyncio.wait_for(proc.stdout.readline(), 60)).decode()
+            m = re.match(r"READY port=(\d+)", line)
+            if not m:
+                raise RuntimeError(f"gsmmodem peer did not start: {line!r}; see {d / 'peer.log'}")
+            yield sim, proc, f"http://127.0.0.1:{m.group(1)}", time.monotonic() - t0
+        finally:
+            await stop_process(proc)
+
+
+async def gsmmodem_submit(http: str, n: int, text: str, concurrency: int = 16) -> dict[str, Any]:
+    async def one(s: aiohttp.ClientSession, i: int) -> int:
+        async with s.get(f"{http}/send?" + urlencode({"to": TO, "text": f"{i} {text}"})) as r:
+            await r.read()
+            return r.status
+
+    return await run_clients(n, concurrency, one)
+
+
+async def run_gsmmodem(work: Path, router: Router, quick: bool, log: Any) -> dict[str, Any]:
+    res: dict[str, Any] = {}
+    singles, triples = (5, 2) if quick else (300, 60)
+    n_out = 20 if quick else 300
+    n_line = 10 if quick else 80
+    url = f"{router.url}/backend/gsmmodem/"
+    log("gsmmodem peer: start-up, inbound latency, outbound")
+    async with gsmmodem_peer(work, "gsmmodem", [], url) as (sim, proc, http, ready):
+        res["ready_s"] = [ready]
+        res["memory_idle_kb"] = memory_kb(proc.pid)
+        res["inbound"] = await inbound_latency(sim, router, proc.pid, singles, triples, per_triple=3)
+        res["outbound_e2e"] = await outbound_run(sim, proc.pid, lambda k, t: gsmmodem_submit(http, k, t),
+                                                 n_out, TEXT_1, timeout=60 + n_out / 5)
+        res["memory_after_load_kb"] = memory_kb(proc.pid)
+    log("gsmmodem peer: 115200-baud line")
+    async with gsmmodem_peer(work, "gsmmodem-line", ["--baud", "115200"], url) as (sim, proc, http, _):
+        res["line"] = await line_limit(sim, proc.pid, lambda k, t: gsmmodem_submit(http, k, t), n_line,
+                                       timeout=30 + n_line)
+    return res
+
+
+# ---------------------------------------------------------------------- gammu-smsd
+SMSDRC = """\
+[gammu]
+device = {link}
+connection = at115200
+
+[smsd]
+service = files
+inboxpath = {d}/inbox/
+outboxpath = {d}/outbox/
+sentsmspath = {d}/sent/
+errorsmspath = {d}/error/
+RunOnReceive = {d}/on-receive.sh
+# defaults are CommTimeout 30 s and LoopSleep 1 s; 1 s / 0 s here, the fastest a user would set
+CommTimeout = 1
+LoopSleep = 0
+ReceiveFrequency = 0
+logfile = {d}/smsd.log
+debuglevel = 0
+PhoneID = bench
+"""
+
+ON_RECEIVE = """#!/bin/sh
+# one GET per invocation, whatever number of part files gammu hands over
+exec {curl} -s -o /dev/null "{url}?parts=$#&first=$1"
+"""
+
+
+@contextlib.asynccontextmanager
+async def gammu_peer(work: Path, name: str, sim_args: list[str],
+                     router_url: str) -> AsyncIterator[tuple[SimProcess, asyncio.subprocess.Process, Path]]:
+    d = work / name
+    for sub in ("inbox", "outbox", "sent", "error"):
+        (d / sub).mkdir(parents=True, exist_ok=True)
+    script = d / "on-receive.sh"
+    script.write_text(ON_RECEIVE.format(curl=CURL, url=router_url))
+    script.chmod(0o755)
+    async with SimProcess(d / "gsm0", "--no-noise", *sim_args, profile="generic", seed=1) as sim:
+        rc = d / "smsdrc"
+        rc.write_text(SMSDRC.format(link=sim.link, d=d))
+        assert GAMMU_SMSD is not None
+        with (d / "smsd.out").open("ab") as out:
+            proc = await asyncio.create_subprocess_exec(GAMMU_SMSD, "-c", str(rc), stdout=out, stderr=out)
+        try:
+            yield sim, proc, rc
+        finally:
+            await stop_process(proc)
+
+
+async def gammu_inject(rc: Path, n: int, text: str, concurrency: int = 1) -> dict[str, Any]:
+    """gammu-smsd-inject, one process per message (how a site hands gammu-smsd a message)."""
+    ok = 0
+    it = iter(range(n))
+
+    async def worker() -> None:
+        nonlocal ok
+        for i in it:
+            assert GAMMU_INJECT is not None
+            p = await asyncio.create_subprocess_exec(GAMMU_INJECT, "-c", str(rc), "TEXT", TO, "-text",
+                                                     f"{i} {text}", stdout=asyncio.subprocess.DEVNULL,
+                                                     stderr=asyncio.subprocess.DEVNULL)
+            ok += await p.wait() == 0
+
+    t0 = time.monotonic()
+    await asyncio.gather(*(worker() for _ in range(concurrency)))
+    elapsed = time.monotonic() - t0
+    return {"tool": "gammu-smsd-inject", "requests": n, "ok": ok, "seconds": elapsed,
+            "ok_per_s": ok / elapsed}
+
+
+async def run_gammu(work: Path, router: Router, quick: bool, log: Any) -> dict[str, Any]:
+    if not (GAMMU_SMSD and GAMMU_INJECT and CURL):
+        return {"skipped": "gammu-smsd, gammu-smsd-inject or curl not installed"}
+    res: dict[str, Any] = {}
+    singles, triples = (3, 1) if quick else (40, 10)
+    n_out = 5 if quick else 30
+    url = f"{router.url}/backend/gammu/"
+    log("gammu-smsd: inbound latency, outbound, memory")
+    async with gammu_peer(work, "gammu", [], url) as (sim, proc, rc):
+        # warm-up: gammu-smsd has no readiness signal; the first message proves it is reading
+        base = len(router.arrivals)
+        t0 = time.monotonic()
+        await sim.inject_text("+254711111111", "warm-up")
+        await router.wait_count(base + 1, 60)
+        res["first_message_s"] = time.monotonic() - t0
+        res["memory_idle_kb"] = memory_kb(proc.pid)
+        res["inbound"] = await inbound_latency(sim, router, proc.pid, singles, triples, timeout=60)
+        res["outbound_e2e"] = await outbound_run(sim, proc.pid, lambda k, t: gammu_inject(rc, k, t),
+                                                 n_out, TEXT_1, timeout=60 + n_out * 3, children=True)
+        res["accept"] = res["outbound_e2e"]["accept"]
+        res["memory_after_load_kb"] = memory_kb(proc.pid)
+        res["cpu_total_s"] = cpu_seconds(proc.pid, children=True)
+    return res

@@ -1,0 +1,157 @@
+"""The markdown table: one row per figure, modembridge and the peers side by side, against the targets."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+Getter = Callable[[dict[str, Any]], Any]
+PEERS = (("modembridge", "modembridge"), ("gsmmodem", "python-gsmmodem-new wrapper"),
+         ("gammu", "gammu-smsd (files)"))
+
+
+def dig(d: Any, *path: Any) -> Any:
+    for p in path:
+        if isinstance(d, dict):
+            d = d.get(p)
+        elif isinstance(d, list) and isinstance(p, int) and -len(d) <= p < len(d):
+            d = d[p]
+        else:
+            return None
+    return d
+
+
+def fmt(v: Any, unit: str = "", digits: int = 1) -> str:
+    if v is None:
+        return "n/a"
+    if isinstance(v, str):
+        return v
+    if unit == "%":
+        return f"{v * 100:.{digits}f} %"
+    return f"{v:,.{digits}f}{(' ' + unit) if unit else ''}"
+
+
+def mb(kb: Any) -> Any:
+    return kb / 1024 if isinstance(kb, (int, float)) else None
+
+
+def median(values: Any) -> Any:
+    if not values:
+        return None
+    s = sorted(values)
+    return s[len(s) // 2]
+
+
+def pair(a: Any, b: Any, unit: str) -> str | None:
+    return f"{a:.2f} / {b:.2f} {unit}" if a is not None and b is not None else None
+
+
+def rss_line(r: dict[str, Any], key: str) -> str:
+    m = r.get(key) or {}
+    if not m:
+        return "n/a"
+    return f"{mb(m.get('VmRSS')):.1f} / {mb(m.get('VmHWM')):.1f} MB"
+
+
+# (label, target text, test of the modembridge value or None, getter, unit, digits, per-peer note)
+Row = tuple[str, str, Callable[[Any], bool] | None, Getter, str, int, dict[str, str]]
+
+NO_ACCEPT = "n/a: no queue (a request blocks until +CMGS)"
+ROWS: list[Row] = [
+    ("Inbound 1-part, URC -> router, median", "<= 1.0 ms", lambda v: v <= 1.0,
+     lambda r: dig(r, "inbound", "from_urc_1", "median"), "ms", 2, {}),
+    ("Inbound 1-part, URC -> router, p95", "<= 2.0 ms", lambda v: v <= 2.0,
+     lambda r: dig(r, "inbound", "from_urc_1", "p95"), "ms", 2, {}),
+    ("Inbound 1-part, URC -> router, p99", "", None,
+     lambda r: dig(r, "inbound", "from_urc_1", "p99"), "ms", 2, {}),
+    ("Inbound 3-part, last URC -> router, median", "", None,
+     lambda r: dig(r, "inbound", "from_urc_3", "median"), "ms", 2,
+     {"gsmmodem": " (3 requests, one per part)"}),
+    ("Inbound 3-part, last URC -> router, p95 / p99", "", None,
+     lambda r: pair(dig(r, "inbound", "from_urc_3", "p95"), dig(r, "inbound", "from_urc_3", "p99"), "ms"),
+     "", 2, {}),
+    ("Inbound 1-part, inject -> router, median", "", None,
+     lambda r: dig(r, "inbound", "from_inject_1", "median"), "ms", 2, {}),
+    ("Sends accepted durably /s, Kannel GET /cgi-bin/sendsms", ">= 2,000/s", lambda v: v >= 2000,
+     lambda r: dig(r, "accept", "sendsms", "ok_per_s"), "/s", 0,
+     {"gsmmodem": NO_ACCEPT, "gammu": "see next row"}),
+    ("Sends accepted /s, native API (mb) / gammu-smsd-inject (gammu)", "", None,
+     lambda r: dig(r, "accept", "native", "ok_per_s") or dig(r, "accept", "ok_per_s"), "/s", 0,
+     {"gsmmodem": NO_ACCEPT}),
+    ("End-to-end sends/s, --send-delay 0", "", None,
+     lambda r: dig(r, "outbound_e2e", "drain_per_s"), "/s", 1, {}),
+    ("115200 baud: achieved / line limit", ">= 95 %", lambda v: v >= 0.95,
+     lambda r: dig(r, "line", "fraction"), "%", 0, {"gammu": "n/a: ~1 send/s (its main loop)"}),
+    ("115200 baud: sends/s (limit)", "", None,
+     lambda r: (f"{dig(r, 'line', 'drain_per_s'):.1f} ({dig(r, 'line', 'limit_per_s'):.1f})"
+                if dig(r, "line", "drain_per_s") else None), "", 1, {}),
+    ("CPU per sent message (accept + send)", "<= 1 ms", lambda v: v <= 1.0,
+     lambda r: dig(r, "outbound_e2e", "cpu_ms_per_msg"), "ms", 2, {}),
+    ("CPU per accepted send (API only)", "", None,
+     lambda r: dig(r, "accept", "cpu_ms_per_accept"), "ms", 3, {}),
+    ("CPU per received message", "", None,
+     lambda r: dig(r, "inbound", "cpu_ms_per_msg"), "ms", 2, {}),
+    ("RSS / HWM idle", "", None, lambda r: rss_line(r, "memory_idle_kb"), "", 1, {}),
+    ("RSS / HWM after load", "<= 32 MB", lambda v: v <= 32,
+     lambda r: mb(dig(r, "memory_after_load_kb", "VmHWM")), "MB (HWM)", 1, {}),
+    ("RSS / HWM with 10,000 sends queued", "", None,
+     lambda r: rss_line(r.get("accept") or {}, "memory_queued_kb"), "", 1,
+     {"gsmmodem": "n/a: no queue", "gammu": "n/a: queue is files"}),
+    ("Start-up: spawn -> ready", "<= 1 s", lambda v: v <= 1.0,
+     lambda r: median(r.get("ready_s")), "s", 2, {"gammu": "n/a: no readiness signal"}),
+    ("AT commands per received message", "", None,
+     lambda r: dig(r, "inbound", "at_per_msg"), "", 2, {}),
+    ("AT commands per sent message", "", None,
+     lambda r: dig(r, "outbound_e2e", "at_per_msg"), "", 2, {}),
+]
+
+
+def scaling_rows(r: dict[str, Any]) -> list[str]:
+    out = []
+    for s in r.get("scaling") or []:
+        ideal = s["modems"] * 1.0
+        out.append(f"| Sends/s with {s['modems']} modem(s), --send-delay 1 | {ideal:.0f}/s (grows with N) "
+                   f"| {s['per_s']:.2f}/s ({s['per_s'] / ideal * 100:.0f} % of ideal) | n/a: one modem per "
+                   f"process | n/a: one modem per process |")
+    return out
+
+
+def cell(results: dict[str, Any], key: str, row: Row) -> tuple[str, Any]:
+    _, _, _, get, unit, digits, notes = row
+    r = results.get(key)
+    if not isinstance(r, dict):
+        return "n/a: not run", None
+    if r.get("error") and len(r) <= 2:
+        return f"n/a: {r['error'][:60]}", None
+    if r.get("skipped"):
+        return f"n/a: {r['skipped']}", None
+    try:
+        v = get(r)
+    except Exception:  # a partial result: show what exists
+        v = None
+    if v is None and key in notes:
+        return notes[key].strip(), None
+    return fmt(v, unit, digits) + (notes.get(key, "") if v is not None and notes.get(key, "").startswith(" ")
+                                   else ""), v
+
+
+def table(results: dict[str, Any]) -> str:
+    head = "| figure | target | " + " | ".join(name for _, name in PEERS) + " |"
+    lines = [head, "|" + "---|" * (2 + len(PEERS))]
+    for row in ROWS:
+        label, target, test = row[0], row[1], row[2]
+        cells = []
+        for key, _ in PEERS:
+            text, v = cell(results, key, row)
+            if key == "modembridge" and test is not None and isinstance(v, (int, float)):
+                text += " ✅" if test(v) else " ❌"
+            cells.append(text)
+        lines.append(f"| {label} | {target} | " + " | ".join(cells) + " |")
+    if isinstance(results.get("modembridge"), dict):
+        lines += scaling_rows(results["modembridge"])
+    return "\n".join(lines)
+
+
+def machine_line(m: dict[str, Any]) -> str:
+    return (f"{m.get('nproc')} CPU(s), {m.get('cpu')}, Python {m.get('python')}, kernel {m.get('kernel')}, "
+            f"disk {m.get('disk')}")
