@@ -93,6 +93,7 @@ class Bridge:
                     record=self._record_router_result,
                     commit=store.commit,
                     concurrency=config.router.concurrency,
+                    breaker=config.router.retry,
                 ),
                 clock=clock,
             )
@@ -299,7 +300,7 @@ class Bridge:
     # -- outcomes of HTTP deliveries ---------------------------------------------------------------
 
     def _record_router_result(
-        self, message_id: str, msg: InboundMessage, result: DeliveryResult, now: float
+        self, message_id: str, msg: InboundMessage, result: DeliveryResult, now: float, outage: bool
     ) -> None:
         if result.outcome is DeliveryOutcome.DELIVERED:
             self.store.mark_inbound_delivered(message_id, now)
@@ -312,7 +313,9 @@ class Bridge:
             self.counters["inbound_rejected"] += 1
             log.warning("inbound message=%s rejected by the router: %s", message_id, result.detail)
         else:
-            next_at = self.store.mark_inbound_retry(message_id, now, result.detail, self.config.router.retry)
+            next_at = self.store.mark_inbound_retry(
+                message_id, now, result.detail, self.config.router.retry, count_hold=not outage
+            )
             self.counters["inbound_retried"] += 1
             if next_at is None:
                 log.error("inbound message=%s dead after retries: %s", message_id, result.detail)
@@ -320,7 +323,7 @@ class Bridge:
                 log.info("inbound message=%s retry in %.1fs: %s", message_id, next_at - now, result.detail)
 
     def _record_dlr_result(
-        self, callback_id: int, event: DeliveryReportEvent, result: DeliveryResult, now: float
+        self, callback_id: int, event: DeliveryReportEvent, result: DeliveryResult, now: float, outage: bool
     ) -> None:
         done = result.outcome is not DeliveryOutcome.RETRY
         self.store.mark_dlr_callback(

@@ -3,6 +3,11 @@
 One loop serves both queues: it asks the journal for what is due, delivers with bounded concurrency,
 records each outcome (which schedules the retry with backoff), commits, and sleeps until the next
 entry is due or it is poked.
+
+With a breaker (the router queue), a run of failures means the peer is down for everyone, not that
+these entries are bad: the loop then sends one probe at a time, spaced by the retry policy's backoff,
+instead of hammering the peer with every due entry, and tells `record` that the failures are an
+outage (they must not count against an entry's place in its sender's order).
 """
 
 from __future__ import annotations
@@ -15,12 +20,16 @@ from dataclasses import dataclass
 from typing import Generic, TypeVar
 
 from modembridge.bridge.wakeup import Wakeup
+from modembridge.config import RetryPolicy
 from modembridge.model import DeliveryOutcome, DeliveryResult
+from modembridge.retry import backoff_delay
 
 log = logging.getLogger(__name__)
 
 Key = TypeVar("Key", bound=Hashable)
 Item = TypeVar("Item")
+
+BREAKER_THRESHOLD = 3  # consecutive failed deliveries that open the breaker
 
 
 @dataclass
@@ -31,9 +40,11 @@ class DeliveryQueue(Generic[Key, Item]):
     due: Callable[[float, int], list[tuple[Key, Item]]]  # (now, limit) -> due entries, oldest first
     next_due_at: Callable[[], float | None]
     deliver: Callable[[Item], Awaitable[DeliveryResult]]
-    record: Callable[[Key, Item, DeliveryResult, float], None]  # writes the outcome (not yet committed)
+    # writes the outcome (not yet committed); the flag says the peer is in an outage (breaker open)
+    record: Callable[[Key, Item, DeliveryResult, float, bool], None]
     commit: Callable[[], Awaitable[None]]
     concurrency: int = 4
+    breaker: RetryPolicy | None = None  # spacing of probes while the peer is down; None = no breaker
 
 
 class DeliveryLoop(Generic[Key, Item]):
@@ -42,30 +53,41 @@ class DeliveryLoop(Generic[Key, Item]):
         self.wakeup = Wakeup()
         self._clock = clock
         self._in_flight: set[Key] = set()
-        self._slots = asyncio.Semaphore(max(1, queue.concurrency))
         self._tasks: set[asyncio.Task[None]] = set()
+        self._failures = 0  # consecutive RETRY outcomes
+        self._probe_at = 0.0  # breaker open: no new delivery before this time
+
+    @property
+    def breaker_open(self) -> bool:
+        return self.queue.breaker is not None and self._failures >= BREAKER_THRESHOLD
 
     async def run(self) -> None:
         try:
             while True:
-                started = self._start_due()
-                if not started:
-                    await self.wakeup.wait(None if self._in_flight else self.queue.next_due_at())
-                else:
+                if self._start_due():
                     await asyncio.sleep(0)
+                    continue
+                until = None if self._in_flight else self.queue.next_due_at()
+                if self.breaker_open and until is not None:
+                    until = max(until, self._probe_at)
+                await self.wakeup.wait(until)
         finally:
             for task in self._tasks:
                 task.cancel()
 
     def _start_due(self) -> int:
         """Start a delivery for every due entry not already in flight, up to the free slots."""
-        free = self.queue.concurrency - len(self._in_flight)
+        concurrency = self.queue.concurrency
+        if self.breaker_open:
+            if self._clock() < self._probe_at:
+                return 0
+            concurrency = 1  # one probe at a time
+        free = concurrency - len(self._in_flight)
         if free <= 0:
             return 0
-        entries = self.queue.due(self._clock(), free + len(self._in_flight))
         started = 0
-        for key, item in entries:
-            if key in self._in_flight or len(self._in_flight) >= self.queue.concurrency:
+        for key, item in self.queue.due(self._clock(), free + len(self._in_flight)):
+            if key in self._in_flight or len(self._in_flight) >= concurrency:
                 continue
             self._in_flight.add(key)
             task = asyncio.create_task(self._deliver(key, item), name=f"{self.queue.name}:{key}")
@@ -76,14 +98,32 @@ class DeliveryLoop(Generic[Key, Item]):
 
     async def _deliver(self, key: Key, item: Item) -> None:
         try:
-            async with self._slots:
-                try:
-                    result = await self.queue.deliver(item)
-                except Exception as exc:  # a bug in a formatter must not kill the loop or lose the entry
-                    log.exception("%s: delivering %s failed unexpectedly", self.queue.name, key)
-                    result = DeliveryResult(DeliveryOutcome.RETRY, None, f"internal error: {exc!r}")
-                self.queue.record(key, item, result, self._clock())
-                await self.queue.commit()
+            try:
+                result = await self.queue.deliver(item)
+            except Exception as exc:  # a bug in a formatter must not kill the loop or lose the entry
+                log.exception("%s: delivering %s failed unexpectedly", self.queue.name, key)
+                result = DeliveryResult(DeliveryOutcome.RETRY, None, f"internal error: {exc!r}")
+            now = self._clock()
+            self._note_outcome(result, now)
+            self.queue.record(key, item, result, now, self.breaker_open)
+            await self.queue.commit()
         finally:
             self._in_flight.discard(key)
             self.wakeup.poke()
+
+    def _note_outcome(self, result: DeliveryResult, now: float) -> None:
+        if result.outcome is not DeliveryOutcome.RETRY:
+            if self.breaker_open:
+                log.info("%s: answering again after %d failed tries", self.queue.name, self._failures)
+            self._failures = 0
+            return
+        self._failures += 1
+        if self.queue.breaker is not None and self._failures >= BREAKER_THRESHOLD:
+            if self._failures == BREAKER_THRESHOLD:
+                log.warning(
+                    "%s: %d failures in a row (%s): probing with one request at a time",
+                    self.queue.name,
+                    self._failures,
+                    result.detail,
+                )
+            self._probe_at = now + backoff_delay(self.queue.breaker, self._failures - BREAKER_THRESHOLD + 1)

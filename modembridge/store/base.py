@@ -37,7 +37,7 @@ class StoreBase:
 
     def __init__(self, path: str | Path, *, synchronous: Literal["FULL", "NORMAL"] = "FULL",
                  order_hold_attempts: int = 5, dlr_window: float = 7 * 86400.0,
-                 dedupe_window: float = 3600.0, outage_after: float = 30.0,
+                 dedupe_window: float = 3600.0,
                  rng: random.Random | None = None) -> None:
         if synchronous not in ("FULL", "NORMAL"):
             raise ValueError(f"synchronous must be FULL or NORMAL, not {synchronous!r}")
@@ -46,9 +46,6 @@ class StoreBase:
         self.order_hold_attempts = order_hold_attempts
         self.dlr_window = dlr_window  # how far back a status report may match a sent part
         self.dedupe_window = dedupe_window  # a part resent this long after its message began is a duplicate
-        self.outage_after = outage_after  # failures of 3+ messages and no success this long: a router outage
-        self._failed_ids: set[str] = set()  # inbound messages failed since the router last answered
-        self._failing_since: float | None = None
         self.commits = 0  # COMMIT statements issued (each one fsync with FULL)
         self._rng = rng or random.Random()
         self._pending: asyncio.Future[None] | None = None

@@ -18,7 +18,7 @@ from .types import ConcatKey, InboundPartResult, PartFields, UnknownMessageError
 
 # A message is held back while an older 'received' message of the same sender has failed fewer than
 # :hold times (order per sender, but one failing message cannot block a sender forever). Failures during
-# a router outage stop counting when the router recovers, so order survives an outage.
+# a router outage (the delivery loop's breaker is open) do not count, so order survives an outage.
 _BLOCKER = """
     SELECT 1 FROM in_message o INDEXED BY in_message_sender
     WHERE o.state = 'received' AND o.sender = m.sender AND o.id < m.id AND o.hold_failures < :hold
@@ -215,20 +215,9 @@ class InboxMixin(StoreBase):
             raise UnknownMessageError(message_id)
         return cast(sqlite3.Row, row)
 
-    def _router_answered(self, now: float) -> None:
-        """The router took (or refused) a message: if that ends an outage, failures during it no longer
-        release later messages, and everything waiting is due at once, in order."""
-        streak, self._failed_ids = self._failed_ids, set()
-        since = self._failing_since
-        if len(streak) >= 3 and since is not None and now - since >= self.outage_after:
-            self._db.execute("UPDATE in_message SET hold_failures = 0,"
-                             " next_attempt_at = min(next_attempt_at, ?) WHERE state = 'received'", (now,))
-        self._failing_since = None
-
     def mark_inbound_delivered(self, message_id: str, now: float) -> None:
         row = self._in_row(message_id)
         self._begin()
-        self._router_answered(now)
         self._db.execute("UPDATE in_message SET state = 'delivered', done_at = ?, next_attempt_at = NULL,"
                          " attempts = attempts + 1 WHERE id = ?", (now, row["id"]))
 
@@ -236,20 +225,21 @@ class InboxMixin(StoreBase):
         """The router refused it (4xx): kept and visible, not retried."""
         row = self._in_row(message_id)
         self._begin()
-        self._router_answered(now)
         self._db.execute("UPDATE in_message SET state = 'rejected', done_at = ?, next_attempt_at = NULL,"
                          " attempts = attempts + 1, last_error = ? WHERE id = ?", (now, detail, row["id"]))
 
     def mark_inbound_retry(self, message_id: str, now: float, detail: str,
-                           policy: RetryPolicy) -> float | None:
-        """A failed try: back off (returns when it is due again), or None when it became 'dead'."""
+                           policy: RetryPolicy, *, count_hold: bool = True) -> float | None:
+        """A failed try: back off (returns when it is due again), or None when it became 'dead'.
+
+        `count_hold=False` (the router is down for everyone, not refusing this message): the failure does
+        not count towards `order_hold_attempts`, so an outage, however long, never releases a sender's
+        later messages ahead of this one.
+        """
         row = self._in_row(message_id)
         attempts = row["attempts"] + 1
-        held = row["hold_failures"] + 1
+        held = row["hold_failures"] + (1 if count_hold else 0)
         self._begin()
-        self._failed_ids.add(message_id)
-        if self._failing_since is None:
-            self._failing_since = now
         if exhausted(policy, attempts):
             self._db.execute("UPDATE in_message SET state = 'dead', done_at = ?, next_attempt_at = NULL,"
                              " attempts = ?, last_error = ? WHERE id = ?", (now, attempts, detail, row["id"]))

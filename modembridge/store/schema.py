@@ -146,7 +146,7 @@ MIGRATIONS: tuple[str, ...] = (
     # (IF NOT EXISTS: development files made before v3 may have the first one)
     """
     ALTER TABLE in_message ADD COLUMN hold_failures INTEGER NOT NULL DEFAULT 0;  -- failures that count
-        -- towards releasing the sender's later messages (reset when the router recovers from an outage)
+        -- towards releasing the sender's later messages (failures during a router outage do not count)
     UPDATE in_message SET hold_failures = attempts WHERE state = 'received';
     CREATE INDEX IF NOT EXISTS out_part_recipient ON out_part(recipient, seq);
     CREATE INDEX IF NOT EXISTS in_message_concat

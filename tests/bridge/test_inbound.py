@@ -121,7 +121,7 @@ async def test_router_down_messages_are_journalled_and_the_sim_emptied(
 ) -> None:
     stack: Stack = await make_stack()
     sender = "+254700000009"
-    stack.router.statuses[sender] = [503] * 4
+    stack.router.statuses[sender] = [503] * 12  # longer than the order hold limit (5 failures)
     await stack.wait_ready()
     for i in range(5):
         await stack.sim.inject_text(sender, f"queued {i}")

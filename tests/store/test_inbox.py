@@ -280,9 +280,9 @@ def test_part_resent_after_completion_is_a_duplicate_within_the_window(store: St
     assert late.message_id == other.message_id and late.complete  # an open group takes it first
 
 
-def _fail_all_due(store: Store, now: float, policy: RetryPolicy) -> None:
+def _fail_all_due(store: Store, now: float, policy: RetryPolicy, *, outage: bool) -> None:
     for m in store.due_inbound(now, 100):
-        store.mark_inbound_retry(m.message_id, now, "connection refused", policy)
+        store.mark_inbound_retry(m.message_id, now, "connection refused", policy, count_hold=not outage)
 
 
 def test_order_survives_a_long_router_outage(store: Store) -> None:
@@ -290,28 +290,37 @@ def test_order_survives_a_long_router_outage(store: Store) -> None:
     a = [add_part(store, "+A", f"a{i}", now=0.0).message_id for i in range(4)]
     b = [add_part(store, "+B", f"b{i}", now=0.0).message_id for i in range(2)]
     now = 0.0
-    while now < 3600.0:  # an hour down: every message has failed more than the hold limit
-        _fail_all_due(store, now, policy)
+    while now < 3600.0:  # an hour down; the delivery loop reports the failures as an outage
+        _fail_all_due(store, now, policy, outage=True)
         nxt = store.next_inbound_due_at()
         assert nxt is not None
         now = max(nxt, now + 1.0)
-    view = store.inbound_view(a[3])
-    assert view is not None and view["attempts"] >= 5  # even the newest got released and retried
-    # the router is back: the first success ends the outage, the rest goes strictly in order per sender
-    first = store.due_inbound(now, 1)[0]
-    store.mark_inbound_delivered(first.message_id, now)
-    delivered = [first.message_id]
+    now += 3600.0
+    heads = store.due_inbound(now, 100)
+    assert {m.message_id for m in heads} == {a[0], b[0]}  # only the heads were ever tried
+    view = store.inbound_view(a[0])
+    assert view is not None and view["attempts"] >= 10
+    # the router is back: strictly in order per sender, from the first message on
+    delivered: list[str] = []
     while batch := store.due_inbound(now, 100):
-        heads = {m.sender for m in batch}
-        assert len(heads) == len(batch)  # one message per sender at a time: order held again
+        assert len({m.sender for m in batch}) == len(batch)  # one message per sender at a time
         for m in batch:
             store.mark_inbound_delivered(m.message_id, now)
             delivered.append(m.message_id)
-    rest_a = [i for i in delivered if i in a and i != first.message_id]
-    rest_b = [i for i in delivered if i in b and i != first.message_id]
-    assert rest_a == [i for i in a if i != first.message_id] and rest_b == [
-        i for i in b if i != first.message_id
-    ]
+    assert [i for i in delivered if i in a] == a and [i for i in delivered if i in b] == b
+
+
+def test_failures_that_are_not_an_outage_release_the_sender_after_the_hold_limit(store: Store) -> None:
+    policy = RetryPolicy(initial=1.0, factor=1.0, cap=1.0)
+    first = add_part(store, "+A", "first", now=0.0)
+    second = add_part(store, "+A", "second", now=0.0)
+    now = 0.0
+    for _ in range(5):
+        assert second.message_id not in {m.message_id for m in store.due_inbound(now + 10, 10)}
+        _fail_all_due(store, now, policy, outage=False)
+        now += 1.0
+    due = {m.message_id for m in store.due_inbound(now + 10, 10)}
+    assert {first.message_id, second.message_id} <= due
 
 
 def test_a_poisoned_message_releases_its_sender_while_others_flow(store: Store) -> None:
