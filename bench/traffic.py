@@ -75,3 +75,34 @@ def exchange_bytes(submitted: list[Entry], echo: bool) -> list[tuple[int, int]]:
             got += len(cmd) + len(pdu)
         out.append((sent, got))
     return out
+
+
+def inbound_phases(traffic: list[Entry], arrivals: list[float], count: int) -> dict[str, list[float]]:
+    """For the first `count` messages (one part each, one at a time): seconds from the URC to the host's
+    AT+CMGR, from the +CMGR answer to AT+CMGD (decode + journal commit), and from the +CMGR answer to
+    the router's arrival stamp."""
+    out: dict[str, list[float]] = {"urc_to_cmgr": [], "cmgr_to_cmgd": [], "cmgr_to_router": []}
+    k = -1
+    marks: dict[str, float] = {}
+
+    def flush() -> None:
+        if 0 <= k < count and {"urc", "cmgr", "answer"} <= marks.keys():
+            out["urc_to_cmgr"].append(marks["cmgr"] - marks["urc"])
+            if "cmgd" in marks:
+                out["cmgr_to_cmgd"].append(marks["cmgd"] - marks["answer"])
+            out["cmgr_to_router"].append(arrivals[k] - marks["answer"])
+
+    for e in traffic:
+        data, t = e["data"], float(e["t"])
+        if e["dir"] == "tx" and URC_RE.search(data):
+            flush()
+            k += 1
+            marks = {"urc": t}
+        elif e["dir"] == "rx" and "AT+CMGR" in data.upper():
+            marks.setdefault("cmgr", t)
+        elif e["dir"] == "tx" and "+CMGR:" in data:
+            marks.setdefault("answer", t)
+        elif e["dir"] == "rx" and "AT+CMGD" in data.upper():
+            marks.setdefault("cmgd", t)
+    flush()
+    return out
