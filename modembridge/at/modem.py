@@ -557,30 +557,43 @@ class Modem:
         if self.state == ModemState.FAILED:
             raise ModemUnavailable(f"{self.config.id}: failed: {self.state_reason}")
         while True:
-            try:
-                await asyncio.wait_for(self._ready.wait(), max(0.0, deadline - loop.time()))
-            except TimeoutError:
+            if loop.time() >= deadline:
                 raise ModemUnavailable(f"{self.config.id}: not ready within {timeout:g}s "
-                                       f"({self.state.value}: {self.state_reason})") from None
+                                       f"({self.state.value}: {self.state_reason})")
+            if not self._ready.is_set():
+                waits = [asyncio.ensure_future(self._ready.wait()),
+                         asyncio.ensure_future(self._stop_evt.wait())]
+                try:
+                    await asyncio.wait(waits, timeout=max(0.0, deadline - loop.time()),
+                                       return_when=asyncio.FIRST_COMPLETED)
+                finally:
+                    for w in waits:
+                        w.cancel()
+                if self._stop_evt.is_set():
+                    raise ModemUnavailable(f"{self.config.id}: stopping")
+                if not self._ready.is_set():
+                    raise ModemUnavailable(f"{self.config.id}: not ready within {timeout:g}s "
+                                           f"({self.state.value}: {self.state_reason})")
             # the whole operation (memory selection + command) is atomic with respect to other operations,
             # health polls and re-initialisation
             async with self._op_lock:
                 if self._stopping:
                     raise ModemUnavailable(f"{self.config.id}: stopping")
                 chan = self._chan
-                if not self._ready.is_set() or chan is None or not chan.is_open:
-                    continue  # went down while we waited for the lock: wait for READY again
-                try:
-                    return await fn(chan, max(self.config.command_timeout, deadline - loop.time()))
-                except (AtTimeout, PromptTimeout) as e:
-                    self._error(str(e))
-                    if self._check_needed is None:
-                        self._check_needed = str(e)
-                        self._wake.set()
-                    raise
-                except ModemUnavailable as e:
-                    self._error(str(e))
-                    raise
+                if self._ready.is_set() and chan is not None and chan.is_open:
+                    try:
+                        return await fn(chan, max(self.config.command_timeout, deadline - loop.time()))
+                    except (AtTimeout, PromptTimeout) as e:
+                        self._error(str(e))
+                        if self._check_needed is None:
+                            self._check_needed = str(e)
+                            self._wake.set()
+                        raise
+                    except ModemUnavailable as e:
+                        self._error(str(e))
+                        raise
+            # the port went down while we waited for the lock: let the supervisor notice, then wait for READY
+            await asyncio.sleep(0.05)
 
     async def _busy_retry(self, chan: AtChannel, command: str, timeout: float) -> list[str]:
         loop = asyncio.get_running_loop()
