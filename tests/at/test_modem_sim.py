@@ -367,3 +367,12 @@ async def test_registration_changes_are_followed(sim: SimModem) -> None:
         sim.set_registration(3)
         await asyncio.wait_for(_until(lambda: modem.registration == "denied"), 5)
         assert modem.snapshot()["registration"] == "denied"
+
+
+async def test_waiting_operations_end_on_stop(tmp_path: Any) -> None:
+    async with running(fast_config(str(tmp_path / "absent"), command_timeout=30.0), ready=False) as modem:
+        reader = asyncio.create_task(modem.read("SM", 1))
+        await asyncio.wait_for(_until(lambda: modem.state == ModemState.CONNECTING), 5)
+        await modem.stop()
+        with pytest.raises(ModemUnavailable, match="stopping"):
+            await asyncio.wait_for(reader, 2)  # long before its 30 s timeout
