@@ -612,8 +612,11 @@ class Modem:
         mem = mem.upper()
         if self._mem1 == mem:
             return
-        await self._busy_retry(chan, C.cpms(mem), timeout)
+        lines = await self._busy_retry(chan, C.cpms(mem), timeout)
         self._mem1 = mem
+        with contextlib.suppress(C.ParseError):
+            for name, used, total in C.parse_cpms_set(lines, [mem])[:1]:
+                self.storage[name] = (used, total)
 
     async def read(self, mem: str, index: int) -> StoredPdu | None:
         """AT+CMGR in memory ``mem`` (selected first if needed); None for an empty slot."""

@@ -151,6 +151,7 @@ async def test_quectel_reports_stored_in_sr_and_memory_switching(sim_factory: Si
         assert inbound is not None and isinstance(decode_pdu(inbound.pdu), Deliver)
         listed = {(p.mem, p.index) for p in await modem.list_stored()}
         assert listed == {("SR", ev.index), ("SM", msg.index)}
+        assert modem.snapshot()["storage"]["SR"]["used"] == 1  # fill of every memory visited
         await modem.delete("SR", ev.index)
         assert not sim.e.storage.mems["SR"]
 
