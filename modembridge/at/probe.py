@@ -8,6 +8,7 @@ import contextlib
 import json
 import os
 import re
+import sys
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -202,6 +203,36 @@ async def _probe(chan: AtChannel, rep: ProbeReport, pin: str, timeout: float) ->
         rep.problems.append("no signal reported (antenna?)")
 
 
+LOCK_DIRS = ("/var/lock", "/run/lock", "/var/spool/locks")
+
+
+def uucp_lock_owner(port: str, dirs: tuple[str, ...] = LOCK_DIRS) -> tuple[str, int] | None:
+    """(lock file, pid) of a live UUCP-style lock on the port (minicom, picocom, old daemons), if any."""
+    name = os.path.basename(os.path.realpath(port))
+    for folder in dirs:
+        path = Path(folder) / f"LCK..{name}"
+        try:
+            raw = path.read_bytes()
+        except OSError:
+            continue
+        text = raw.decode("ascii", "replace").strip()
+        pid = int(text) if text.isdigit() else (int.from_bytes(raw[:4], "little") if len(raw) == 4 else 0)
+        if pid > 0 and Path(f"/proc/{pid}").exists():
+            return str(path), pid
+    return None
+
+
+def modem_manager_running() -> bool:
+    """Whether a ModemManager process runs (it probes and grabs modem ports unless udev tells it not to)."""
+    with contextlib.suppress(OSError):
+        for entry in Path("/proc").iterdir():
+            if entry.name.isdigit():
+                with contextlib.suppress(OSError):
+                    if (entry / "comm").read_text().strip() == "ModemManager":
+                        return True
+    return False
+
+
 def stable_name(port: str) -> str | None:
     """A /dev/serial/by-id (or by-path) symlink pointing at the same device, if there is one."""
     try:
@@ -279,6 +310,13 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    lock = uucp_lock_owner(args.port)
+    if lock is not None:
+        print(f"modembridge probe: {args.port}: busy: locked by process {lock[1]} ({lock[0]})")
+        return EXIT_NO_PORT
+    if modem_manager_running():
+        print("note: ModemManager is running: it may grab this modem; give the modem a udev rule with "
+              'ENV{ID_MM_DEVICE_IGNORE}="1" (`modembridge udev-rule PORT`)', file=sys.stderr)
     try:
         rep = asyncio.run(probe_port(args.port, args.baud, args.pin, args.timeout))
     except ModemUnavailable as e:

@@ -105,3 +105,18 @@ async def test_probe_no_answer() -> None:
         assert code == 3 and "no answer" in out and "baud" in out
     finally:
         silent.shutdown()
+
+
+def test_uucp_lock_detection(tmp_path: Path) -> None:
+    import os
+
+    from modembridge.at.probe import uucp_lock_owner
+
+    port = tmp_path / "ttyUSB7"
+    port.touch()
+    dirs = (str(tmp_path),)
+    assert uucp_lock_owner(str(port), dirs) is None
+    (tmp_path / "LCK..ttyUSB7").write_text(f"{os.getpid():>10}\n")  # ASCII form, as minicom writes it
+    assert uucp_lock_owner(str(port), dirs) == (str(tmp_path / "LCK..ttyUSB7"), os.getpid())
+    (tmp_path / "LCK..ttyUSB7").write_text("999999999\n")  # a stale lock of a dead process
+    assert uucp_lock_owner(str(port), dirs) is None
