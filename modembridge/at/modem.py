@@ -668,12 +668,14 @@ class Modem:
         """AT+CMGD; deleting an empty slot is not an error."""
         async def op(chan: AtChannel, t: float) -> None:
             await self._select(chan, mem, t)
+            # Forget the announcement before the command: the modem may store the next waiting message in
+            # this slot and announce it right behind the OK, before this coroutine resumes.
+            self._announced.discard((mem.upper(), index))
             try:
                 await self._busy_retry(chan, C.cmgd(index), t)
             except CmsError as e:
                 if e.code != 321:
                     raise
-            self._announced.discard((mem.upper(), index))
 
         await self._op(self.config.command_timeout, op)
 

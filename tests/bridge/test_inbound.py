@@ -128,3 +128,16 @@ async def test_router_down_messages_are_journalled_and_the_sim_emptied(
     await wait_until(lambda: sim_used(stack) == 0 and stack.store.counts()["in"].get("received", 0) >= 1)
     await stack.router.wait(lambda: len(stack.router.delivered()) == 5)
     assert [r["text"] for r in stack.router.delivered()] == [f"queued {i}" for i in range(5)]
+
+
+async def test_more_messages_than_the_sim_holds_flow_through_without_waiting_for_a_sweep(
+    make_stack: Any,
+) -> None:
+    # The network holds what does not fit; each CMGD frees a slot that the next message takes at once,
+    # announced with a +CMTI for a slot number seen before. Stack sweeps are 60 s apart: no help there.
+    stack: Stack = await make_stack(sim_kw={"capacity": {"SM": 3}})
+    await stack.wait_ready()
+    for i in range(20):
+        await stack.sim.inject_text("+254700000010", f"overflow {i}")
+    await stack.router.wait(lambda: len(stack.router.delivered()) == 20, timeout=10)
+    assert [r["text"] for r in stack.router.delivered()] == [f"overflow {i}" for i in range(20)]
