@@ -16,7 +16,16 @@ from typing import Any
 import aiohttp
 from load import WRK, run_clients, run_wrk, wrk_post_script
 from procs import Daemon, Router, cpu_seconds, free_port, memory_kb, summary_ms
-from traffic import at_commands, byte_totals, cmgs_times, echo_on, exchange_bytes, inbound_phases, urc_times
+from traffic import (
+    at_commands,
+    byte_totals,
+    cmgs_times,
+    echo_on,
+    exchange_bytes,
+    inbound_phases,
+    send_gaps,
+    urc_times,
+)
 
 from modembridge.sim.process import SimProcess
 
@@ -30,10 +39,12 @@ GAP = 0.02  # seconds between one message's completion and the next injection
 TEXT_160 = ("0123456789 abcdefghijklmnopqrstuvwxyz " * 5)[:160]  # one full GSM-7 part
 
 
-def config_text(http_port: int, db: Path, router_url: str, links: list[Path]) -> str:
+def config_text(http_port: int, db: Path, router_url: str, links: list[Path],
+                synchronous: str = "FULL") -> str:
     modems = "".join(f'\n[[modem]]\nid = "gsm{i}"\nport = "{link}"\nbaud = 115200\n'
                      for i, link in enumerate(links))
-    return (f'log_level = "WARNING"\n[store]\npath = "{db}"\n\n[http]\nlisten = "127.0.0.1:{http_port}"\n'
+    return (f'log_level = "WARNING"\n[store]\npath = "{db}"\nsynchronous = "{synchronous}"\n\n'
+            f'[http]\nlisten = "127.0.0.1:{http_port}"\n'
             f'api_token = "{TOKEN}"\n\n[http.kannel]\nusername = "{KUSER}"\npassword = "{KPASS}"\n\n'
             f'[router]\nurl = "{router_url}"\nformat = "kannel"\n{modems}')
 
@@ -52,7 +63,8 @@ class Bridge:
 
 @contextlib.asynccontextmanager
 async def bridge(work: Path, name: str, sim_args: list[str], router_url: str, modems: int = 1,
-                 starts: int = 1, sims_first: bool = False) -> AsyncIterator[Bridge]:
+                 starts: int = 1, sims_first: bool = False,
+                 synchronous: str = "FULL") -> AsyncIterator[Bridge]:
     """Simulators + a daemon on a fresh journal; `starts` > 1 restarts the daemon to time start-up.
     `sims_first`: stop the modems before the daemon (which otherwise waits for a pending AT+CMGS)."""
     d = work / name
@@ -63,7 +75,7 @@ async def bridge(work: Path, name: str, sim_args: list[str], router_url: str, mo
         await asyncio.gather(*(s.start() for s in sims))
         port = free_port()
         cfg = d / "modembridge.toml"
-        cfg.write_text(config_text(port, d / "journal.db", router_url, [s.link for s in sims]))
+        cfg.write_text(config_text(port, d / "journal.db", router_url, [s.link for s in sims], synchronous))
         daemon = Daemon(cfg, d / "daemon.log")
         http = f"http://127.0.0.1:{port}"
         b = Bridge(daemon, http, sims)
@@ -196,6 +208,7 @@ async def outbound_run(sim: Any, pid: int, submit: Callable[[int, str], Awaitabl
     traffic = res.pop("traffic")
     cmds = at_commands(traffic)
     res.update(accepted=acc.get("ok"), accept=acc, cpu_ms_per_msg=cpu * 1000 / n, at_commands=cmds,
+               host_gap=summary_ms(send_gaps(traffic)),
                at_per_msg=sum(cmds.values()) / n, bytes=byte_totals(traffic))
     return res
 
@@ -288,6 +301,9 @@ async def run_all(work: Path, quick: bool, log: Any) -> dict[str, Any]:
             res["inbound"] = await inbound_latency(b.sims[0], router, b.pid, singles, triples)
             res["outbound_e2e"] = await outbound_e2e(b, n_out, TEXT_1, timeout=60 + n_out / 20)
             res["memory_after_load_kb"] = memory_kb(b.pid)
+        log("modembridge: inbound latency with [store] synchronous = NORMAL (no fsync per commit)")
+        async with bridge(work, "normal", [], f"{router.url}/backend/bench/", synchronous="NORMAL") as b:
+            res["inbound_normal"] = await inbound_latency(b.sims[0], router, b.pid, singles // 2 or 1, 0)
         log("modembridge: 115200-baud line")
         async with bridge(work, "line", ["--baud", "115200"], f"{router.url}/backend/bench/") as b:
             res["line"] = await line_limit(b.sims[0], b.pid, lambda k, t: submit_native(b.http, k, t), n_line,

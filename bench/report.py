@@ -7,7 +7,7 @@ from typing import Any
 
 Getter = Callable[[dict[str, Any]], Any]
 PEERS = (("modembridge", "modembridge"), ("gsmmodem", "python-gsmmodem-new wrapper"),
-         ("gammu", "gammu-smsd (files)"))
+         ("gammu", "gammu-smsd (files)"), ("floor", "floor: no journal (reference)"))
 
 
 def dig(d: Any, *path: Any) -> Any:
@@ -46,10 +46,16 @@ def pair(a: Any, b: Any, unit: str) -> str | None:
     return f"{a:.2f} / {b:.2f} {unit}" if a is not None and b is not None else None
 
 
-def rss_line(r: dict[str, Any], key: str) -> str:
+def queued_line(acc: dict[str, Any]) -> str | None:
+    if not acc.get("memory_queued_kb"):
+        return None
+    return f"{rss_line(acc, 'memory_queued_kb')} ({acc.get('queued', 0):,} queued)"
+
+
+def rss_line(r: dict[str, Any], key: str) -> str | None:
     m = r.get(key) or {}
     if not m:
-        return "n/a"
+        return None
     return f"{mb(m.get('VmRSS')):.1f} / {mb(m.get('VmHWM')):.1f} MB"
 
 
@@ -70,6 +76,14 @@ ROWS: list[Row] = [
     ("Inbound 3-part, last URC -> router, p95 / p99", "", None,
      lambda r: pair(dig(r, "inbound", "from_urc_3", "p95"), dig(r, "inbound", "from_urc_3", "p99"), "ms"),
      "", 2, {}),
+    ("Inbound 1-part phases, median: URC -> AT+CMGR / +CMGR answer -> router", "", None,
+     lambda r: pair(dig(r, "inbound", "phases_1", "urc_to_cmgr", "median"),
+                    dig(r, "inbound", "phases_1", "cmgr_to_router", "median"), "ms"), "", 2,
+     {"gammu": "n/a: reads with CMGL"}),
+    ("Inbound 1-part median / p95 with [store] synchronous = NORMAL", "", None,
+     lambda r: pair(dig(r, "inbound_normal", "from_urc_1", "median"),
+                    dig(r, "inbound_normal", "from_urc_1", "p95"), "ms"), "", 2,
+     {"gsmmodem": "n/a: no journal", "gammu": "n/a: files, no fsync"}),
     ("Inbound messages stranded (URC missed; found by a later sweep)", "0", lambda v: v == 0,
      lambda r: (len(dig(r, "inbound", "stranded")) if dig(r, "inbound", "stranded") is not None else None),
      "", 0, {}),
@@ -88,6 +102,8 @@ ROWS: list[Row] = [
     ("115200 baud: sends/s (limit)", "", None,
      lambda r: (f"{dig(r, 'line', 'drain_per_s'):.1f} ({dig(r, 'line', 'limit_per_s'):.1f})"
                 if dig(r, "line", "drain_per_s") else None), "", 1, {}),
+    ("115200 baud: line idle between sends (+CMGS answer -> next AT+CMGS), median", "", None,
+     lambda r: dig(r, "line", "host_gap", "median"), "ms", 2, {"gammu": "n/a"}),
     ("CPU per sent message (accept + send)", "<= 1 ms", lambda v: v <= 1.0,
      lambda r: dig(r, "outbound_e2e", "cpu_ms_per_msg"), "ms", 2, {}),
     ("CPU per accepted send (API only)", "", None,
@@ -97,8 +113,8 @@ ROWS: list[Row] = [
     ("RSS / HWM idle", "", None, lambda r: rss_line(r, "memory_idle_kb"), "", 1, {}),
     ("RSS / HWM after load", "<= 32 MB", lambda v: v <= 32,
      lambda r: mb(dig(r, "memory_after_load_kb", "VmHWM")), "MB (HWM)", 1, {}),
-    ("RSS / HWM with 10,000 sends queued", "", None,
-     lambda r: rss_line(r.get("accept") or {}, "memory_queued_kb"), "", 1,
+    ("RSS / HWM with >= 10,000 sends queued", "", None,
+     lambda r: queued_line(r.get("accept") or {}), "", 1,
      {"gsmmodem": "n/a: no queue", "gammu": "n/a: queue is files"}),
     ("Start-up: spawn -> ready", "<= 1 s", lambda v: v <= 1.0,
      lambda r: median(r.get("ready_s")), "s", 2, {"gammu": "n/a: no readiness signal"}),
@@ -115,7 +131,7 @@ def scaling_rows(r: dict[str, Any]) -> list[str]:
         ideal = s["modems"] * 1.0
         out.append(f"| Sends/s with {s['modems']} modem(s), --send-delay 1 | {ideal:.0f}/s (grows with N) "
                    f"| {s['per_s']:.2f}/s ({s['per_s'] / ideal * 100:.0f} % of ideal) | n/a: one modem per "
-                   f"process | n/a: one modem per process |")
+                   f"process | n/a: one modem per process | - |")
     return out
 
 
@@ -132,8 +148,10 @@ def cell(results: dict[str, Any], key: str, row: Row) -> tuple[str, Any]:
         v = get(r)
     except Exception:  # a partial result: show what exists
         v = None
-    if v is None and key in notes:
+    if key in notes and (v is None or notes[key].startswith("n/a")):
         return notes[key].strip(), None
+    if v is None and key == "floor":
+        return "-", None
     return fmt(v, unit, digits) + (notes.get(key, "") if v is not None and notes.get(key, "").startswith(" ")
                                    else ""), v
 

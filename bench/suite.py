@@ -37,7 +37,7 @@ async def main(args: argparse.Namespace) -> int:
     results: dict[str, Any] = {"machine": machine(), "quick": args.quick,
                                "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
     t0 = time.monotonic()
-    parts = set(args.only.split(",")) if args.only else {"modembridge", "gsmmodem", "gammu"}
+    parts = set(args.only.split(",")) if args.only else {"modembridge", "gsmmodem", "gammu", "floor"}
     if "modembridge" in parts:
         results["modembridge"] = await guarded("modembridge", mb_bench.run_all(work, args.quick, log))
     if "gsmmodem" in parts:
@@ -47,6 +47,9 @@ async def main(args: argparse.Namespace) -> int:
     if "gammu" in parts:
         async with Router() as router:
             results["gammu"] = await guarded("gammu", peers_bench.run_gammu(work, router, args.quick, log))
+    if "floor" in parts:
+        async with Router() as router:
+            results["floor"] = await guarded("floor", peers_bench.run_floor(work, router, args.quick, log))
     results["seconds"] = time.monotonic() - t0
     md = table(results)
     out = Path(args.out)
@@ -69,7 +72,7 @@ async def main(args: argparse.Namespace) -> int:
 def parse(argv: list[str] | None = None) -> argparse.Namespace:
     p = argparse.ArgumentParser(prog="bench/run", description=__doc__)
     p.add_argument("--quick", action="store_true", help="tiny counts (smoke test): a table, no real figures")
-    p.add_argument("--only", default="", help="comma-separated: modembridge,gsmmodem,gammu")
+    p.add_argument("--only", default="", help="comma-separated: modembridge,gsmmodem,gammu,floor")
     p.add_argument("--out", default=str(ROOT / "bench" / "results"), help="where JSON and the table go")
     p.add_argument("--work", default="", help="working folder (kept); default: a temporary one, removed")
     p.add_argument("--keep", action="store_true", help="keep the temporary working folder (logs)")

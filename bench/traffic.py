@@ -106,3 +106,17 @@ def inbound_phases(traffic: list[Entry], arrivals: list[float], count: int) -> d
             marks.setdefault("cmgd", t)
     flush()
     return out
+
+
+def send_gaps(traffic: list[Entry]) -> list[float]:
+    """Seconds from each `+CMGS: <mr>` answer (as the modem emitted it) to the host's next `AT+CMGS`: the
+    time the line stands idle between two sends because the host is busy."""
+    gaps: list[float] = []
+    answered: float | None = None
+    for e in traffic:
+        if e["dir"] == "tx" and CMGS_RE.search(e["data"]):
+            answered = float(e["t"])
+        elif e["dir"] == "rx" and "AT+CMGS" in e["data"].upper() and answered is not None:
+            gaps.append(float(e["t"]) - answered)
+            answered = None
+    return gaps

@@ -1,0 +1,74 @@
+"""Not a product: the least work a bridge can do, to measure the floor of the inbound path on this machine.
+
+    python bench/peers/floor_bridge.py --device /dev/gsm0 --router-port 8000   # prints READY
+
+Blocking I/O, one thread, no journal, no decoding: on `+CMTI: "SM",n` it writes AT+CMGR=n, reads to OK,
+GETs the router (one keep-alive socket), writes AT+CMGD=n. Whatever modembridge spends above this
+floor is its own; the floor itself is the simulator, the pty and the loopback HTTP hop.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import socket
+import sys
+import termios
+import tty
+
+CMTI = re.compile(rb'\+CMTI: "(\w+)",(\d+)')
+
+
+class Port:
+    def __init__(self, path: str) -> None:
+        self.fd = os.open(path, os.O_RDWR | os.O_NOCTTY)
+        tty.setraw(self.fd, termios.TCSANOW)
+        self.buf = b""
+
+    def read_until(self, needle: bytes) -> bytes:
+        while needle not in self.buf:
+            self.buf += os.read(self.fd, 4096)
+        head, _, self.buf = self.buf.partition(needle)
+        return head + needle
+
+    def cmd(self, line: str) -> bytes:
+        os.write(self.fd, line.encode() + b"\r")
+        return self.read_until(b"OK\r\n")
+
+
+def main() -> int:
+    p = argparse.ArgumentParser()
+    p.add_argument("--device", required=True)
+    p.add_argument("--router-port", type=int, required=True)
+    p.add_argument("--path", default="/backend/floor/")
+    args = p.parse_args()
+    port = Port(args.device)
+    for line in ("ATE0", "AT+CMGF=0", 'AT+CPMS="SM","SM","SM"', "AT+CNMI=2,1,0,0,0"):
+        port.cmd(line)
+    port.buf = b""
+    http = socket.create_connection(("127.0.0.1", args.router_port))
+    http.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    sys.stdout.write("READY\n")
+    sys.stdout.flush()
+    n = 0
+    while True:
+        m = CMTI.search(port.buf)
+        while m is None:
+            port.buf += os.read(port.fd, 4096)
+            m = CMTI.search(port.buf)
+        port.buf = port.buf[m.end():]
+        index = m.group(2).decode()
+        port.cmd(f"AT+CMGR={index}")
+        n += 1
+        http.sendall(f"GET {args.path}?n={n} HTTP/1.1\r\nHost: r\r\n\r\n".encode())
+        reply = b""
+        while b"\r\n\r\nok" not in reply:
+            reply += http.recv(4096)
+        port.cmd(f"AT+CMGD={index}")
+
+if __name__ == "__main__":
+    try:
+        sys.exit(main())
+    except KeyboardInterrupt:
+        sys.exit(0)
