@@ -99,11 +99,6 @@ port = "{work / 'gsm0'}"
                 result["rss_idle_kb"] = rss_kb(daemon.pid)
                 samples: list[tuple[float, int, int]] = []
                 t0 = time.monotonic()
-                sem = asyncio.Semaphore(8)
-
-                async def inject(i: int) -> None:
-                    async with sem:
-                        await sim.inject_text(f"+2547000{i % args.senders:05d}", f"{i % args.senders}:{i}")
 
                 async def sample_until_journalled() -> None:
                     while True:
@@ -116,7 +111,8 @@ port = "{work / 'gsm0'}"
                         await asyncio.sleep(1.0)
 
                 sampler = asyncio.create_task(sample_until_journalled())
-                await asyncio.gather(*(inject(i) for i in range(args.messages)))
+                for i in range(args.messages):  # one at a time: the network's order is the order to keep
+                    await sim.inject_text(f"+2547000{i % args.senders:05d}", f"{i % args.senders}:{i}")
                 await asyncio.wait_for(sampler, 900)
                 storage = await sim.storage()
                 result["sim_left_after_outage"] = sum(len(v) for v in storage["memories"].values())
