@@ -101,32 +101,16 @@ class InboundReader:
             log.warning(
                 "modem %s: undecodable PDU in %s/%d kept in the journal: %s", self.modem_id, mem, index, exc
             )
-            self.store.add_inbound_part(
-                modem_id=self.modem_id,
-                mem=mem,
-                index=index,
-                pdu=pdu,
-                received_at=now,
-                part=None,
-                error=str(exc),
-            )
-            await self.store.commit()
+            await self._keep_unusable(pdu, mem, index, now, str(exc))
             return
         if isinstance(decoded, StatusReport):
             await self._on_report(self.modem_id, decoded, pdu)
             return
         if not isinstance(decoded, Deliver):
             # An SMS-SUBMIT left in SIM storage (a draft or a copy of a sent message): not inbound traffic.
-            self.store.add_inbound_part(
-                modem_id=self.modem_id,
-                mem=mem,
-                index=index,
-                pdu=pdu,
-                received_at=now,
-                part=None,
-                error="SMS-SUBMIT found in modem storage (not an inbound message)",
+            await self._keep_unusable(
+                pdu, mem, index, now, "SMS-SUBMIT in modem storage (not an inbound message)"
             )
-            await self.store.commit()
             return
         result = self.store.add_inbound_part(
             modem_id=self.modem_id,
@@ -164,6 +148,13 @@ class InboundReader:
                 )
         if result.complete:
             self._on_message()
+
+    async def _keep_unusable(self, pdu: str, mem: str, index: int, now: float, error: str) -> None:
+        """Journal a PDU that is not a deliverable message, raw and with the reason, so it stays visible."""
+        self.store.add_inbound_part(
+            modem_id=self.modem_id, mem=mem, index=index, pdu=pdu, received_at=now, part=None, error=error
+        )
+        await self.store.commit()
 
 
 def part_fields(deliver: Deliver) -> PartFields:

@@ -60,8 +60,9 @@ def _kannel_answer(status: int, text: str) -> web.Response:
 
 
 def _unauthorized() -> web.Response:
-    return _json_error(401, "missing or wrong bearer token", None,
-                       **{"WWW-Authenticate": 'Bearer realm="modembridge"'})
+    return _json_error(
+        401, "missing or wrong bearer token", None, **{"WWW-Authenticate": 'Bearer realm="modembridge"'}
+    )
 
 
 def _check_bearer(request: web.Request, token: str) -> web.Response | None:
@@ -103,13 +104,18 @@ async def _submit(request: web.Request, checked: Checked) -> SendAccepted:
 # -- native API ---------------------------------------------------------------------------------------
 
 
-async def post_message(request: web.Request) -> web.Response:
-    config = request.app[CONFIG].http
-    if not config.api_token:
+def _native_denied(request: web.Request) -> web.Response | None:
+    """The native API's gate: disabled without a token, 401 without the right bearer token."""
+    token = request.app[CONFIG].http.api_token
+    if not token:
         return _json_error(403, "native API disabled: set http.api_token")
-    denied = _check_bearer(request, config.api_token)
-    if denied is not None:
+    return _check_bearer(request, token)
+
+
+async def post_message(request: web.Request) -> web.Response:
+    if (denied := _native_denied(request)) is not None:
         return denied
+    config = request.app[CONFIG].http
     raw = await _read_body(request)
     if raw is None:
         return _json_error(413, f"body larger than {config.max_body_bytes} bytes")
@@ -118,8 +124,9 @@ async def post_message(request: web.Request) -> web.Response:
             body = json.loads(raw)
         except (ValueError, RecursionError) as exc:
             raise RequestError(None, f"body is not valid JSON: {str(exc)[:80]}") from exc
-        checked = parse_native(body, request.headers.get("Idempotency-Key"),
-                               request.app[GATEWAY].modem_ids(), config.max_parts)
+        checked = parse_native(
+            body, request.headers.get("Idempotency-Key"), request.app[GATEWAY].modem_ids(), config.max_parts
+        )
     except RequestError as err:
         _reject(request, "api", err)
         return _json_error(err.status, err.message, err.field)
@@ -131,16 +138,13 @@ async def post_message(request: web.Request) -> web.Response:
         log.exception("gateway.submit failed")
         return _json_error(503, "temporarily unable to accept messages, try again later")
     answer = _accepted_json(accepted)
-    return web.json_response(answer, status=202,
-                             headers={"Location": f"/api/v1/messages/{accepted.message_id}"})
+    return web.json_response(
+        answer, status=202, headers={"Location": f"/api/v1/messages/{accepted.message_id}"}
+    )
 
 
 async def get_message(request: web.Request) -> web.Response:
-    config = request.app[CONFIG].http
-    if not config.api_token:
-        return _json_error(403, "native API disabled: set http.api_token")
-    denied = _check_bearer(request, config.api_token)
-    if denied is not None:
+    if (denied := _native_denied(request)) is not None:
         return denied
     view = request.app[GATEWAY].message(request.match_info["id"])
     if view is None:
@@ -157,7 +161,7 @@ def _header_fields(request: web.Request) -> dict[str, bytes]:
     for name, value in request.raw_headers:
         key = name.decode("latin-1").lower()
         if key.startswith(_KANNEL_HEADER):
-            out.setdefault(key[len(_KANNEL_HEADER):], value)
+            out.setdefault(key[len(_KANNEL_HEADER) :], value)
     return out
 
 
@@ -289,8 +293,9 @@ class AccessLogger(AbstractAccessLogger):
     """Access log without query strings: sendsms carries passwords and message text there."""
 
     def log(self, request: BaseRequest, response: StreamResponse, time: float) -> None:
-        self.logger.info("%s %s %s %d %.3fs", request.remote, request.method, request.path,
-                         response.status, time)
+        self.logger.info(
+            "%s %s %s %d %.3fs", request.remote, request.method, request.path, response.status, time
+        )
 
 
 _SECRET_PARAM = re.compile(r"((?:password|pass|api_token|token)=)[^&\s'\"]*", re.IGNORECASE)
