@@ -39,6 +39,11 @@ GAP = 0.02  # seconds between one message's completion and the next injection
 TEXT_160 = ("0123456789 abcdefghijklmnopqrstuvwxyz " * 5)[:160]  # one full GSM-7 part
 
 
+def numbered(i: int, text: str) -> str:
+    """`text` with a serial number in front, cut so a text that filled one SMS part still does."""
+    return f"{i} {text}"[:max(len(text), 1)]
+
+
 def config_text(http_port: int, db: Path, router_url: str, links: list[Path],
                 synchronous: str = "FULL") -> str:
     modems = "".join(f'\n[[modem]]\nid = "gsm{i}"\nport = "{link}"\nbaud = 115200\n'
@@ -173,7 +178,7 @@ async def inbound_latency(sim: Any, router: Router, pid: int | None, singles: in
 
 # ---------------------------------------------------------------------- outbound
 async def submit_native(http: str, n: int, text: str, concurrency: int = 16) -> dict[str, Any]:
-    return await run_clients(n, concurrency, lambda s, i: post_native(s, http, f"{i} {text}"))
+    return await run_clients(n, concurrency, lambda s, i: post_native(s, http, numbered(i, text)))
 
 
 async def drain(sim: Any, before: int, n: int, t_submit: float, timeout: float) -> dict[str, Any]:
@@ -200,15 +205,15 @@ async def outbound_run(sim: Any, pid: int, submit: Callable[[int, str], Awaitabl
     """Submit n messages through any bridge (`submit(n, text)`), wait until the modem sent them all."""
     await sim._call("DELETE", "/traffic")
     before = len(await sim.submitted())
-    cpu0 = cpu_seconds(pid, children)
+    cpu0 = cpu_seconds(pid, children) if pid else 0.0
     t0 = time.monotonic()
     acc = await submit(n, text)
     res = await drain(sim, before, n, t0, timeout)
-    cpu = cpu_seconds(pid, children) - cpu0
+    cpu = cpu_seconds(pid, children) - cpu0 if pid else None
     traffic = res.pop("traffic")
     cmds = at_commands(traffic)
-    res.update(accepted=acc.get("ok"), accept=acc, cpu_ms_per_msg=cpu * 1000 / n, at_commands=cmds,
-               host_gap=summary_ms(send_gaps(traffic)),
+    res.update(accepted=acc.get("ok"), accept=acc, cpu_ms_per_msg=cpu * 1000 / n if cpu is not None else None,
+               at_commands=cmds, host_gap=summary_ms(send_gaps(traffic)),
                at_per_msg=sum(cmds.values()) / n, bytes=byte_totals(traffic))
     return res
 

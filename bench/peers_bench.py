@@ -16,7 +16,7 @@ from urllib.parse import urlencode
 
 import aiohttp
 from load import run_clients
-from mb_bench import TEXT_1, TO, inbound_latency, line_limit, outbound_run
+from mb_bench import TEXT_1, TEXT_160, TO, inbound_latency, line_limit, numbered, outbound_run
 from procs import BENCH, Router, child_env, cpu_seconds, memory_kb, stop_process
 
 from modembridge.sim.process import SimProcess
@@ -51,7 +51,7 @@ async def gsmmodem_peer(work: Path, name: str, sim_args: list[str], router_url: 
 
 async def gsmmodem_submit(http: str, n: int, text: str, concurrency: int = 16) -> dict[str, Any]:
     async def one(s: aiohttp.ClientSession, i: int) -> int:
-        async with s.get(f"{http}/send?" + urlencode({"to": TO, "text": f"{i} {text}"})) as r:
+        async with s.get(f"{http}/send?" + urlencode({"to": TO, "text": numbered(i, text)})) as r:
             await r.read()
             return r.status
 
@@ -138,7 +138,7 @@ async def gammu_inject(rc: Path, n: int, text: str, concurrency: int = 1) -> dic
         for i in it:
             assert GAMMU_INJECT is not None
             p = await asyncio.create_subprocess_exec(GAMMU_INJECT, "-c", str(rc), "TEXT", TO, "-text",
-                                                     f"{i} {text}", stdout=asyncio.subprocess.DEVNULL,
+                                                     numbered(i, text), stdout=asyncio.subprocess.DEVNULL,
                                                      stderr=asyncio.subprocess.DEVNULL)
             ok += await p.wait() == 0
 
@@ -190,7 +190,33 @@ async def run_floor(work: Path, router: Router, quick: bool, log: Any) -> dict[s
             line = await asyncio.wait_for(proc.stdout.readline(), 30)
             if line.strip() != b"READY":
                 raise RuntimeError(f"floor bridge did not start: {line!r}")
-            return {"inbound": await inbound_latency(sim, router, proc.pid, singles, triples, per_triple=3),
-                    "memory_after_load_kb": memory_kb(proc.pid)}
+            res = {"inbound": await inbound_latency(sim, router, proc.pid, singles, triples, per_triple=3),
+                   "memory_after_load_kb": memory_kb(proc.pid)}
         finally:
+            await stop_process(proc)
+    log("floor: the 115200-baud line with nothing between two sends")
+    async with SimProcess(d / "gsm1", "--no-noise", "--baud", "115200", profile="generic", seed=1) as sim:
+        res["line"] = await floor_line(sim, 10 if quick else 80)
+    return res
+
+
+async def floor_line(sim: SimProcess, n: int) -> dict[str, Any]:
+    from modembridge.sms import encode_submit
+
+    pdu = encode_submit(TO, TEXT_160)[0]
+    procs: list[asyncio.subprocess.Process] = []
+
+    async def submit(k: int, _text: str) -> dict[str, Any]:
+        proc = await asyncio.create_subprocess_exec(
+            sys.executable, str(BENCH / "peers" / "floor_bridge.py"), "--device", str(sim.link),
+            "--router-port", "9", "--send-pdu", pdu.hex, "--send-length", str(pdu.tpdu_length),
+            "--send-count", str(k), stdout=asyncio.subprocess.DEVNULL, env=child_env())
+        procs.append(proc)
+        return {"ok": k}
+
+    try:
+        # the floor process connects to the router only in receive mode: port 9 is never used here
+        return await line_limit(sim, 0, submit, n, timeout=30 + n)
+    finally:
+        for proc in procs:
             await stop_process(proc)

@@ -45,11 +45,11 @@ def cpu_seconds(pid: int, children: bool = False) -> float:
 
 
 def memory_kb(pid: int) -> dict[str, int]:
-    """VmRSS and VmHWM in KiB."""
+    """VmRSS, VmHWM, RssAnon (the process's own heap, no shared libraries) and RssFile in KiB."""
     out: dict[str, int] = {}
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         name, _, value = line.partition(":")
-        if name in ("VmRSS", "VmHWM"):
+        if name in ("VmRSS", "VmHWM", "RssAnon", "RssFile"):
             out[name] = int(value.split()[0])
     return out
 

@@ -56,7 +56,8 @@ def rss_line(r: dict[str, Any], key: str) -> str | None:
     m = r.get(key) or {}
     if not m:
         return None
-    return f"{mb(m.get('VmRSS')):.1f} / {mb(m.get('VmHWM')):.1f} MB"
+    anon = f" (anon {mb(m['RssAnon']):.1f})" if m.get("RssAnon") else ""
+    return f"{mb(m.get('VmRSS')):.1f} / {mb(m.get('VmHWM')):.1f} MB{anon}"
 
 
 # (label, target text, test of the modembridge value or None, getter, unit, digits, per-peer note)
@@ -110,9 +111,11 @@ ROWS: list[Row] = [
      lambda r: dig(r, "accept", "cpu_ms_per_accept"), "ms", 3, {}),
     ("CPU per received message", "", None,
      lambda r: dig(r, "inbound", "cpu_ms_per_msg"), "ms", 2, {}),
-    ("RSS / HWM idle", "", None, lambda r: rss_line(r, "memory_idle_kb"), "", 1, {}),
+    ("RSS / HWM idle (anon = own heap, without shared libraries)", "", None,
+     lambda r: rss_line(r, "memory_idle_kb"), "", 1, {}),
     ("RSS / HWM after load", "<= 32 MB", lambda v: v <= 32,
      lambda r: mb(dig(r, "memory_after_load_kb", "VmHWM")), "MB (HWM)", 1, {}),
+    ("RSS / HWM after load, detail", "", None, lambda r: rss_line(r, "memory_after_load_kb"), "", 1, {}),
     ("RSS / HWM with >= 10,000 sends queued", "", None,
      lambda r: queued_line(r.get("accept") or {}), "", 1,
      {"gsmmodem": "n/a: no queue", "gammu": "n/a: queue is files"}),

@@ -4,7 +4,8 @@
 
 Blocking I/O, one thread, no journal, no decoding: on `+CMTI: "SM",n` it writes AT+CMGR=n, reads to OK,
 GETs the router (one keep-alive socket), writes AT+CMGD=n. Whatever modembridge spends above this
-floor is its own; the floor itself is the simulator, the pty and the loopback HTTP hop.
+floor is its own; the floor itself is the simulator, the pty and the loopback HTTP hop. With
+--send-count it sends one pre-encoded PDU back to back instead: the floor of the outbound line.
 """
 
 from __future__ import annotations
@@ -42,11 +43,22 @@ def main() -> int:
     p.add_argument("--device", required=True)
     p.add_argument("--router-port", type=int, required=True)
     p.add_argument("--path", default="/backend/floor/")
+    p.add_argument("--send-pdu", default="", help="send mode: this PDU (hex, SMSC octet included) ...")
+    p.add_argument("--send-length", type=int, default=0, help="... with this TPDU length ...")
+    p.add_argument("--send-count", type=int, default=0, help="... this many times back to back, then exit")
     args = p.parse_args()
     port = Port(args.device)
     for line in ("ATE0", "AT+CMGF=0", 'AT+CPMS="SM","SM","SM"', "AT+CNMI=2,1,0,0,0"):
         port.cmd(line)
     port.buf = b""
+    if args.send_count:
+        # the line's floor: nothing between +CMGS/OK and the next AT+CMGS but two writes
+        for _ in range(args.send_count):
+            os.write(port.fd, f"AT+CMGS={args.send_length}\r".encode())
+            port.read_until(b"> ")
+            os.write(port.fd, args.send_pdu.encode() + b"\x1a")
+            port.read_until(b"OK\r\n")
+        return 0
     http = socket.create_connection(("127.0.0.1", args.router_port))
     http.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     sys.stdout.write("READY\n")
