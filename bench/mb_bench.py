@@ -289,6 +289,15 @@ async def scaling(work: Path, router_url: str, modems: int, per_modem: int) -> d
                 "per_modem": counts, "seconds": elapsed, "per_s": total / elapsed}
 
 
+async def phase(res: dict[str, Any], key: str, coro: Awaitable[Any], log: Callable[[str], None]) -> None:
+    """res[key] = await coro; a failure is recorded there (and logged) and the suite goes on."""
+    try:
+        res[key] = await coro
+    except Exception as exc:
+        log(f"{key} failed: {exc!r}")
+        res[key] = {"error": f"{type(exc).__name__}: {exc}"}
+
+
 # ---------------------------------------------------------------------- the whole modembridge part
 async def run_all(work: Path, quick: bool, log: Any) -> dict[str, Any]:
     res: dict[str, Any] = {}
@@ -303,20 +312,21 @@ async def run_all(work: Path, quick: bool, log: Any) -> dict[str, Any]:
                           starts=1 if quick else 3) as b:
             res["ready_s"] = b.ready_s
             res["memory_idle_kb"] = memory_kb(b.pid)
-            res["inbound"] = await inbound_latency(b.sims[0], router, b.pid, singles, triples)
-            res["outbound_e2e"] = await outbound_e2e(b, n_out, TEXT_1, timeout=60 + n_out / 20)
+            await phase(res, "inbound", inbound_latency(b.sims[0], router, b.pid, singles, triples), log)
+            await phase(res, "outbound_e2e", outbound_e2e(b, n_out, TEXT_1, timeout=60 + n_out / 20), log)
             res["memory_after_load_kb"] = memory_kb(b.pid)
         log("modembridge: inbound latency with [store] synchronous = NORMAL (no fsync per commit)")
         async with bridge(work, "normal", [], f"{router.url}/backend/bench/", synchronous="NORMAL") as b:
-            res["inbound_normal"] = await inbound_latency(b.sims[0], router, b.pid, singles // 2 or 1, 0)
+            await phase(res, "inbound_normal",
+                        inbound_latency(b.sims[0], router, b.pid, singles // 2 or 1, 0), log)
         log("modembridge: 115200-baud line")
         async with bridge(work, "line", ["--baud", "115200"], f"{router.url}/backend/bench/") as b:
-            res["line"] = await line_limit(b.sims[0], b.pid, lambda k, t: submit_native(b.http, k, t), n_line,
-                                           timeout=30 + n_line)
+            await phase(res, "line", line_limit(b.sims[0], b.pid, lambda k, t: submit_native(b.http, k, t),
+                                                n_line, timeout=30 + n_line), log)
         log("modembridge: accepted sends/s, memory with a queue")
         async with bridge(work, "accept", ["--send-delay", "3600"], f"{router.url}/backend/bench/",
                           sims_first=True) as b:
-            res["accept"] = await accept_rate(b, work, seconds, queue_target)
+            await phase(res, "accept", accept_rate(b, work, seconds, queue_target), log)
     res["scaling"] = []
     for m in (1, 2) if quick else (1, 2, 4, 8):
         log(f"modembridge: scaling, {m} modem(s)")
