@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import random
 import sqlite3
@@ -80,8 +81,15 @@ class StoreBase:
         return self._db.in_transaction
 
     def commit_now(self) -> None:
-        """COMMIT now (blocking for the fsync); a no-op without pending writes."""
+        """COMMIT now (blocking for the fsync); a no-op without pending writes.
+
+        Settles a pending group commit too: its writers' rows were in this transaction, so they learn
+        the outcome of this COMMIT — a failure rolled their writes back, and they must not go on to
+        delete an SMS from the SIM or answer 202.
+        """
+        fut, self._pending = self._pending, None
         if not self._db.in_transaction:
+            _settle(fut, None)
             return
         try:
             self._db.execute("COMMIT")
@@ -89,9 +97,12 @@ class StoreBase:
             self._failed = e
             if self._db.in_transaction:
                 self._db.execute("ROLLBACK")
-            raise StoreError(f"journal commit failed, uncommitted writes rolled back: {e}") from e
+            error = StoreError(f"journal commit failed, uncommitted writes rolled back: {e}")
+            _settle(fut, error)
+            raise error from e
         self.commits += 1
         self._failed = None
+        _settle(fut, None)
 
     async def commit(self) -> None:
         """Make every write so far durable. Callers in the same loop iteration share one COMMIT."""
@@ -106,15 +117,9 @@ class StoreBase:
         await asyncio.shield(self._pending)
 
     def _flush(self) -> None:
-        fut, self._pending = self._pending, None
-        if fut is None or fut.done():
-            return
-        try:
-            self.commit_now()
-        except StoreError as e:
-            fut.set_exception(e)
-        else:
-            fut.set_result(None)
+        if self._pending is not None:
+            with contextlib.suppress(StoreError):  # already delivered to every waiter
+                self.commit_now()
 
     def writable(self) -> bool:
         """The journal is open, its folder writable, and the last commit did not fail."""
@@ -131,25 +136,31 @@ class StoreBase:
 
     def close(self, *, commit: bool = True) -> None:
         """Close the file; with commit=False pending writes are dropped (as a crash would)."""
-        fut, self._pending = self._pending, None
         try:
             if commit:
                 self.commit_now()
-            elif self._db.in_transaction:
-                self._db.execute("ROLLBACK")
+            else:
+                fut, self._pending = self._pending, None
+                if self._db.in_transaction:
+                    self._db.execute("ROLLBACK")
+                _settle(fut, StoreError("journal closed without committing"))
         finally:
             self._db.close()
-            if fut is not None and not fut.done():
-                if commit:
-                    fut.set_result(None)
-                else:
-                    fut.set_exception(StoreError("journal closed without committing"))
 
     # -- retries ------------------------------------------------------------------------------------------
 
     def backoff(self, policy: RetryPolicy, attempts: int) -> float:
         """Delay after `attempts` failures (modembridge.retry.backoff_delay with this journal's RNG)."""
         return backoff_delay(policy, attempts, self._rng)
+
+
+def _settle(fut: asyncio.Future[None] | None, error: StoreError | None) -> None:
+    if fut is None or fut.done():
+        return
+    if error is None:
+        fut.set_result(None)
+    else:
+        fut.set_exception(error)
 
 
 def _consume(fut: asyncio.Future[None]) -> None:

@@ -91,6 +91,22 @@ async def test_commit_failure_reaches_every_waiter_and_rolls_back(store: Store) 
     assert store.writable()
 
 
+async def test_a_failed_commit_now_fails_the_pending_group_commit_too(store: Store) -> None:
+    """A waiter of commit() whose rows a failing synchronous commit_now() rolled back must not hear success
+    (it would go on to delete the SMS from the SIM, or answer 202)."""
+    store._db.execute("BEGIN IMMEDIATE")
+    store._db.execute("PRAGMA defer_foreign_keys = ON")  # the violation below surfaces at COMMIT
+    store._db.execute("INSERT INTO out_recipient (message, number) VALUES (999, '+x')")
+    send(store, "+1")
+    waiter = asyncio.ensure_future(store.commit())  # scheduled, not yet flushed
+    await asyncio.sleep(0)
+    with pytest.raises(StoreError):
+        store.commit_now()  # another coroutine commits synchronously in the same iteration
+    with pytest.raises(StoreError):
+        await waiter
+    assert store.list_messages(direction="out", state=None, limit=10) == []
+
+
 def test_close_without_commit_loses_only_uncommitted(db_path: Path) -> None:
     s = Store(db_path)
     kept = send(s, "+1", client_id="kept")
