@@ -23,6 +23,7 @@ from modembridge.at.parser import AtParser, Echo, Final, Info, Prompt, Urc
 
 log = logging.getLogger(__name__)
 
+RESYNC_QUIET = 0.2  # seconds of silence that end a resynchronisation
 CTRL_Z = b"\x1a"
 ESC = b"\x1b"
 
@@ -61,6 +62,8 @@ class AtChannel(asyncio.Protocol):
         self._prompt: asyncio.Future[None] | None = None
         self._info: list[str] = []
         self.last_rx = 0.0  # loop time of the last byte received
+        # A command timed out: its answer may still arrive and must not be taken for the next command's.
+        self.out_of_sync = False
 
     # --- opening -------------------------------------------------------------------------------------
     @classmethod
@@ -146,6 +149,32 @@ class AtChannel(asyncio.Protocol):
     async def _exchange(self, command: str, timeout: float, *, payload: str | None = None) -> Final:
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
+        if self.out_of_sync:
+            await self._resync(deadline)
+        try:
+            return await self._exchange_once(command, deadline, timeout, payload)
+        except (AtTimeout, PromptTimeout):
+            self.out_of_sync = True
+            raise
+
+    async def _resync(self, deadline: float) -> None:
+        """After a timeout: leave any prompt, let a late answer arrive and be dropped (the line is quiet for
+        RESYNC_QUIET seconds), then check with a bare AT that the modem answers the next command."""
+        loop = asyncio.get_running_loop()
+        self._escape()
+        while (idle := loop.time() - self.last_rx) < RESYNC_QUIET:
+            if loop.time() >= deadline:
+                raise AtTimeout(f"{self.name}: the modem keeps talking; cannot resynchronise", command="AT")
+            await asyncio.sleep(RESYNC_QUIET - idle)
+        # any final result to our AT (even ERROR) shows the modem answers in step again
+        await self._exchange_once("AT", deadline, max(0.0, deadline - loop.time()), None)
+        self.out_of_sync = False
+        log.info("%s: resynchronised after a timeout", self.name)
+
+    async def _exchange_once(
+        self, command: str, deadline: float, timeout: float, payload: str | None
+    ) -> Final:
+        loop = asyncio.get_running_loop()
         self._info = []
         waiter: asyncio.Future[Final] = loop.create_future()
         prompt: asyncio.Future[None] | None = loop.create_future() if payload is not None else None
@@ -159,7 +188,12 @@ class AtChannel(asyncio.Protocol):
                 done, _ = await asyncio.wait(both, timeout=max(0.0, deadline - loop.time()),
                                              return_when=asyncio.FIRST_COMPLETED)
                 if waiter.done():  # an error (or the port lost) instead of the prompt
-                    return waiter.result()
+                    final = waiter.result()
+                    if final.ok:  # a late OK of an earlier command: we are out of step with the modem
+                        self.out_of_sync = True
+                        raise AtError(f"{self.name}: final result {final.text!r} before the '> ' prompt "
+                                      f"of {command} (nothing sent)", command=command)
+                    return final
                 if not done:
                     raise PromptTimeout(f"{self.name}: no '> ' prompt for {command} within {timeout:g}s "
                                         "(nothing sent)", command=command)
@@ -172,6 +206,11 @@ class AtChannel(asyncio.Protocol):
             except TimeoutError:
                 raise AtTimeout(f"{self.name}: no answer to {command} within {timeout:g}s",
                                 command=command) from None
+            except ModemUnavailable as exc:
+                if payload_written:  # the PDU left us: the network may have it, the outcome is unknown
+                    raise AtTimeout(f"{exc} after the PDU of {command} was written (outcome unknown)",
+                                    command=command) from exc
+                raise
         finally:
             if prompt is not None and not payload_written and not waiter.done():
                 self._escape()  # leave an open (or late) prompt without sending anything

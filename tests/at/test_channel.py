@@ -207,3 +207,50 @@ async def test_odd_modem_reaches_ready_and_works(scripted: Callable[..., Scripte
         n = len(peer.lines)
         await peer.wait_line(lambda x: x == "AT+CSQ" and len(peer.lines) > n + 12)
         assert modem.state == ModemState.READY
+
+
+async def test_a_late_answer_after_a_timeout_is_dropped_before_the_next_command(
+    scripted: Callable[..., ScriptedModem],
+) -> None:
+    """Found in review: a reply to a timed-out AT+CMGR completed the next AT+CMGR, whose slot was then
+    deleted without its message being journalled. The channel now resynchronises after a timeout."""
+    peer = scripted(table_answer({"AT+SLOW": None, "AT": ok(), "AT+CSQ": ok("+CSQ: 9,99")}))
+    chan = await open_channel(peer.path)
+    try:
+        with pytest.raises(AtTimeout):
+            await chan.command("AT+SLOW", 0.2)
+        assert chan.out_of_sync
+        pending = asyncio.create_task(chan.command("AT+CSQ", 2))
+        peer.write(b"\r\n+SLOW: 1,2\r\n\r\nOK\r\n")  # the slow command's answer, late
+        assert await pending == ["+CSQ: 9,99"]
+        assert not chan.out_of_sync
+    finally:
+        await chan.close()
+
+
+async def test_ok_instead_of_the_prompt_is_out_of_step_and_sends_nothing(
+    scripted: Callable[..., ScriptedModem],
+) -> None:
+    peer = scripted(lambda line: "\r\nOK\r\n" if line.startswith("AT+CMGS") else None)
+    chan = await open_channel(peer.path)
+    try:
+        with pytest.raises(AtError, match="before the '> ' prompt"):
+            await chan.command_prompt("AT+CMGS=24", PDU, 2)
+        assert PDU.encode() not in peer.received
+        assert chan.out_of_sync
+    finally:
+        await chan.close()
+
+
+async def test_port_lost_after_the_pdu_is_an_unknown_outcome(scripted: Callable[..., ScriptedModem]) -> None:
+    """Found in review: a port that vanished after the PDU went out was retried as 'certainly not sent'."""
+    peer = scripted(lambda line: "\r\n> " if line.startswith("AT+CMGS") else None)
+    chan = await open_channel(peer.path)
+    try:
+        pending = asyncio.create_task(chan.command_prompt("AT+CMGS=24", PDU, 5))
+        await peer.wait_line(lambda x: x == PDU)
+        peer.close()
+        with pytest.raises(AtTimeout, match="outcome unknown"):
+            await asyncio.wait_for(pending, 5)
+    finally:
+        await chan.close()
