@@ -73,6 +73,21 @@ def machine() -> dict[str, Any]:
             "kernel": os.uname().release}
 
 
+def git_state() -> dict[str, Any]:
+    """The commit measured, and the files that differed from it (the daemon runs from the working tree)."""
+    import subprocess
+
+    def git(*args: str) -> str:
+        try:
+            return subprocess.run(["git", "-C", str(ROOT), *args], capture_output=True, text=True,
+                                  timeout=10, check=False).stdout.rstrip("\n")
+        except OSError:
+            return ""
+
+    dirty = [line[3:] for line in git("status", "--porcelain", "--untracked-files=no").splitlines()]
+    return {"head": git("rev-parse", "--short", "HEAD"), "modified": dirty}
+
+
 def summary_ms(values: list[float]) -> dict[str, float]:
     """median / p95 / p99 / max of values given in seconds, in milliseconds."""
     if not values:

@@ -15,7 +15,7 @@ from typing import Any
 
 import mb_bench
 import peers_bench
-from procs import ROOT, Router, machine
+from procs import ROOT, Router, git_state, machine
 from report import machine_line, table
 
 
@@ -34,7 +34,7 @@ async def guarded(name: str, coro: Any) -> dict[str, Any]:
 async def main(args: argparse.Namespace) -> int:
     work = Path(args.work) if args.work else Path(tempfile.mkdtemp(prefix="modembridge-bench-"))
     work.mkdir(parents=True, exist_ok=True)
-    results: dict[str, Any] = {"machine": machine(), "quick": args.quick,
+    results: dict[str, Any] = {"machine": machine(), "git": git_state(), "quick": args.quick,
                                "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
     t0 = time.monotonic()
     parts = set(args.only.split(",")) if args.only else {"modembridge", "gsmmodem", "gammu", "floor"}
@@ -57,7 +57,10 @@ async def main(args: argparse.Namespace) -> int:
     stamp = time.strftime("%Y%m%dT%H%M%S", time.gmtime())
     for name in (f"bench-{stamp}.json", "latest.json"):
         (out / name).write_text(json.dumps(results, indent=1, default=str) + "\n")
-    header = f"Machine: {machine_line(results['machine'])}. Suite took {results['seconds']:.0f} s" + (
+    g = results["git"]
+    header = (f"Machine: {machine_line(results['machine'])}. Code: {g['head']}"
+              f"{' + uncommitted changes in ' + ', '.join(g['modified']) if g['modified'] else ''}. "
+              f"Suite took {results['seconds']:.0f} s") + (
         " (--quick: tiny counts, figures not meaningful)." if args.quick else ".")
     (out / "latest.md").write_text(header + "\n\n" + md + "\n")
     print(header + "\n\n" + md, flush=True)
