@@ -83,8 +83,13 @@ async def serve(
             config, store, router=router.deliver if router else None, dlr=dlr.call, metrics=metrics
         )
         app = create_app(config, bridge, metrics)
-        await bridge.start()
+        # The server first: a site answering an inbound message calls our sendsms from inside the request.
         runner = await start_server(app, config.http.listen)
+        try:
+            await bridge.start()
+        except BaseException:
+            await runner.cleanup()
+            raise
         log.info(
             "modembridge ready: http=%s modems=%s router=%s",
             config.http.listen,
@@ -96,7 +101,8 @@ async def serve(
         try:
             await stop.wait()
         finally:
-            log.info("stopping: finishing the exchange in progress")
+            log.info("stopping: finishing the deliveries and the AT exchange in progress")
+            await bridge.stop_deliveries()
             await runner.cleanup()
             await bridge.stop()
             store.close()

@@ -140,9 +140,19 @@ class Bridge:
             self._spawn(self.senders[modem_id].run(), f"sender:{modem_id}")
         if self.router_loop is not None:
             self._spawn(self.router_loop.run(), "router")
-            self._spawn(self._expire_incomplete_loop(), "reassembly")
         if self.dlr_loop is not None:
             self._spawn(self.dlr_loop.run(), "dlr")
+        self._spawn(self._housekeeping_loop(), "housekeeping")
+
+    async def stop_deliveries(self) -> None:
+        """First step of a graceful stop: no new HTTP deliveries; those in flight finish (the site may still
+        call our sendsms from inside them, so the HTTP server stays up until this returns)."""
+        await asyncio.gather(*(
+            loop.drain(timeout)
+            for loop, timeout in ((self.router_loop, self.config.router.timeout + 1.0),
+                                  (self.dlr_loop, self.config.dlr.timeout + 1.0))
+            if loop is not None
+        ))  # fmt: skip
 
     async def stop(self) -> None:
         """Graceful: modems finish the exchange in progress, then the tasks stop and the journal commits."""
@@ -167,19 +177,28 @@ class Bridge:
 
         self._tasks.append(asyncio.create_task(guarded(), name=name))
 
-    async def _expire_incomplete(self) -> None:
-        expired = self.store.expire_incomplete(self._clock(), self.config.inbound.reassembly_timeout)
-        if expired:
+    async def _housekeeping(self) -> None:
+        now = self._clock()
+        released = self.store.expire_incomplete(now, self.config.inbound.reassembly_timeout)
+        if released:
             log.warning(
-                "%d incomplete concatenated message(s) released after the reassembly timeout", len(expired)
+                "%d incomplete concatenated message(s) released after the reassembly timeout", len(released)
             )
-            await self.store.commit()
+        expired = self.store.expire_outbound(now)
+        if expired:
+            log.warning("%d outbound part(s) expired before any modem could send them", expired)
+        await self.store.commit()
+        if released:
             self._poke_router()
 
-    async def _expire_incomplete_loop(self) -> None:
+    async def _housekeeping_loop(self) -> None:
+        """Reassembly timeouts and outbound expiry that no modem activity would otherwise trigger."""
         interval = max(1.0, min(60.0, self.config.inbound.reassembly_timeout / 10))
         while True:
-            await self._expire_incomplete()
+            try:
+                await self._housekeeping()
+            except Exception:
+                log.exception("housekeeping failed; trying again in %.0fs", interval)
             await asyncio.sleep(interval)
 
     # -- events from the modem side --------------------------------------------------------------
@@ -209,10 +228,11 @@ class Bridge:
         matched = self.store.match_status_report(modem_id, report.mr, report.recipient, now)
         if matched is None:
             log.warning(
-                "modem %s: status report mr=%d for %s matches no sent part",
+                "modem %s: status report mr=%d for %s matches no sent part (PDU %s)",
                 modem_id,
                 report.mr,
                 report.recipient,
+                pdu,
             )
             await self.store.commit()
             return

@@ -55,6 +55,7 @@ class DeliveryLoop(Generic[Key, Item]):
         self._in_flight: set[Key] = set()
         self._tasks: set[asyncio.Task[None]] = set()
         self._failures = 0  # consecutive RETRY outcomes
+        self._draining = False
         self._probe_at = 0.0  # breaker open: no new delivery before this time
 
     @property
@@ -63,7 +64,15 @@ class DeliveryLoop(Generic[Key, Item]):
 
     async def run(self) -> None:
         try:
-            while True:
+            while not self._draining:
+                try:
+                    # Only committed entries go out: a row whose COMMIT is still pending could be rolled
+                    # back, and its SMS read again under a new id (the router would see it twice).
+                    await self.queue.commit()
+                except Exception:
+                    log.exception("%s: journal commit failed; pausing deliveries", self.queue.name)
+                    await asyncio.sleep(1.0)
+                    continue
                 if self._start_due():
                     await asyncio.sleep(0)
                     continue
@@ -74,6 +83,17 @@ class DeliveryLoop(Generic[Key, Item]):
         finally:
             for task in self._tasks:
                 task.cancel()
+
+    async def drain(self, timeout: float) -> None:
+        """Start nothing new and let the deliveries in flight finish (up to `timeout` seconds).
+
+        The daemon drains before it closes its HTTP server: a RapidSMS site answers an inbound message
+        by calling our sendsms from inside that very request, and must still find us listening.
+        """
+        self._draining = True
+        self.wakeup.poke()
+        if self._tasks:
+            await asyncio.wait(set(self._tasks), timeout=timeout)
 
     def _start_due(self) -> int:
         """Start a delivery for every due entry not already in flight, up to the free slots."""
@@ -105,8 +125,11 @@ class DeliveryLoop(Generic[Key, Item]):
                 result = DeliveryResult(DeliveryOutcome.RETRY, None, f"internal error: {exc!r}")
             now = self._clock()
             self._note_outcome(result, now)
-            self.queue.record(key, item, result, now, self.breaker_open)
-            await self.queue.commit()
+            try:
+                self.queue.record(key, item, result, now, self.breaker_open)
+                await self.queue.commit()
+            except Exception:  # rolled back: the entry is still due and goes out again (same id)
+                log.exception("%s: recording the outcome for %s failed", self.queue.name, key)
         finally:
             self._in_flight.discard(key)
             self.wakeup.poke()

@@ -7,6 +7,7 @@ it stays visible in the journal, never silently dropped.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable
@@ -28,6 +29,8 @@ from modembridge.sms import Deliver, PduError, StatusReport, decode_pdu
 from modembridge.store import PartFields, Store
 
 log = logging.getLogger(__name__)
+
+JOURNAL_RETRY_SECONDS = 1.0  # pause after a failed journal write before sweeping again
 
 ReportHandler = Callable[[str, StatusReport, str], Awaitable[None]]
 
@@ -66,6 +69,13 @@ class InboundReader:
                 log.warning(
                     "modem %s: %s while handling %s; left for the next sweep", self.modem_id, exc, event
                 )
+            except Exception:
+                # The journal failed (disk full, I/O error): nothing was deleted or acknowledged, so the
+                # message stays on the SIM (or the network re-sends an unacknowledged +CMT). Sweep again
+                # after a pause rather than wait for the periodic sweep.
+                log.exception("modem %s: handling %s failed; sweeping again shortly", self.modem_id, event)
+                await asyncio.sleep(JOURNAL_RETRY_SECONDS)
+                self.modem.events.put_nowait(SweepNeeded("after a journal failure"))
 
     async def handle(self, event: ModemEvent) -> None:
         match event:

@@ -6,9 +6,11 @@ The part is committed as `sending` before AT+CMGS is written, so a crash in the 
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections.abc import Callable
+from functools import partial
 
 from modembridge.at import AtError, AtTimeout, CmsError, Modem, ModemState, ModemUnavailable, SendErrorClass
 from modembridge.bridge.wakeup import Wakeup
@@ -16,10 +18,11 @@ from modembridge.config import OutboundConfig
 from modembridge.http.metrics import Metrics
 from modembridge.model import DlrStatus
 from modembridge.retry import backoff_delay, exhausted
-from modembridge.store import OutboundPart, Store
+from modembridge.store import OutboundPart, Store, StoreError
 
 log = logging.getLogger(__name__)
 
+JOURNAL_RETRY_SECONDS = 1.0  # after a failed journal commit
 RETRY_SOON_SECONDS = 3.0  # SIM busy and similar: the modem wants a short pause, not a backoff
 
 
@@ -48,43 +51,59 @@ class ModemSender:
 
     async def run(self) -> None:
         while True:
-            if self.modem.state is not ModemState.READY:
-                await self.wakeup.wait(None, cap=5.0)
-                continue
-            part = self.store.claim_next_part(self.modem_id, self._clock())
-            if part is None:
-                await self.store.commit()  # expiries found by the claim
-                await self.wakeup.wait(self.store.next_outbound_due_at(self.modem_id))
-                continue
-            await self.send_part(part)
+            try:
+                await self._step()
+            except Exception:  # the journal failed (disk full, I/O error) before anything was sent: try again
+                log.exception("modem %s sender: retrying in %.0fs", self.modem_id, JOURNAL_RETRY_SECONDS)
+                await asyncio.sleep(JOURNAL_RETRY_SECONDS)
+
+    async def _step(self) -> None:
+        if self.modem.state is not ModemState.READY:
+            await self.wakeup.wait(None)
+            return
+        part = self.store.claim_next_part(self.modem_id, self._clock())
+        if part is None:
+            await self.store.commit()  # expiries found by the claim
+            await self.wakeup.wait(self.store.next_outbound_due_at(self.modem_id))
+            return
+        await self.send_part(part)
 
     async def send_part(self, part: OutboundPart) -> None:
         self.store.mark_sending(part.part_id, self._clock())
-        await self.store.commit()
+        await self.store.commit()  # on failure the part is still queued: nothing was sent
+        record = await self._send(part)
+        while True:  # the modem's answer is known: it must reach the journal before the next part
+            record()
+            try:
+                await self.store.commit()
+                return
+            except StoreError as exc:
+                log.error("outbound part message=%s part=%d: recording the outcome failed (%s); retrying",
+                          part.message_id, part.seq, exc)
+                await asyncio.sleep(JOURNAL_RETRY_SECONDS)
+
+    async def _send(self, part: OutboundPart) -> Callable[[], None]:
+        """AT+CMGS; returns how to record the outcome (re-applied if the journal rolls it back)."""
         try:
             mr = await self.modem.send(part.pdu, part.tpdu_length)
         except CmsError as exc:
-            self._on_cms_error(part, exc)
+            return partial(self._on_cms_error, part, exc)
         except AtTimeout as exc:
             # Written but not confirmed: the network may or may not have it. Same as a crash mid-exchange.
-            self._on_unconfirmed(part, f"no answer to AT+CMGS: {exc}")
+            return partial(self._on_unconfirmed, part, f"AT+CMGS unconfirmed: {exc}")
         except (ModemUnavailable, AtError) as exc:
-            self._retry(part, f"modem: {exc}", RETRY_SOON_SECONDS)
-        else:
-            self.store.mark_sent(part.part_id, mr, self._clock())
-            self.sent += 1
-            self._metrics.outbound_sent.labels(self.modem_id).inc()
-            log.info(
-                "outbound part message=%s to=%s part=%d/%d modem=%s sent mr=%d",
-                part.message_id,
-                part.recipient,
-                part.seq,
-                part.total,
-                self.modem_id,
-                mr,
-            )
-            self._on_outcome(part, DlrStatus.SMSC_ACK, f"mr={mr}")
-        await self.store.commit()
+            return partial(self._retry, part, f"modem: {exc}", RETRY_SOON_SECONDS)
+        return partial(self._on_sent, part, mr)
+
+    def _on_sent(self, part: OutboundPart, mr: int) -> None:
+        self.store.mark_sent(part.part_id, mr, self._clock())
+        self.sent += 1
+        self._metrics.outbound_sent.labels(self.modem_id).inc()
+        log.info(
+            "outbound part message=%s to=%s part=%d/%d modem=%s sent mr=%d",
+            part.message_id, part.recipient, part.seq, part.total, self.modem_id, mr,
+        )  # fmt: skip
+        self._on_outcome(part, DlrStatus.SMSC_ACK, f"mr={mr}")
 
     def _on_cms_error(self, part: OutboundPart, exc: CmsError) -> None:
         reason = f"+CMS ERROR: {exc.code} {exc.text}".strip()
@@ -97,16 +116,16 @@ class ModemSender:
 
     def _on_unconfirmed(self, part: OutboundPart, reason: str) -> None:
         if self.config.unknown_policy == "resend":
-            self._retry(part, reason, RETRY_SOON_SECONDS)
+            self._retry(part, reason, RETRY_SOON_SECONDS, unconfirmed=True)
         else:
             self.store.mark_part_unknown(part.part_id, self._clock(), reason)
             log.warning("outbound part message=%s part=%d unknown: %s", part.message_id, part.seq, reason)
 
-    def _retry(self, part: OutboundPart, reason: str, delay: float) -> None:
+    def _retry(self, part: OutboundPart, reason: str, delay: float, *, unconfirmed: bool = False) -> None:
         if exhausted(self.config.retry, part.attempts + 1):
             self._fail(part, f"{reason} (gave up after {part.attempts + 1} attempts)")
             return
-        self.store.mark_part_retry(part.part_id, self._clock(), reason, delay)
+        self.store.mark_part_retry(part.part_id, self._clock(), reason, delay, unconfirmed=unconfirmed)
         self._metrics.outbound_retried.labels(self.modem_id).inc()
         log.info(
             "outbound part message=%s part=%d retry in %.1fs: %s", part.message_id, part.seq, delay, reason

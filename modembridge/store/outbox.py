@@ -99,12 +99,7 @@ class OutboxMixin(StoreBase):
             if expired and not self._started(row["recipient"]):
                 # expired: fail the queued parts of every recipient of the message that has not begun
                 # receiving it (a handset holding part 1 still gets the rest: a fragment helps nobody)
-                self._begin()
-                self._db.execute(
-                    "UPDATE out_part SET state = 'failed', last_error = 'expired', updated_at = ?,"
-                    " next_attempt_at = NULL WHERE message = ? AND state = 'queued' AND expires_at <= ?"
-                    " AND NOT EXISTS (SELECT 1 FROM out_part s WHERE s.recipient = out_part.recipient"
-                    " AND s.state IN ('sending', 'sent', 'unknown'))", (now, row["message"], now))
+                self._expire(now, row["message"])
                 continue
             if row["assigned_modem"] is None:
                 self._begin()
@@ -117,6 +112,23 @@ class OutboxMixin(StoreBase):
                 total=row["total"], pdu=row["pdu"], tpdu_length=row["tpdu_length"], attempts=row["attempts"],
                 status_report=bool(row["status_report"]), dlr_url=row["dlr_url"], dlr_mask=row["dlr_mask"],
                 resent_after_unknown=bool(row["resent_after_unknown"]), modem_id=modem_id)
+
+    def expire_outbound(self, now: float) -> int:
+        """Fail every queued part past its message's expiry, whichever modem it waits for (a modem that never
+        comes back must not keep its queue forever); returns how many parts failed."""
+        return self._expire(now, None)
+
+    def _expire(self, now: float, message: int | None) -> int:
+        """Expired queued parts (of `message`, or all) fail, except for recipients who already began receiving
+        the message: a handset holding part 1 still gets the rest, a fragment helps nobody."""
+        self._begin()
+        cur = self._db.execute(
+            "UPDATE out_part SET state = 'failed', last_error = 'expired', updated_at = :now,"
+            " next_attempt_at = NULL WHERE (:message IS NULL OR message = :message) AND state = 'queued'"
+            " AND expires_at <= :now"
+            " AND NOT EXISTS (SELECT 1 FROM out_part s WHERE s.recipient = out_part.recipient"
+            " AND s.state IN ('sending', 'sent', 'unknown'))", {"now": now, "message": message})
+        return cur.rowcount
 
     def _started(self, recipient_row: int) -> bool:
         """Some part of this recipient was (maybe) sent already."""
@@ -144,10 +156,15 @@ class OutboxMixin(StoreBase):
         self._update_part(part_id, "state = 'sent', mr = ?, sent_at = ?, updated_at = ?,"
                           " next_attempt_at = NULL, last_error = NULL", (mr, now, now))
 
-    def mark_part_retry(self, part_id: int, now: float, error: str, delay: float) -> None:
-        """Back to 'queued', due again after `delay` seconds (the caller chose it, e.g. with backoff())."""
-        self._update_part(part_id, "state = 'queued', last_error = ?, next_attempt_at = ?, updated_at = ?",
-                          (error, now + delay, now))
+    def mark_part_retry(self, part_id: int, now: float, error: str, delay: float, *,
+                        unconfirmed: bool = False) -> None:
+        """Back to 'queued', due again after `delay` seconds (the caller chose it, e.g. with backoff()).
+
+        `unconfirmed`: the last AT+CMGS may have gone out (policy 'resend'): flagged resent_after_unknown.
+        """
+        self._update_part(part_id, "state = 'queued', last_error = ?, next_attempt_at = ?, updated_at = ?,"
+                          " resent_after_unknown = resent_after_unknown OR ?",
+                          (error, now + delay, now, unconfirmed))
 
     def mark_part_failed(self, part_id: int, now: float, error: str) -> None:
         self._update_part(part_id, "state = 'failed', last_error = ?, next_attempt_at = NULL, updated_at = ?",

@@ -153,6 +153,10 @@ MIGRATIONS: tuple[str, ...] = (
         ON in_message(modem_id, sender, concat_ref, concat_total, concat_bits, created_at)
         WHERE concat_ref IS NOT NULL;
     """,
+    # v4: the periodic expiry sweep (parts waiting for a modem that never came back)
+    """
+    CREATE INDEX out_part_expiry ON out_part(expires_at) WHERE state = 'queued';
+    """,
 )
 
 VERSION = len(MIGRATIONS)

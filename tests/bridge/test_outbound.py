@@ -149,3 +149,20 @@ async def test_unreachable_number_gives_a_failed_report(make_stack: Any) -> None
     await stack.router.wait(lambda: len(stack.router.dlrs) == 1)
     assert stack.router.dlrs[0]["status"] == "2"
     assert urllib.parse.unquote(stack.router.dlrs[0]["text"])
+
+
+async def test_parts_waiting_for_a_modem_that_never_comes_back_expire(make_stack: Any) -> None:
+    """Found in review: expiry ran only when a ready modem claimed a part, so a send pinned to a dead
+    modem stayed queued forever. The housekeeping sweep fails it (and calls its failed-dlr)."""
+    stack: Stack = await make_stack(
+        outbound=OutboundConfig(retry=FAST_RETRY, expiry=0.2), reassembly_timeout=1.0
+    )
+    await stack.wait_ready()
+    await stack.sim.vanish(60.0)  # unplugged, and not back before the test ends
+    await wait_until(lambda: stack.bridge.modems["gsm0"].state.name != "READY")
+    accepted = await stack.bridge.submit(
+        SendRequest(recipients=("+254711000011",), text="stranded", modem="gsm0")
+    )
+    await wait_until(lambda: part_states(stack, accepted.message_id) == ["failed"], timeout=10)
+    view = stack.store.outbound_view(accepted.message_id)
+    assert view is not None and view["recipients"][0]["parts"][0]["error"] == "expired"

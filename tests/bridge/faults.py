@@ -1,0 +1,53 @@
+"""A journal whose COMMITs fail on demand, as on a full disk or an I/O error (SQLITE_FULL / SQLITE_IOERR)."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable
+from typing import Any
+
+from modembridge.store import Store
+
+
+class FailingConnection:
+    """Wraps the store's sqlite3 connection; a COMMIT fails while `should_fail(statements)` says so, where
+    `statements` are the SQL texts executed since the last COMMIT."""
+
+    def __init__(self, db: sqlite3.Connection, should_fail: Callable[[list[str]], bool]) -> None:
+        self._db = db
+        self._should_fail = should_fail
+        self._since_commit: list[str] = []
+        self.failures = 0
+
+    def execute(self, sql: str, *args: Any) -> sqlite3.Cursor:
+        if sql.strip().upper() == "COMMIT":
+            statements, self._since_commit = self._since_commit, []
+            if self._should_fail(statements):
+                self.failures += 1
+                raise sqlite3.OperationalError("database or disk is full")
+        else:
+            self._since_commit.append(sql)
+        return self._db.execute(sql, *args)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._db, name)
+
+
+def fail_commits(store: Store, should_fail: Callable[[list[str]], bool]) -> FailingConnection:
+    conn = FailingConnection(store._db, should_fail)
+    store._db = conn  # type: ignore[assignment]
+    return conn
+
+
+def once(predicate: Callable[[list[str]], bool]) -> Callable[[list[str]], bool]:
+    """Fail the first COMMIT whose transaction matches `predicate`, then never again."""
+    done = False
+
+    def check(statements: list[str]) -> bool:
+        nonlocal done
+        if not done and predicate(statements):
+            done = True
+            return True
+        return False
+
+    return check

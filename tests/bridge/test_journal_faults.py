@@ -1,0 +1,48 @@
+"""A journal that fails to commit (disk full, I/O error) must never cost a message: nothing is deleted from
+the SIM, sent twice or marked wrongly, and every pipeline carries on once the journal works again."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from modembridge.model import SendRequest
+
+from .conftest import Stack, wait_until
+from .faults import fail_commits, once
+
+
+def _touches(table: str) -> Any:
+    return lambda statements: any(table in sql for sql in statements)
+
+
+async def test_a_failed_commit_leaves_the_sms_on_the_sim_and_the_reader_carries_on(make_stack: Any) -> None:
+    stack: Stack = await make_stack()
+    await stack.wait_ready()
+    conn = fail_commits(stack.store, once(_touches("INSERT INTO in_part")))
+    await stack.sim.inject_text("+254733000001", "survives a full disk")
+    await stack.router.wait(lambda: len(stack.router.delivered()) == 1)
+    assert conn.failures == 1
+    assert stack.router.delivered()[0]["text"] == "survives a full disk"
+    await wait_until(lambda: not stack.sim.storage()["memories"]["SM"])
+    await stack.sim.inject_text("+254733000001", "and the next one")  # the reader is still alive
+    await stack.router.wait(lambda: len(stack.router.delivered()) == 2)
+    assert len(stack.router.requests) == 2  # nothing was delivered before it was committed
+
+
+async def test_a_failed_commit_after_cmgs_is_recorded_again_not_left_sending(make_stack: Any) -> None:
+    stack: Stack = await make_stack()
+    await stack.wait_ready()
+    conn = fail_commits(stack.store, once(lambda sql: any("state = 'sent'" in s for s in sql)))
+    accepted = await stack.bridge.submit(SendRequest(recipients=("+254733000002",), text="once only"))
+    await stack.sim.wait_submitted(1)
+
+    def state() -> str:
+        view = stack.store.outbound_view(accepted.message_id)
+        assert view is not None
+        return str(view["recipients"][0]["parts"][0]["state"])
+
+    await wait_until(lambda: state() == "sent" and conn.failures == 1)
+    after = await stack.bridge.submit(SendRequest(recipients=("+254733000003",), text="the sender lives"))
+    await stack.sim.wait_submitted(2)
+    await wait_until(lambda: stack.store.outbound_view(after.message_id)["state"] == "sent")  # type: ignore[index]
+    assert [r["text"] for r in stack.sim.submitted()] == ["once only", "the sender lives"]
