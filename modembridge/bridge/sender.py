@@ -48,6 +48,8 @@ class ModemSender:
         self._metrics = metrics
         self.sent = 0
         self.failed = 0
+        # the last modem answer, applied to the journal but not yet committed (re-applied after a rollback)
+        self._outcome: Callable[[], None] | None = None
 
     async def run(self) -> None:
         while True:
@@ -59,28 +61,50 @@ class ModemSender:
 
     async def _step(self) -> None:
         if self.modem.state is not ModemState.READY:
+            await self._commit()
             await self.wakeup.wait(None)
             return
         part = self.store.claim_next_part(self.modem_id, self._clock())
         if part is None:
-            await self.store.commit()  # expiries found by the claim
+            await self._commit()  # the last outcome, and expiries found by the claim
             await self.wakeup.wait(self.store.next_outbound_due_at(self.modem_id))
             return
         await self.send_part(part)
 
     async def send_part(self, part: OutboundPart) -> None:
+        # One COMMIT makes both the previous part's outcome and this part's `sending` durable (one fsync
+        # between two exchanges, not two); nothing is written to the modem before it succeeded.
         self.store.mark_sending(part.part_id, self._clock())
-        await self.store.commit()  # on failure the part is still queued: nothing was sent
-        record = await self._send(part)
-        while True:  # the modem's answer is known: it must reach the journal before the next part
-            record()
-            try:
-                await self.store.commit()
-                return
-            except StoreError as exc:
-                log.error("outbound part message=%s part=%d: recording the outcome failed (%s); retrying",
-                          part.message_id, part.seq, exc)
+        if not await self._commit():
+            return  # rolled back: this part is still queued and is claimed again
+        self._outcome = await self._send(part)
+        self._outcome()  # committed with the next part's `sending`, or when the sender goes idle
+
+    async def _commit(self) -> bool:
+        """Commit; True if everything written since the last commit is durable.
+
+        After a failure (everything since the last commit rolled back) the last modem answer is
+        recorded again until it commits, and False says the rest (a part's `sending`) was lost.
+        """
+        try:
+            await self.store.commit()
+        except StoreError as exc:
+            while True:
+                log.error("modem %s sender: journal commit failed (%s); retrying in %.0fs",
+                          self.modem_id, exc, JOURNAL_RETRY_SECONDS)
                 await asyncio.sleep(JOURNAL_RETRY_SECONDS)
+                if self._outcome is None:
+                    return False
+                self._outcome()
+                try:
+                    await self.store.commit()
+                except StoreError as again:
+                    exc = again
+                    continue
+                self._outcome = None
+                return False
+        self._outcome = None
+        return True
 
     async def _send(self, part: OutboundPart) -> Callable[[], None]:
         """AT+CMGS; returns how to record the outcome (re-applied if the journal rolls it back)."""
