@@ -67,7 +67,7 @@ class Bridge:
                 mc.id,
                 modem,
                 store,
-                on_message=self._poke_router,
+                on_message=self._on_inbound,
                 on_report=self._on_status_report,
                 on_state=self._on_modem_state,
                 metrics=self.metrics,
@@ -202,6 +202,13 @@ class Bridge:
             await asyncio.sleep(interval)
 
     # -- events from the modem side --------------------------------------------------------------
+
+    def _on_inbound(self, message: InboundMessage | None) -> None:
+        """A new inbound message: hand it straight to a free router slot, or wake the loop to look."""
+        if self.router_loop is None:
+            return
+        if message is None or not self.router_loop.offer(message.message_id, message):
+            self.router_loop.wakeup.poke()
 
     def _poke_router(self) -> None:
         if self.router_loop is not None:

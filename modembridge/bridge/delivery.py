@@ -95,6 +95,22 @@ class DeliveryLoop(Generic[Key, Item]):
         if self._tasks:
             await asyncio.wait(set(self._tasks), timeout=timeout)
 
+    def offer(self, key: Key, item: Item) -> bool:
+        """Deliver `item` now, without waiting for the journal to be read, if a slot is free and the peer
+        is up; False leaves it to the loop. The caller vouches that `key` is stable across a re-read."""
+        if self._draining or self.breaker_open or key in self._in_flight:
+            return False
+        if len(self._in_flight) >= self.queue.concurrency:
+            return False
+        self._launch(key, item)
+        return True
+
+    def _launch(self, key: Key, item: Item) -> None:
+        self._in_flight.add(key)
+        task = asyncio.create_task(self._deliver(key, item), name=f"{self.queue.name}:{key}")
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
     def _start_due(self) -> int:
         """Start a delivery for every due entry not already in flight, up to the free slots."""
         concurrency = self.queue.concurrency
@@ -109,10 +125,7 @@ class DeliveryLoop(Generic[Key, Item]):
         for key, item in self.queue.due(self._clock(), free + len(self._in_flight)):
             if key in self._in_flight or len(self._in_flight) >= concurrency:
                 continue
-            self._in_flight.add(key)
-            task = asyncio.create_task(self._deliver(key, item), name=f"{self.queue.name}:{key}")
-            self._tasks.add(task)
-            task.add_done_callback(self._tasks.discard)
+            self._launch(key, item)
             started += 1
         return started
 

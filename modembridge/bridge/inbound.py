@@ -11,6 +11,7 @@ import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
 
 from modembridge.at import (
     AtError,
@@ -25,12 +26,14 @@ from modembridge.at import (
     SweepNeeded,
 )
 from modembridge.http.metrics import Metrics
+from modembridge.model import InboundMessage
 from modembridge.sms import Deliver, PduError, StatusReport, decode_pdu
 from modembridge.store import PartFields, Store
 
 log = logging.getLogger(__name__)
 
 JOURNAL_RETRY_SECONDS = 1.0  # pause after a failed journal write before sweeping again
+EARLY_HEAD_START_TURNS = 8  # loop turns an early router delivery gets before the commit blocks the loop
 
 ReportHandler = Callable[[str, StatusReport, str], Awaitable[None]]
 
@@ -42,7 +45,7 @@ class InboundReader:
         modem: Modem,
         store: Store,
         *,
-        on_message: Callable[[], None],
+        on_message: Callable[[InboundMessage | None], None],  # a message to deliver now, or None: look
         on_report: ReportHandler,
         on_state: Callable[[str, ModemState, str], None],
         metrics: Metrics,
@@ -131,6 +134,16 @@ class InboundReader:
             part=part_fields(decoded),
             error=None,
         )
+        early = result.head and not result.duplicate
+        if early:
+            # Not waiting for the disk: the router may get it while the row commits. Safe because the SIM
+            # slot is freed only after the commit, and a re-read after a crash gets the same message id.
+            self._on_message(inbound_message(result.message_id, self.modem_id, decoded, now))
+            # A head start: the COMMIT's fsync blocks the loop for about a millisecond, so let the router
+            # request get onto the wire first (aiohttp needs a few loop turns to write it). Only a
+            # scheduling hint: correctness never depends on it.
+            for _ in range(EARLY_HEAD_START_TURNS):
+                await asyncio.sleep(0)
         await self.store.commit()
         if result.duplicate:
             log.debug(
@@ -156,8 +169,8 @@ class InboundReader:
                 log.debug(
                     "inbound message=%s modem=%s part %s received", result.message_id, self.modem_id, part
                 )
-        if result.complete:
-            self._on_message()
+        if result.complete and not early:
+            self._on_message(None)
 
     async def _keep_unusable(self, pdu: str, mem: str, index: int, now: float, error: str) -> None:
         """Journal a PDU that is not a deliverable message, raw and with the reason, so it stays visible."""
@@ -165,6 +178,15 @@ class InboundReader:
             modem_id=self.modem_id, mem=mem, index=index, pdu=pdu, received_at=now, part=None, error=error
         )
         await self.store.commit()
+
+
+def inbound_message(message_id: str, modem_id: str, deliver: Deliver, now: float) -> InboundMessage:
+    """A single-part message as the router gets it (what the journal would give for it)."""
+    return InboundMessage(
+        message_id=message_id, sender=deliver.sender, text=deliver.text, modem_id=modem_id,
+        received_at=datetime.fromtimestamp(now, UTC), smsc_timestamp=deliver.timestamp, parts=1,
+        total_parts=1, encoding=deliver.encoding, smsc=deliver.smsc,
+    )  # fmt: skip
 
 
 def part_fields(deliver: Deliver) -> PartFields:

@@ -48,12 +48,15 @@ class InboxMixin(StoreBase):
 
         concat = ConcatKey(*part.concat) if part.concat is not None else None
         if concat is None or concat.total <= 1:
+            # The id is derived from the modem and the PDU: the same SMS read again after a crash (before
+            # its row was committed) gets the same id, so it may go to the router before the commit.
+            message_id = hashlib.sha256(f"{modem_id}\n{sha}".encode()).hexdigest()[:32]
             mid = self._new_in_message(modem_id, part.sender, None, 1, None, part.encoding, "assembling",
-                                       received_at)
+                                       received_at, message_id)
             pid = self._insert_in_part(mid, modem_id, mem, index, pdu, sha, received_at, 1, part, error,
                                        False)
-            self._make_ready(mid, part.sender, received_at)
-            return InboundPartResult(pid, self._in_message_id(mid), False, True)
+            head = self._make_ready(mid, part.sender, received_at)
+            return InboundPartResult(pid, message_id, False, True, head=head)
 
         key = (modem_id, part.sender, concat.ref, concat.total, concat.ref_bits)
         duplicate = False
@@ -112,11 +115,11 @@ class InboxMixin(StoreBase):
         return None
 
     def _new_in_message(self, modem_id: str, sender: str, ref: int | None, total: int, bits: int | None,
-                        encoding: str, state: str, now: float) -> int:
+                        encoding: str, state: str, now: float, message_id: str | None = None) -> int:
         cur = self._db.execute(
             "INSERT INTO in_message (message_id, modem_id, sender, concat_ref, concat_total, concat_bits,"
             " encoding, state, created_at, received_at) VALUES (?,?,?,?,?,?,?,?,?,?)",
-            (uuid.uuid4().hex, modem_id, sender, ref, total, bits, encoding, state, now, now))
+            (message_id or uuid.uuid4().hex, modem_id, sender, ref, total, bits, encoding, state, now, now))
         return cast(int, cur.lastrowid)
 
     def _insert_in_part(self, mid: int, modem_id: str, mem: str, index: int, pdu: str, sha: str,
@@ -135,8 +138,10 @@ class InboxMixin(StoreBase):
     def _in_message_id(self, rowid: int) -> str:
         return str(self._db.execute("SELECT message_id FROM in_message WHERE id = ?", (rowid,)).fetchone()[0])
 
-    def _make_ready(self, rowid: int, sender: str, now: float, incomplete: bool = False) -> None:
-        """assembling -> received. Not due before the newest older blocking message of its sender."""
+    def _make_ready(self, rowid: int, sender: str, now: float, incomplete: bool = False) -> bool:
+        """assembling -> received. Not due before the newest older blocking message of its sender.
+
+        True when no older message of the sender blocks it: it is the head of its sender's line."""
         prev = self._db.execute(
             "SELECT next_attempt_at FROM in_message INDEXED BY in_message_sender WHERE state = 'received'"
             " AND sender = ? AND id < ? AND hold_failures < ? ORDER BY id DESC LIMIT 1",
@@ -144,6 +149,7 @@ class InboxMixin(StoreBase):
         due = max(now, prev[0]) if prev is not None and prev[0] is not None else now
         self._db.execute("UPDATE in_message SET state = 'received', ready_at = ?, next_attempt_at = ?,"
                          " incomplete = ? WHERE id = ?", (now, due, int(incomplete), rowid))
+        return prev is None
 
     def expire_incomplete(self, now: float, timeout: float) -> list[str]:
         """Concatenated messages still missing parts `timeout` seconds after their first part: deliverable."""

@@ -45,6 +45,7 @@ class InboundPartResult:
     message_id: str
     duplicate: bool  # this PDU (or this seq with the same content) was journalled before: nothing new
     complete: bool  # the message is whole (or was already delivered/expired): it is or was deliverable
+    head: bool = False  # a new single-part message no older message of its sender waits before
 
 
 @dataclass(frozen=True)

@@ -53,6 +53,7 @@ class Router:
                 "status": status,
                 "message_id": request.headers.get("X-Message-Id"),
                 "at": time.time(),
+                "mono": time.monotonic(),
             }
         )
         self.changed.set()
