@@ -78,6 +78,10 @@ class ModemConfig:
     pin: str = ""
     profile: str = "auto"  # auto | generic | huawei | sim800 | quectel
     storage: str = "SM"  # preferred message storage
+    # stored: the modem stores each SMS and announces it (+CMTI); read, journalled, then deleted.
+    # direct: the modem passes each SMS inside a +CMT URC, acknowledged with AT+CNMA once journalled: one
+    # serial round trip less per message; falls back to stored if the modem refuses it.
+    indication: Literal["stored", "direct"] = "stored"
     command_timeout: float = 10.0
     send_timeout: float = 60.0  # AT+CMGS may take this long on a congested network
     health_interval: float = 30.0  # signal / registration poll
@@ -570,6 +574,7 @@ baud = 115200
 pin = ""                           # SIM PIN if the SIM asks for one
 profile = "auto"                   # auto | generic | huawei | sim800 | quectel
 storage = "SM"                     # preferred message storage
+indication = "stored"              # stored (+CMTI, read, delete) | direct (+CMT, ack with AT+CNMA)
 command_timeout = 10.0
 send_timeout = 60.0                # AT+CMGS may take this long on a congested network
 health_interval = 30.0             # signal / registration poll

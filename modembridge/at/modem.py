@@ -37,7 +37,7 @@ from modembridge.at.events import (
     SweepNeeded,
 )
 from modembridge.at.parser import AtParser, Urc, UrcKind
-from modembridge.at.quirks import GENERIC, QuirkProfile, detect_profile, get_profile
+from modembridge.at.quirks import CNMI_DIRECT, GENERIC, QuirkProfile, detect_profile, get_profile
 from modembridge.config import ModemConfig
 
 log = logging.getLogger(__name__)
@@ -424,7 +424,12 @@ class Modem:
             with contextlib.suppress(C.ParseError):
                 ranges = C.parse_cnmi_test(lines)
         self.cnmi = None
-        for setting in C.cnmi_candidates(ranges, self._profile.cnmi):
+        preferences = self._profile.cnmi
+        # indication "direct": +CMT / +CDS straight to us, each acknowledged with +CNMA after it is
+        # journalled; that needs phase 2+ message service (+CSMS=1). Refused: the stored settings.
+        if self.config.indication == "direct" and await self._try(chan, "AT+CSMS=1") is not None:
+            preferences = CNMI_DIRECT + preferences
+        for setting in C.cnmi_candidates(ranges, preferences):
             if await self._try(chan, C.cnmi(setting)) is not None:
                 self.cnmi = setting
                 return

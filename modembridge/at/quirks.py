@@ -8,6 +8,8 @@ from dataclasses import dataclass
 from modembridge.at.parser import DEFAULT_NOISE, DEFAULT_RESTART
 
 CNMI_FALLBACK: tuple[tuple[int, ...], ...] = ((2, 1, 2, 1, 0), (2, 1, 2, 2, 0), (2, 1, 0, 0, 0))
+# indication = "direct": messages as +CMT, status reports as +CDS (or stored, +CDSI), each acknowledged
+CNMI_DIRECT: tuple[tuple[int, ...], ...] = ((2, 2, 0, 1, 0), (2, 2, 0, 2, 0))
 
 
 @dataclass(frozen=True)

@@ -122,7 +122,9 @@ async def make_stack(tmp_path: Path, router: Router) -> AsyncIterator[Callable[.
     """`await make_stack(modems=2, outbound=OutboundConfig(...), sim_kw={...})` -> a started Stack."""
     opened: list[tuple[Bridge, Store, list[SimModem], aiohttp.ClientSession]] = []
 
-    async def make(modems: int = 1, *, sim_kw: dict[str, Any] | None = None, **sections: Any) -> Stack:
+    async def make(
+        modems: int = 1, *, sim_kw: dict[str, Any] | None = None, indication: str = "stored", **sections: Any
+    ) -> Stack:
         sims: dict[str, SimModem] = {}
         modem_configs = []
         for i in range(modems):
@@ -134,6 +136,7 @@ async def make_stack(tmp_path: Path, router: Router) -> AsyncIterator[Callable[.
                 ModemConfig(
                     id=mid,
                     port=str(sim.link),
+                    indication=indication,  # type: ignore[arg-type]
                     command_timeout=2.0,
                     send_timeout=5.0,
                     health_interval=60.0,

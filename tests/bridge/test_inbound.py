@@ -141,3 +141,20 @@ async def test_more_messages_than_the_sim_holds_flow_through_without_waiting_for
         await stack.sim.inject_text("+254700000010", f"overflow {i}")
     await stack.router.wait(lambda: len(stack.router.delivered()) == 20, timeout=10)
     assert [r["text"] for r in stack.router.delivered()] == [f"overflow {i}" for i in range(20)]
+
+
+async def test_direct_indication_journals_then_acknowledges_each_cmt(make_stack: Any) -> None:
+    """indication = "direct": +CMT carries the PDU (no AT+CMGR), +CNMA only after the journal has it."""
+    stack: Stack = await make_stack(indication="direct")
+    await stack.wait_ready()
+    assert stack.bridge.modems["gsm0"].cnmi == (2, 2, 0, 1, 0)
+    text = "".join(f"direct {i:03d} " for i in range(30))  # 3 parts
+    await stack.sim.inject_text("+254700000011", "direct one")
+    await stack.sim.inject_text("+254700000011", text)
+    await stack.router.wait(lambda: len(stack.router.delivered()) == 2)
+    assert [r["text"] for r in stack.router.delivered()] == ["direct one", text]
+    traffic = [t["data"] for t in stack.sim.traffic()]
+    assert not any(d.startswith("AT+CMGR") for d in traffic)
+    cmts = sum("+CMT:" in d for d in traffic)
+    assert cmts == 4 and sum(d.startswith("AT+CNMA") for d in traffic) == cmts  # one ack per part
+    assert sim_used(stack) == 0  # nothing was stored on the SIM
