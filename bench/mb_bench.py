@@ -45,8 +45,9 @@ def numbered(i: int, text: str) -> str:
 
 
 def config_text(http_port: int, db: Path, router_url: str, links: list[Path],
-                synchronous: str = "FULL") -> str:
-    modems = "".join(f'\n[[modem]]\nid = "gsm{i}"\nport = "{link}"\nbaud = 115200\n'
+                synchronous: str = "FULL", indication: str = "") -> str:
+    extra = f'indication = "{indication}"\n' if indication else ""
+    modems = "".join(f'\n[[modem]]\nid = "gsm{i}"\nport = "{link}"\nbaud = 115200\n{extra}'
                      for i, link in enumerate(links))
     return (f'log_level = "WARNING"\n[store]\npath = "{db}"\nsynchronous = "{synchronous}"\n\n'
             f'[http]\nlisten = "127.0.0.1:{http_port}"\n'
@@ -69,7 +70,7 @@ class Bridge:
 @contextlib.asynccontextmanager
 async def bridge(work: Path, name: str, sim_args: list[str], router_url: str, modems: int = 1,
                  starts: int = 1, sims_first: bool = False,
-                 synchronous: str = "FULL") -> AsyncIterator[Bridge]:
+                 synchronous: str = "FULL", indication: str = "") -> AsyncIterator[Bridge]:
     """Simulators + a daemon on a fresh journal; `starts` > 1 restarts the daemon to time start-up.
     `sims_first`: stop the modems before the daemon (which otherwise waits for a pending AT+CMGS)."""
     d = work / name
@@ -80,7 +81,8 @@ async def bridge(work: Path, name: str, sim_args: list[str], router_url: str, mo
         await asyncio.gather(*(s.start() for s in sims))
         port = free_port()
         cfg = d / "modembridge.toml"
-        cfg.write_text(config_text(port, d / "journal.db", router_url, [s.link for s in sims], synchronous))
+        cfg.write_text(config_text(port, d / "journal.db", router_url, [s.link for s in sims], synchronous,
+                                   indication))
         daemon = Daemon(cfg, d / "daemon.log")
         http = f"http://127.0.0.1:{port}"
         b = Bridge(daemon, http, sims)
@@ -319,6 +321,10 @@ async def run_all(work: Path, quick: bool, log: Any) -> dict[str, Any]:
         async with bridge(work, "normal", [], f"{router.url}/backend/bench/", synchronous="NORMAL") as b:
             await phase(res, "inbound_normal",
                         inbound_latency(b.sims[0], router, b.pid, singles // 2 or 1, 0), log)
+        log('modembridge: inbound latency with [[modem]] indication = "direct" (+CMT, AT+CNMA)')
+        async with bridge(work, "direct", [], f"{router.url}/backend/bench/", indication="direct") as b:
+            await phase(res, "inbound_direct",
+                        inbound_latency(b.sims[0], router, b.pid, singles, triples), log)
         log("modembridge: 115200-baud line")
         async with bridge(work, "line", ["--baud", "115200"], f"{router.url}/backend/bench/") as b:
             await phase(res, "line", line_limit(b.sims[0], b.pid, lambda k, t: submit_native(b.http, k, t),
