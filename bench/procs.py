@@ -16,6 +16,8 @@ from typing import Any
 
 import aiohttp
 
+from modembridge.sim.process import terminate
+
 ROOT = Path(__file__).resolve().parents[1]
 BENCH = ROOT / "bench"
 TICK = os.sysconf("SC_CLK_TCK")
@@ -102,16 +104,7 @@ def summary_ms(values: list[float]) -> dict[str, float]:
 
 # ---------------------------------------------------------------------- children
 async def stop_process(proc: asyncio.subprocess.Process, timeout: float = 10.0) -> None:
-    if proc.returncode is None:
-        with contextlib.suppress(ProcessLookupError):
-            proc.terminate()
-        try:
-            async with asyncio.timeout(timeout):
-                await proc.wait()
-        except TimeoutError:
-            with contextlib.suppress(ProcessLookupError):
-                proc.kill()
-            await proc.wait()
+    await terminate(proc, timeout)
 
 
 class Router:

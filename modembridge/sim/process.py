@@ -82,17 +82,7 @@ class SimProcess:
         proc, self.proc = self.proc, None
         if proc is None:
             return None
-        if proc.returncode is None:
-            with contextlib.suppress(ProcessLookupError):
-                proc.terminate()
-            try:
-                async with asyncio.timeout(timeout):
-                    await proc.wait()
-            except TimeoutError:
-                with contextlib.suppress(ProcessLookupError):
-                    proc.kill()
-                await proc.wait()
-        return proc.returncode
+        return await terminate(proc, timeout)
 
     # ------------------------------------------------------------------ HTTP plumbing
     async def _call(self, method: str, path: str, body: dict[str, Any] | None = None,
@@ -162,3 +152,18 @@ class SimProcess:
 
     async def vanish(self, seconds: float) -> None:
         await self._call("POST", "/fault/vanish", {"seconds": seconds})
+
+
+async def terminate(proc: asyncio.subprocess.Process, timeout: float = 10.0) -> int:
+    """SIGTERM a child, SIGKILL it if it has not exited after `timeout` seconds; its exit code."""
+    if proc.returncode is None:
+        with contextlib.suppress(ProcessLookupError):
+            proc.terminate()
+        try:
+            async with asyncio.timeout(timeout):
+                await proc.wait()
+        except TimeoutError:
+            with contextlib.suppress(ProcessLookupError):
+                proc.kill()
+            await proc.wait()
+    return proc.returncode if proc.returncode is not None else -1

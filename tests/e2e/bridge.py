@@ -13,6 +13,8 @@ from typing import Any
 
 import aiohttp
 
+from modembridge.sim.process import terminate
+
 REPO = Path(__file__).resolve().parents[2]
 
 
@@ -117,13 +119,4 @@ class BridgeProcess:
         proc, self.proc = self.proc, None
         if proc is None:
             return None
-        if proc.returncode is None:
-            with contextlib.suppress(ProcessLookupError):
-                proc.terminate()
-            try:
-                await asyncio.wait_for(proc.wait(), timeout)
-            except TimeoutError:
-                with contextlib.suppress(ProcessLookupError):
-                    proc.kill()
-                await proc.wait()
-        return proc.returncode
+        return await terminate(proc, timeout)
