@@ -387,3 +387,28 @@ def parse_iccid(lines: list[str]) -> str:
     if digits.startswith("98"):  # every ICCID starts with 89 (telecom): this one is nibble-swapped
         digits = "".join(digits[i + 1] + digits[i] for i in range(0, len(digits) - 1, 2))
     return digits.rstrip("F")
+
+
+def parse_pin_retries(lines: list[str]) -> int:
+    """Attempts left for the SIM PIN, from any of the vendor counters:
+
+    - 27.007 ``+CPINR: SIM PIN,<retries>,<default>`` (``AT+CPINR="SIM PIN"``)
+    - Huawei ``^CPIN: <code>,<times>,<puk_times>,<pin_times>,<puk2_times>,<pin2_times>`` (``AT^CPIN?``)
+    - Quectel ``+QPINC: "SC",<pin_times>,<puk_times>`` (``AT+QPINC="SC"``)
+    - SIMCom ``+SPIC: <pin1>,<puk1>,<pin2>,<puk2>`` (``AT+SPIC``)
+    """
+    for line in lines:
+        for prefix, field in (("+CPINR", None), ("^CPIN", 3), ("+QPINC", 1), ("+SPIC", 0)):
+            v = value_of(line, prefix)
+            if v is None:
+                continue
+            f = split_fields(v)
+            if field is None:  # +CPINR lists one line per code: take SIM PIN's
+                if f and f[0].upper() == "SIM PIN" and len(f) >= 2:
+                    return _int(f[1], "+CPINR retries")
+                continue
+            if prefix == "+QPINC" and f and f[0].upper() != "SC":
+                continue
+            if len(f) > field:
+                return _int(f[field], f"{prefix} PIN retries")
+    raise ParseError(f"no PIN retry counter in {lines!r}")

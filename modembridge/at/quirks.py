@@ -22,6 +22,8 @@ class QuirkProfile:
     cnmi: tuple[tuple[int, ...], ...] = CNMI_FALLBACK  # tried in order; the first accepted wins
     ccid: tuple[str, ...] = ("AT+CCID", "AT+CRSM=176,12258,0,0,10")  # ICCID queries, first success wins
     boot_settle: float = 0.0  # seconds to wait after a restart banner before talking (SIMCom ignores input)
+    pin_retries: tuple[str, ...] = ('AT+CPINR="SIM PIN"',)  # PIN attempts-left queries, first success wins
+    reset: str = "AT+CFUN=1,1"  # the last rung of recovery: restart the module
 
 
 GENERIC = QuirkProfile(name="generic")
@@ -34,6 +36,7 @@ HUAWEI = QuirkProfile(
     # ^CURC=0 stops the periodic ^RSSI/^MODE/^DSFLOWRPT chatter that otherwise lands inside responses.
     init_extra=("AT^CURC=0",),
     ccid=("AT^ICCID?", "AT+CRSM=176,12258,0,0,10", "AT+CCID"),
+    pin_retries=("AT^CPIN?", 'AT+CPINR="SIM PIN"'),
 )
 
 SIM800 = QuirkProfile(
@@ -42,6 +45,7 @@ SIM800 = QuirkProfile(
     noise=(*DEFAULT_NOISE, "+CFUN", "+CPIN", "Call Ready", "SMS Ready", "+SAPBR", "+CIEV"),
     ccid=("AT+CCID", "AT+CRSM=176,12258,0,0,10"),
     boot_settle=0.5,
+    pin_retries=("AT+SPIC", 'AT+CPINR="SIM PIN"'),
 )
 
 QUECTEL = QuirkProfile(
@@ -49,6 +53,7 @@ QUECTEL = QuirkProfile(
     match=r"quectel|\bEC2\d|\bEG\d\d|\bBG9\d|\bM95\b|\bUC20\b",
     noise=(*DEFAULT_NOISE, "+QIND", "+QUSIM", "+CFUN", "+CPIN", "+QSTK", "+QNITZ"),
     ccid=("AT+QCCID", "AT+CCID", "AT+CRSM=176,12258,0,0,10"),
+    pin_retries=('AT+QPINC="SC"', 'AT+CPINR="SIM PIN"'),
 )
 
 PROFILES: dict[str, QuirkProfile] = {p.name: p for p in (GENERIC, HUAWEI, SIM800, QUECTEL)}

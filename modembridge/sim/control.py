@@ -113,6 +113,8 @@ async def fault(request: web.Request) -> web.Response:
     sim, body, name = _sim(request), await _body(request), request.match_info["name"]
     if name == "hang":
         sim.set_hang(bool(body.get("on", True)))
+    elif name == "wedge":
+        sim.set_wedged(bool(body.get("on", True)))
     elif name == "send-error":
         cms = body.get("cms")
         sim.fail_sends(int(body.get("count", 1)), int(cms) if cms is not None else None, body.get("result"))

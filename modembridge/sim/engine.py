@@ -24,6 +24,9 @@ CR, LF, BS, CTRL_Z, ESC = 0x0D, 0x0A, 0x08, 0x1A, 0x1B
 MAX_LINE = 4096
 
 
+WEDGE_ANSWERS = frozenset({"E", "+CFUN"})  # what a wedged modem still answers (and a bare AT)
+
+
 @dataclass
 class SimConfig:
     """Behaviour knobs of one simulated modem (all times in seconds)."""
@@ -104,6 +107,8 @@ class ModemEngine:
         self.powered = False
         # faults
         self.hung = False
+        # fault: wedged firmware: answers AT, ATE and AT+CFUN but nothing else until a reset (AT+CFUN=1,1)
+        self.wedged = False
         self.send_faults: deque[str] = deque()
         self._timers: set[Handle] = set()
         self._noise_timer: Handle | None = None
@@ -151,6 +156,7 @@ class ModemEngine:
 
     def restart(self) -> None:
         """Spontaneous or commanded reset: settings forgotten, restart banner (e.g. RDY)."""
+        self.wedged = False
         self.power_off()
         self.powered = True
         self._boot(self.profile.restart_lines, self.config.restart_delay)
@@ -351,6 +357,8 @@ class ModemEngine:
     def _execute(self, cmds: list[Command]) -> None:
         info: list[str] = []
         for idx, cmd in enumerate(cmds):
+            if self.wedged and cmd.name not in WEDGE_ANSWERS:
+                return  # the firmware swallows it: no answer at all
             try:
                 result = self.commands.run(cmd, info)
             except CmeError as e:

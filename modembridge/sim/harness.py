@@ -132,7 +132,8 @@ class SimModem:
         e = self.e
         return {
             "profile": e.profile.name, "link": str(self.link), "open": bool(self.port and self.port.is_open),
-            "mode": e.mode, "hung": e.hung, "sim_full": e.storage.full, "registration": e.registration,
+            "mode": e.mode, "hung": e.hung, "wedged": e.wedged, "sim_full": e.storage.full,
+            "registration": e.registration,
             "rssi": e.rssi, "pin_state": e.pin_state, "echo": e.echo, "cmgf": e.cmgf, "cnmi": list(e.cnmi),
             "cpms": list(e.cpms), "network_queue": len(e.network.queue),
             "awaiting_ack": e.network.awaiting is not None, "pending_send_faults": len(e.send_faults),
@@ -152,6 +153,10 @@ class SimModem:
     # ------------------------------------------------------------------ faults
     def set_hang(self, on: bool = True) -> None:
         self.e.set_hung(on)
+
+    def set_wedged(self, on: bool = True) -> None:
+        """Wedged firmware: AT, ATE and AT+CFUN answered, every other command swallowed, until a reset."""
+        self.e.wedged = on
 
     def fail_sends(self, count: int = 1, cms: int | None = None, result: str | None = None) -> None:
         """The next ``count`` sends answer ``result``, else ``+CMS ERROR: cms``, else ``ERROR``."""

@@ -141,6 +141,9 @@ class SimProcess:
     async def fail_sends(self, count: int = 1, cms: int | None = None, result: str | None = None) -> None:
         await self._call("POST", "/fault/send-error", {"count": count, "cms": cms, "result": result})
 
+    async def set_wedged(self, on: bool = True) -> None:
+        await self._call("POST", "/fault/wedge", {"on": on})
+
     async def set_sim_full(self, on: bool = True) -> None:
         await self._call("POST", "/fault/sim-full", {"on": on})
 

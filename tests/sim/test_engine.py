@@ -368,6 +368,19 @@ def test_hang_drops_input_until_cleared() -> None:
     assert len(r.storage.mems["SM"]) == 1
 
 
+def test_wedged_firmware_answers_only_at_ate_and_cfun_until_reset() -> None:
+    r = Rig().quiet()
+    r.e.wedged = True
+    assert r.io("AT") == b"\r\nOK\r\n"
+    assert r.io("ATE0") == b"\r\nOK\r\n"
+    assert r.io("AT+CPMS?") == b""  # swallowed
+    assert r.io("AT+CMGF=0") == b""
+    assert r.io("AT+CFUN=1,1") == b"\r\nOK\r\n"
+    r.clock.advance(5)
+    assert b"OK" in r.io("AT+CPMS?")  # the reset cleared it
+    assert r.e.wedged is False
+
+
 def test_restart_forgets_settings_and_says_rdy() -> None:
     r = Rig().quiet()
     r.io("AT+CMGF=1;+CNMI=2,1,0,2,0")
