@@ -82,8 +82,9 @@ class ModemConfig:
     # direct: the modem passes each SMS inside a +CMT URC, acknowledged with AT+CNMA once journalled: one
     # serial round trip less per message; falls back to stored if the modem refuses it.
     indication: Literal["stored", "direct"] = "stored"
-    command_timeout: float = 10.0
+    command_timeout: float = 5.0  # silence after a command that means "no answer" (longer answers may stream)
     send_timeout: float = 60.0  # AT+CMGS may take this long on a congested network
+    ping_interval: float = 5.0  # a bare AT after this long without an answer from the modem: hangs show fast
     health_interval: float = 30.0  # signal / registration poll
     sweep_interval: float = 60.0  # CMGL sweep for messages a lost URC stranded
     smsc: str = ""  # override the SIM's service centre number; empty = the SIM's own
@@ -491,6 +492,7 @@ _CHECKS: dict[str, Callable[[object], object]] = {
     "modem.storage": _storage,
     "modem.command_timeout": _positive,
     "modem.send_timeout": _positive,
+    "modem.ping_interval": _positive,
     "modem.health_interval": _positive,
     "modem.sweep_interval": _positive,
     "modem.smsc": _smsc,
@@ -575,8 +577,9 @@ pin = ""                           # SIM PIN if the SIM asks for one
 profile = "auto"                   # auto | generic | huawei | sim800 | quectel
 storage = "SM"                     # preferred message storage
 indication = "stored"              # stored (+CMTI, read, delete) | direct (+CMT, ack with AT+CNMA)
-command_timeout = 10.0
+command_timeout = 5.0              # silence after a command that means "no answer"
 send_timeout = 60.0                # AT+CMGS may take this long on a congested network
+ping_interval = 5.0                # a bare AT when the modem said nothing for this long
 health_interval = 30.0             # signal / registration poll
 sweep_interval = 60.0              # CMGL sweep for messages a lost URC stranded
 smsc = ""                          # override the SIM's service centre number

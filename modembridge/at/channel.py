@@ -24,6 +24,7 @@ from modembridge.at.parser import AtParser, Echo, Final, Info, Prompt, Urc
 log = logging.getLogger(__name__)
 
 RESYNC_QUIET = 0.2  # seconds of silence that end a resynchronisation
+LONG_ANSWER_FACTOR = 4  # a command still streaming information lines may take this many timeouts
 CTRL_Z = b"\x1a"
 ESC = b"\x1b"
 
@@ -62,6 +63,8 @@ class AtChannel(asyncio.Protocol):
         self._prompt: asyncio.Future[None] | None = None
         self._info: list[str] = []
         self.last_rx = 0.0  # loop time of the last byte received
+        self.last_final = 0.0  # loop time of the last final result (OK, ERROR ...): the modem answers
+        self._last_info = 0.0  # loop time of the pending command's last information line
         # A command timed out: its answer may still arrive and must not be taken for the next command's.
         self.out_of_sync = False
 
@@ -84,6 +87,7 @@ class AtChannel(asyncio.Protocol):
         except OSError as e:
             raise ModemUnavailable(describe_open_error(port, e)) from e
         chan.transport = transport  # connection_made() only runs on the next loop iteration
+        chan.last_final = loop.time()
         return chan
 
     # --- asyncio.Protocol ----------------------------------------------------------------------------
@@ -92,11 +96,13 @@ class AtChannel(asyncio.Protocol):
         self.transport = transport
 
     def data_received(self, data: bytes) -> None:
-        self.last_rx = asyncio.get_running_loop().time()
+        now = self.last_rx = asyncio.get_running_loop().time()
         for ev in self.parser.feed(data):
             if isinstance(ev, Info):
                 self._info.append(ev.text)
+                self._last_info = now
             elif isinstance(ev, Final):
+                self.last_final = now
                 if self._waiter is not None and not self._waiter.done():
                     self._waiter.set_result(ev)
                 else:
@@ -133,26 +139,33 @@ class AtChannel(asyncio.Protocol):
         self.transport.write(data)
 
     async def command(self, command: str, timeout: float) -> list[str]:
-        """Write ``command`` + CR and wait for its final result: the information lines, or raise AtError."""
+        """Write ``command`` + CR and wait for its final result: the information lines, or raise AtError.
+
+        ``timeout`` bounds the silence: while information lines keep arriving (a long AT+CMGL at a low
+        baud rate) the wait is extended, up to ``LONG_ANSWER_FACTOR`` times ``timeout`` in all.
+        """
         async with self.lock:
             final = await self._exchange(command, timeout)
         raise_for(final, command)
         return list(self._info)
 
-    async def command_prompt(self, command: str, payload: str, timeout: float) -> list[str]:
-        """``AT+CMGS=n`` style: write the command, wait for ``> ``, write payload + Ctrl-Z (no CR), wait."""
+    async def command_prompt(self, command: str, payload: str, timeout: float,
+                             prompt_timeout: float | None = None) -> list[str]:
+        """``AT+CMGS=n`` style: write the command, wait for ``> `` (up to ``prompt_timeout``), write payload
+        + Ctrl-Z (no CR), wait for the final result (the whole exchange within ``timeout``)."""
         async with self.lock:
-            final = await self._exchange(command, timeout, payload=payload)
+            final = await self._exchange(command, timeout, payload=payload, prompt_timeout=prompt_timeout)
         raise_for(final, command)
         return list(self._info)
 
-    async def _exchange(self, command: str, timeout: float, *, payload: str | None = None) -> Final:
+    async def _exchange(self, command: str, timeout: float, *, payload: str | None = None,
+                        prompt_timeout: float | None = None) -> Final:
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
         if self.out_of_sync:
             await self._resync(deadline)
         try:
-            return await self._exchange_once(command, deadline, timeout, payload)
+            return await self._exchange_once(command, deadline, timeout, payload, prompt_timeout)
         except (AtTimeout, PromptTimeout):
             self.out_of_sync = True
             raise
@@ -167,15 +180,16 @@ class AtChannel(asyncio.Protocol):
                 raise AtTimeout(f"{self.name}: the modem keeps talking; cannot resynchronise", command="AT")
             await asyncio.sleep(RESYNC_QUIET - idle)
         # any final result to our AT (even ERROR) shows the modem answers in step again
-        await self._exchange_once("AT", deadline, max(0.0, deadline - loop.time()), None)
+        await self._exchange_once("AT", deadline, max(0.0, deadline - loop.time()), None, None)
         self.out_of_sync = False
         log.info("%s: resynchronised after a timeout", self.name)
 
     async def _exchange_once(
-        self, command: str, deadline: float, timeout: float, payload: str | None
+        self, command: str, deadline: float, timeout: float, payload: str | None, prompt_timeout: float | None
     ) -> Final:
         loop = asyncio.get_running_loop()
         self._info = []
+        started = self._last_info = loop.time()
         waiter: asyncio.Future[Final] = loop.create_future()
         prompt: asyncio.Future[None] | None = loop.create_future() if payload is not None else None
         self._waiter, self._prompt = waiter, prompt
@@ -185,7 +199,9 @@ class AtChannel(asyncio.Protocol):
             self._write(command.encode("ascii") + b"\r")
             if prompt is not None and payload is not None:
                 both: list[asyncio.Future[Any]] = [prompt, waiter]
-                done, _ = await asyncio.wait(both, timeout=max(0.0, deadline - loop.time()),
+                prompt_deadline = deadline if prompt_timeout is None else min(deadline,
+                                                                              started + prompt_timeout)
+                done, _ = await asyncio.wait(both, timeout=max(0.0, prompt_deadline - loop.time()),
                                              return_when=asyncio.FIRST_COMPLETED)
                 if waiter.done():  # an error (or the port lost) instead of the prompt
                     final = waiter.result()
@@ -195,14 +211,15 @@ class AtChannel(asyncio.Protocol):
                                       f"of {command} (nothing sent)", command=command)
                     return final
                 if not done:
-                    raise PromptTimeout(f"{self.name}: no '> ' prompt for {command} within {timeout:g}s "
+                    waited = timeout if prompt_timeout is None else min(timeout, prompt_timeout)
+                    raise PromptTimeout(f"{self.name}: no '> ' prompt for {command} within {waited:g}s "
                                         "(nothing sent)", command=command)
                 prompt.result()  # raises ModemUnavailable if the port was lost
                 self.parser.expect_echo(payload)
                 self._write(payload.encode("ascii") + CTRL_Z)
                 payload_written = True
             try:
-                return await asyncio.wait_for(asyncio.shield(waiter), max(0.0, deadline - loop.time()))
+                return await self._final_of(waiter, deadline, started + timeout * LONG_ANSWER_FACTOR)
             except TimeoutError:
                 raise AtTimeout(f"{self.name}: no answer to {command} within {timeout:g}s",
                                 command=command) from None
@@ -223,6 +240,19 @@ class AtChannel(asyncio.Protocol):
                     fut.exception()  # retrieved: a lost port fails both; only one of them is awaited
             self.parser.end()
             self._waiter = self._prompt = None
+
+    async def _final_of(self, waiter: asyncio.Future[Final], deadline: float, hard_deadline: float) -> Final:
+        """Wait for the final result; information lines arriving near the deadline push it back (bounded)."""
+        loop = asyncio.get_running_loop()
+        silence = deadline - self._last_info
+        while True:
+            try:
+                return await asyncio.wait_for(asyncio.shield(waiter), max(0.0, deadline - loop.time()))
+            except TimeoutError:
+                extended = min(hard_deadline, self._last_info + silence)
+                if extended <= loop.time():
+                    raise
+                deadline = extended
 
     def _escape(self) -> None:
         with contextlib.suppress(ModemUnavailable):

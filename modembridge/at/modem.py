@@ -1,8 +1,10 @@
-"""The modem driver: supervision (open, identify, PIN, init, health, recovery) and the bridge's operations.
+"""The modem driver: supervision (open, identify, PIN, init, health, recovery); operations in operations.py.
 
-``run()`` never raises because of the modem: timeouts, errors, a restarted modem or a vanished port lead
-to recovery (re-init, reopen with a doubling delay); only a SIM that needs a human (PIN, PUK) parks it in
-FAILED. Operations (read, delete, send ...) wait for READY up to their timeout instead of failing.
+``run()`` never raises because of the modem. Faults are noticed fast (an idle ``AT`` ping every
+``ping_interval`` seconds, a short ping after any command timeout) and climb the recovery ladder
+(recovery.py: re-init, reopen, reset); a vanished port is reopened as soon as its device node is back; a
+restarted modem is re-initialised. Only a SIM that needs a person (PIN, PUK, no SIM) parks it in FAILED.
+Operations wait for READY up to their timeout instead of failing.
 """
 
 from __future__ import annotations
@@ -10,21 +12,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Awaitable, Callable
-from typing import Any, TypeVar
+import os
+from typing import Any
 
 from modembridge.at import commands as C
 from modembridge.at.channel import AtChannel
-from modembridge.at.commands import StoredPdu
-from modembridge.at.errors import (
-    AtError,
-    AtTimeout,
-    CmeError,
-    CmsError,
-    ModemUnavailable,
-    PromptTimeout,
-    SendErrorClass,
-)
+from modembridge.at.errors import AtError, AtTimeout, CmeError, CmsError, ModemUnavailable
 from modembridge.at.events import (
     MessageDirect,
     MessageStored,
@@ -36,43 +29,52 @@ from modembridge.at.events import (
     StateChanged,
     SweepNeeded,
 )
+from modembridge.at.memory import ModemMemory, VolatileMemory
+from modembridge.at.operations import ModemOperations, is_busy
 from modembridge.at.parser import AtParser, Urc, UrcKind
 from modembridge.at.quirks import CNMI_DIRECT, GENERIC, QuirkProfile, detect_profile, get_profile
+from modembridge.at.recovery import RecoveryLadder, Rung, Step
+from modembridge.at.sim_lock import SimNeedsHuman, SimSwap, check_sim_identity, unlock_sim
 from modembridge.config import ModemConfig
 
 log = logging.getLogger(__name__)
-T = TypeVar("T")
 
 LISTABLE_MEMS = ("SM", "ME", "SR")  # MT is SM+ME again; BM holds cell broadcasts
-_BUSY_CMS = frozenset({314, 515})
-_BUSY_CME = frozenset({14})
+PORT_POLL = 0.25  # seconds between looks for a missing device node (a stat: cheap)
+OPEN_RETRY_MAX = 4.0  # longest wait between tries on a present but busy (or not yet permitted) port
+PING_TIMEOUT = 2.0  # a modem that does not answer a bare AT within this is hung
+STUCK_OPS = 3  # this many operations in a row timing out while AT answers: the modem is wedged
+RESET_SETTLE = 1.0  # after a reset command: let the module drop off the bus before reopening
+MEMORY_FULL_URCS = ("^SMMEMFULL", "+CIEV")
 
-
-class SimNeedsHuman(Exception):
-    """The SIM cannot be used without a person: wrong or missing PIN, PUK, no SIM."""
-
-    def __init__(self, reason: str, *, retry: bool = False) -> None:
-        super().__init__(reason)
-        self.retry = retry  # no SIM: look again after a long delay; PIN/PUK: never
+__all__ = ["Modem", "SimNeedsHuman"]
 
 
 class _Reinit(Exception):
-    pass
+    """The modem restarted by itself: initialise again (not a fault: the ladder does not climb)."""
 
 
-def _busy(e: AtError) -> bool:
-    if isinstance(e, CmsError):
-        return e.code in _BUSY_CMS
-    return isinstance(e, CmeError) and e.code in _BUSY_CME
+class _Fault(Exception):
+    """The modem stopped answering or keeps failing on this port."""
 
 
-class Modem:
+class _Escalate(Exception):
+    """The port must be closed: reopened, or the modem reset first."""
+
+    def __init__(self, step: Step, reason: str) -> None:
+        super().__init__(reason)
+        self.step = step
+
+
+class Modem(ModemOperations):
     """One serial GSM modem. Start ``run()`` as a task; use the operations from other tasks."""
 
     def __init__(self, config: ModemConfig, *, events: asyncio.Queue[ModemEvent] | None = None,
-                 reconnect_delay: tuple[float, float] = (1.0, 60.0), sync_timeout: float = 2.0) -> None:
+                 memory: ModemMemory | None = None,
+                 reconnect_delay: tuple[float, float] = (0.5, 60.0), sync_timeout: float = 2.0) -> None:
         self.config = config
         self.events: asyncio.Queue[ModemEvent] = events if events is not None else asyncio.Queue()
+        self.memory: ModemMemory = memory if memory is not None else VolatileMemory()
         self.state = ModemState.STOPPED
         self.state_reason = "not started"
         self.info = ModemInfo()
@@ -80,9 +82,13 @@ class Modem:
         self.registration = "unknown"
         self.operator: str | None = None
         self.storage: dict[str, tuple[int, int]] = {}
+        self.sim_full = False
+        self.sim_swap: SimSwap | None = None
         self.last_error: str | None = None
         self.cnmi: tuple[int, ...] | None = None
-        self._reconnect = reconnect_delay
+        self.recoveries: dict[str, int] = {r.value: 0 for r in Rung}  # rungs taken since start
+        self.ladder = RecoveryLadder(*reconnect_delay)
+        self._ping_timeout = min(PING_TIMEOUT, config.command_timeout)
         self._sync_timeout = sync_timeout
         self._profile: QuirkProfile = GENERIC if config.profile == "auto" else get_profile(config.profile)
         self._parser = AtParser()
@@ -97,7 +103,7 @@ class Modem:
         self._restart_seen: str | None = None
         self._echo_hint = True  # echo seen after ATE0 means the modem restarted (unless it always echoes)
         self._check_needed: str | None = None
-        self._pin_rejected: str | None = None
+        self._op_timeouts = 0
         self._mem1: str | None = None
         self._mems: list[str] = [config.storage]
         self._announced: set[tuple[str, int]] = set()
@@ -108,48 +114,36 @@ class Modem:
         self._stopping = False
         self._stop_evt.clear()
         self._done.clear()
-        delay_min, delay_max = self._reconnect
-        delay = delay_min
         try:
             while not self._stopping:
-                self._set_state(ModemState.CONNECTING, f"opening {self.config.port}")
-                try:
-                    chan = await AtChannel.open(self.config.port, self.config.baud, self._parser,
-                                                self._on_urc, name=self.config.id)
-                except ModemUnavailable as e:
-                    self._error(str(e))
-                    log.warning("%s: %s; retrying in %.3gs", self.config.id, e, delay)
-                    await self._sleep(delay)
-                    delay = min(delay * 2, delay_max)
-                    continue
+                chan = await self._open()
+                if chan is None:
+                    break
                 self._chan = chan
-                reached_ready = False
                 try:
-                    reached_ready = await self._session(chan)
+                    await self._session(chan)
                 except SimNeedsHuman as e:
                     self._error(str(e))
                     self._set_state(ModemState.FAILED, str(e))
                     await self._close(chan)
-                    await self._sleep(delay_max * 10 if e.retry else None)
-                    continue
-                except AtError as e:
+                    await self._sleep(600.0 if e.retry else None)
+                except _Escalate as e:
+                    await self._escalate(chan, e)
+                except ModemUnavailable as e:  # the port vanished: reopen it as soon as it is back
                     self._error(str(e))
-                    reached_ready = reached_ready or self.state == ModemState.READY
                     if not self._stopping:
-                        self._set_state(ModemState.RECOVERING, str(e))
-                except Exception as e:  # a bug must not end supervision: log it and start over
+                        self._set_state(ModemState.RECOVERING, f"{e}: reopening")
+                except Exception as e:  # a bug must not end supervision: log it and start over, gently
                     log.exception("%s: unexpected error", self.config.id)
                     self._error(f"internal error: {e!r}")
+                    step = self.ladder.failed()
                     if not self._stopping:
                         self._set_state(ModemState.RECOVERING, f"internal error: {e!r}")
+                        await self._close(chan)
+                        await self._sleep(max(step.delay, self.ladder.min_delay))
                 finally:
                     self._ready.clear()
                     await self._close(chan)
-                if reached_ready or self._restart_seen:
-                    delay = delay_min
-                if not self._stopping:
-                    await self._sleep(delay)
-                    delay = min(delay * 2, delay_max)
         finally:
             self._ready.clear()
             self._chan = None
@@ -164,6 +158,29 @@ class Modem:
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._done.wait(), self.config.send_timeout + 5)
 
+    async def _open(self) -> AtChannel | None:
+        """Open the port; while its device node is missing, look for it every PORT_POLL seconds, so a
+        replugged modem is back within a second of reappearing. None when stopping."""
+        port = self.config.port
+        delay = min(self.ladder.min_delay, OPEN_RETRY_MAX) or PORT_POLL
+        while not self._stopping:
+            self._set_state(ModemState.CONNECTING, f"opening {port}")
+            try:
+                return await AtChannel.open(port, self.config.baud, self._parser, self._on_urc,
+                                            name=self.config.id)
+            except ModemUnavailable as e:
+                self._error(str(e))
+                if not os.path.exists(port):
+                    log.warning("%s: %s; waiting for it to appear", self.config.id, e)
+                    self._set_state(ModemState.CONNECTING, f"waiting for {port} to appear")
+                    while not self._stopping and not os.path.exists(port):
+                        await self._sleep(PORT_POLL)
+                    continue
+                log.warning("%s: %s; retrying in %.3gs", self.config.id, e, delay)
+                await self._sleep(delay)
+                delay = min(delay * 2, OPEN_RETRY_MAX)
+        return None
+
     async def _close(self, chan: AtChannel) -> None:
         self._chan = None
         # stopping: let the exchange in progress (possibly an AT+CMGS) finish first
@@ -174,33 +191,66 @@ class Modem:
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._stop_evt.wait(), delay)
 
-    async def _session(self, chan: AtChannel) -> bool:
-        """Initialise, then supervise; re-initialise on a modem restart. Returns when stopping."""
-        ready_once = False
+    async def _escalate(self, chan: AtChannel, e: _Escalate) -> None:
+        """Take a reopen or reset rung: (reset the modem,) close the port, wait, and let run() reopen it."""
+        step = e.step
+        self.recoveries[step.rung.value] += 1
+        self._set_state(ModemState.RECOVERING, f"{e}; {step.rung.value} (failure {step.failures})")
+        if step.rung is Rung.RESET and chan.is_open:
+            log.warning("%s: resetting the modem (%s)", self.config.id, self._profile.reset)
+            with contextlib.suppress(AtError):
+                chan.write_raw(b"\x1b")
+                await chan.command(self._profile.reset, self._ping_timeout)
+        await self._close(chan)
+        await self._sleep(step.delay + (RESET_SETTLE if step.rung is Rung.RESET else 0.0))
+
+    async def _session(self, chan: AtChannel) -> None:
+        """Initialise and supervise on one open port; re-initialise on a restart or as the ladder's first
+        rung. Returns when stopping; raises _Escalate when the port must be reopened (or the modem reset)."""
         reason = "port opened"
         while not self._stopping:
             self._set_state(ModemState.INITIALIZING, reason)
-            async with self._op_lock:
-                await self._initialise(chan)
+            try:
+                async with self._op_lock:
+                    await self._initialise(chan)
+            except (SimNeedsHuman, ModemUnavailable):
+                raise
+            except AtError as e:
+                reason = self._climb(f"initialisation failed: {e}")
+                continue
+            self.ladder.recovered()
+            self._op_timeouts = 0
             self._set_state(ModemState.READY, self._ready_summary())
-            ready_once = True
             self._ready.set()
             self._emit(SweepNeeded("modem ready"))
             try:
                 await self._supervise(chan)
+                return
             except _Reinit as e:
                 reason = str(e)
                 log.warning("%s: %s: re-initialising", self.config.id, reason)
+            except _Fault as e:
+                reason = self._climb(str(e))
             finally:
                 self._ready.clear()
-        return ready_once
+
+    def _climb(self, fault: str) -> str:
+        """One more failure: the reason for a re-init on this port, or _Escalate for the rungs beyond."""
+        self._error(fault)
+        step = self.ladder.failed()
+        if step.rung is not Rung.REINIT:
+            raise _Escalate(step, fault)
+        self.recoveries[Rung.REINIT.value] += 1
+        self._set_state(ModemState.RECOVERING, f"{fault}; reinit (failure {step.failures})")
+        return f"recovering: {fault}"
 
     async def _supervise(self, chan: AtChannel) -> None:
         loop = asyncio.get_running_loop()
         next_health = loop.time() + self.config.health_interval
         next_sweep = loop.time() + self.config.sweep_interval
         while not self._stopping:
-            timeout = max(0.0, min(next_health, next_sweep) - loop.time())
+            next_ping = chan.last_final + self.config.ping_interval
+            timeout = max(0.0, min(next_health, next_sweep, next_ping) - loop.time())
             if not self._wake.is_set():
                 waits = [asyncio.ensure_future(self._wake.wait()), asyncio.ensure_future(chan.lost.wait())]
                 try:
@@ -215,18 +265,44 @@ class Modem:
                 raise ModemUnavailable(f"{self.config.id}: {chan.lost_reason}")
             if self._restart_seen:
                 raise _Reinit(self._restart_seen)
-            if self._check_needed:
-                why, self._check_needed = self._check_needed, None
-                log.info("%s: checking the modem after: %s", self.config.id, why)
-                next_health = 0.0
+            try:
+                await self._checks(chan, next_health, next_sweep)
+            except (ModemUnavailable, _Reinit, _Fault):
+                raise
+            except AtError as e:
+                raise _Fault(f"health poll failed: {e}") from e
             now = loop.time()
             if now >= next_health:
-                async with self._op_lock:
-                    await self._health(chan)
-                next_health = loop.time() + self.config.health_interval
+                next_health = now + self.config.health_interval
             if now >= next_sweep:
                 self._emit(SweepNeeded("periodic sweep"))
-                next_sweep = loop.time() + self.config.sweep_interval
+                next_sweep = now + self.config.sweep_interval
+
+    async def _checks(self, chan: AtChannel, next_health: float, next_sweep: float) -> None:
+        """A ping when asked (an operation timed out) or when the line was quiet; the health poll when due."""
+        loop = asyncio.get_running_loop()
+        now = loop.time()
+        if self._check_needed or now >= chan.last_final + self.config.ping_interval:
+            why, self._check_needed = self._check_needed, None
+            async with self._op_lock:
+                if not chan.is_open:
+                    return
+                try:
+                    await chan.command("AT", self._ping_timeout)
+                except AtTimeout as e:
+                    raise _Fault(f"the modem does not answer{f' (after: {why})' if why else ''}: {e}") from e
+            if why and self._op_timeouts >= STUCK_OPS:
+                raise _Fault(f"{self._op_timeouts} commands in a row timed out although the modem answers AT "
+                             f"(last: {why})")
+        if now >= next_health:
+            async with self._op_lock:
+                if chan.is_open:
+                    await self._health(chan)
+
+    def _request_check(self, reason: str) -> None:
+        if self._check_needed is None:
+            self._check_needed = reason
+            self._wake.set()
 
     # ================================================================ init
     async def _cmd(self, chan: AtChannel, command: str, timeout: float | None = None) -> list[str]:
@@ -252,7 +328,7 @@ class Modem:
             try:
                 return await self._cmd(chan, command)
             except (CmsError, CmeError) as e:
-                if not _busy(e) or attempt == tries - 1:
+                if not is_busy(e) or attempt == tries - 1:
                     raise
                 await self._sleep(0.5 + 0.25 * attempt)
         raise AssertionError("unreachable")
@@ -284,10 +360,17 @@ class Modem:
         self._parser.echo_seen = 0
         await self._try(chan, "AT+CMEE=1")
         await self._identify(chan)
-        await self._unlock(chan)
+
+        async def command(text: str, timeout: float | None) -> list[str]:
+            return await self._cmd(chan, text, timeout)
+
+        await unlock_sim(command, modem_id=cid, pin=self.config.pin, profile=self._profile,
+                         memory=self.memory, sleep=self._sleep, command_timeout=self.config.command_timeout)
         await self._identify_sim(chan)
         try:
             await self._cmd_busy(chan, "AT+CMGF=0")
+        except (AtTimeout, ModemUnavailable):
+            raise
         except AtError as e:
             raise AtError(f"{cid}: the modem refuses PDU mode (AT+CMGF=0: {e})") from e
         for extra in self._profile.init_extra:
@@ -332,53 +415,11 @@ class Modem:
                     break
                 except C.ParseError:
                     continue
-
-    async def _unlock(self, chan: AtChannel) -> None:
-        """SIM PIN handling. Never retries a PIN the SIM rejected (three wrong PINs lock the SIM)."""
-        if self._pin_rejected:
-            raise SimNeedsHuman(self._pin_rejected)
-        entered = False
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + max(30.0, 3 * self.config.command_timeout)
-        while True:
-            try:
-                state = C.parse_cpin(await self._cmd(chan, "AT+CPIN?"))
-            except CmeError as e:
-                if e.code == 10:
-                    raise SimNeedsHuman("no SIM card inserted", retry=True) from e
-                if e.code in (13, 15):
-                    raise SimNeedsHuman(f"SIM failure: {e}", retry=True) from e
-                if (e.code in (14, 100) or e.code is None) and loop.time() < deadline:
-                    await self._sleep(0.5)  # SIM busy / not ready yet after boot or PIN entry
-                    continue
-                raise
-            if state in ("READY", "SIM PIN2", "SIM PUK2"):
-                return
-            if state == "SIM PIN":
-                if entered:
-                    if loop.time() < deadline:
-                        await self._sleep(0.5)
-                        continue
-                    raise SimNeedsHuman("SIM still asks for its PIN after the PIN was accepted")
-                if not self.config.pin:
-                    raise SimNeedsHuman("the SIM is PIN-locked and no pin is configured for this modem")
-                if not (self.config.pin.isdigit() and 4 <= len(self.config.pin) <= 8):
-                    raise SimNeedsHuman("the configured pin is not 4 to 8 digits")
-                try:
-                    await self._cmd(chan, C.cpin(self.config.pin))
-                except CmeError as e:
-                    if _busy(e):
-                        await self._sleep(0.5)
-                        continue
-                    self._pin_rejected = (f"the SIM rejected the configured PIN ({e}); not retrying: three "
-                                          "wrong PINs lock the SIM. Fix the pin and restart")
-                    raise SimNeedsHuman(self._pin_rejected) from e
-                entered = True
-                log.info("%s: SIM PIN accepted", self.config.id)
-                continue
-            if "PUK" in state:
-                raise SimNeedsHuman("the SIM is PUK-locked (too many wrong PINs): unlock it in a phone")
-            raise SimNeedsHuman(f"the SIM needs {state}")
+        swap = await check_sim_identity(self.memory, self.info.imsi, self.info.iccid)
+        if swap is not None:
+            self.sim_swap = swap
+            log.warning("%s: %s (messages on the new SIM are received as usual; check the SMSC and the "
+                        "number your users text)", self.config.id, swap.describe())
 
     async def _init_storage(self, chan: AtChannel) -> None:
         want = self.config.storage.upper()
@@ -416,6 +457,9 @@ class Modem:
         for mem, used, total in mems:
             self.storage[mem] = (used, total)
         self._mem1 = mems[0][0]
+        # the memory new messages go to is the third one (<mem3>); a full one makes the network hold them
+        _mem, used, total = mems[-1]
+        self._set_sim_full(total > 0 and used >= total, f"storage {mems[-1][0]} {used}/{total}")
 
     async def _init_cnmi(self, chan: AtChannel) -> None:
         ranges: list[set[int]] = []
@@ -498,6 +542,8 @@ class Modem:
         elif name == "^RSSI":
             with contextlib.suppress(ValueError):
                 self.signal_dbm = C.csq_to_dbm(int(urc.value))
+        elif name in MEMORY_FULL_URCS and _says_memory_full(urc):
+            self._set_sim_full(True, urc.text)
         else:
             log.debug("%s: unsolicited %r", self.config.id, urc.text)
 
@@ -505,6 +551,15 @@ class Modem:
         if self._restart_seen is None:
             self._restart_seen = reason
             self._wake.set()
+
+    def _set_sim_full(self, full: bool, why: str) -> None:
+        """A full SIM makes the network hold new messages: report it, and sweep to empty it."""
+        if full and not self.sim_full:
+            log.warning("%s: SIM message storage full (%s): sweeping it empty", self.config.id, why)
+            self._emit(SweepNeeded("SIM storage full"))
+        elif self.sim_full and not full:
+            log.info("%s: SIM message storage has room again (%s)", self.config.id, why)
+        self.sim_full = full
 
     def _emit(self, event: ModemEvent) -> None:
         try:
@@ -538,6 +593,7 @@ class Modem:
                 f"storage={self._mem1} signal={self.signal_dbm} dBm {self.registration}")
 
     def snapshot(self) -> dict[str, Any]:
+        swap = self.sim_swap
         return {
             "id": self.config.id,
             "port": self.config.port,
@@ -548,177 +604,18 @@ class Modem:
             "registration": self.registration,
             "operator": self.operator,
             "storage": {m: {"used": u, "total": t} for m, (u, t) in self.storage.items()},
+            "sim_full": self.sim_full,
+            "sim_swap": swap.describe() if swap else None,
             "cnmi": list(self.cnmi) if self.cnmi else None,
+            "recovery": {"failures": self.ladder.failures, "taken": dict(self.recoveries)},
             "last_error": self.last_error,
         }
 
-    # ================================================================ operations for the bridge
-    async def _op(self, timeout: float, fn: Callable[[AtChannel, float], Awaitable[T]]) -> T:
-        """Wait for READY (up to timeout), run fn; a timeout makes the supervisor check the modem."""
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + timeout
-        if self._stopping:
-            raise ModemUnavailable(f"{self.config.id}: stopped")
-        if self.state == ModemState.FAILED:
-            raise ModemUnavailable(f"{self.config.id}: failed: {self.state_reason}")
-        while True:
-            if loop.time() >= deadline:
-                raise ModemUnavailable(f"{self.config.id}: not ready within {timeout:g}s "
-                                       f"({self.state.value}: {self.state_reason})")
-            if not self._ready.is_set():
-                waits = [asyncio.ensure_future(self._ready.wait()),
-                         asyncio.ensure_future(self._stop_evt.wait())]
-                try:
-                    await asyncio.wait(waits, timeout=max(0.0, deadline - loop.time()),
-                                       return_when=asyncio.FIRST_COMPLETED)
-                finally:
-                    for w in waits:
-                        w.cancel()
-                if self._stop_evt.is_set():
-                    raise ModemUnavailable(f"{self.config.id}: stopping")
-                if not self._ready.is_set():
-                    raise ModemUnavailable(f"{self.config.id}: not ready within {timeout:g}s "
-                                           f"({self.state.value}: {self.state_reason})")
-            # the whole operation (memory selection + command) is atomic with respect to other operations,
-            # health polls and re-initialisation
-            async with self._op_lock:
-                if self._stopping:
-                    raise ModemUnavailable(f"{self.config.id}: stopping")
-                chan = self._chan
-                if self._ready.is_set() and chan is not None and chan.is_open:
-                    try:
-                        return await fn(chan, max(self.config.command_timeout, deadline - loop.time()))
-                    except (AtTimeout, PromptTimeout) as e:
-                        self._error(str(e))
-                        if self._check_needed is None:
-                            self._check_needed = str(e)
-                            self._wake.set()
-                        raise
-                    except ModemUnavailable as e:
-                        self._error(str(e))
-                        raise
-            # the port went down while we waited for the lock: let the supervisor notice, then wait for READY
-            await asyncio.sleep(0.05)
 
-    async def _busy_retry(self, chan: AtChannel, command: str, timeout: float) -> list[str]:
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + timeout
-        attempt = 0
-        while True:
-            try:
-                return await self._cmd(chan, command, max(0.5, deadline - loop.time()))
-            except (CmsError, CmeError) as e:
-                attempt += 1
-                if not _busy(e) or loop.time() + 0.5 * attempt >= deadline:
-                    raise
-                await asyncio.sleep(0.5 * attempt)
-
-    async def _select(self, chan: AtChannel, mem: str, timeout: float) -> None:
-        mem = mem.upper()
-        if self._mem1 == mem:
-            return
-        lines = await self._busy_retry(chan, C.cpms(mem), timeout)
-        self._mem1 = mem
-        with contextlib.suppress(C.ParseError):
-            for name, used, total in C.parse_cpms_set(lines, [mem])[:1]:
-                self.storage[name] = (used, total)
-
-    async def read(self, mem: str, index: int) -> StoredPdu | None:
-        """AT+CMGR in memory ``mem`` (selected first if needed); None for an empty slot."""
-        async def op(chan: AtChannel, t: float) -> StoredPdu | None:
-            await self._select(chan, mem, t)
-            try:
-                lines = await self._busy_retry(chan, C.cmgr(index), t)
-            except CmsError as e:
-                if e.code == 321:
-                    return None
-                raise
-            except CmeError as e:
-                if e.code in (21, 22):
-                    return None
-                raise
-            got = C.parse_cmgr(lines, mem.upper(), index)
-            if got is None:
-                self._announced.discard((mem.upper(), index))  # an empty slot: a new +CMTI for it is news
-            return got
-
-        return await self._op(self.config.command_timeout, op)
-
-    async def list_stored(self) -> list[StoredPdu]:
-        """AT+CMGL=4 over every memory that can hold messages or reports (SM, ME, SR as offered)."""
-        async def op(chan: AtChannel, t: float) -> list[StoredPdu]:
-            out: list[StoredPdu] = []
-            for mem in self._mems:
-                try:
-                    await self._select(chan, mem, t)
-                    lines = await self._busy_retry(chan, C.cmgl(4), t)
-                except (AtTimeout, ModemUnavailable):
-                    raise
-                except AtError as e:
-                    log.debug("%s: listing %s failed: %s", self.config.id, mem, e)
-                    continue
-                found = C.parse_cmgl(lines, mem)
-                out.extend(found)
-                # slots announced but no longer stored (deleted elsewhere) may be announced again
-                present = {p.index for p in found}
-                self._announced = {a for a in self._announced if a[0] != mem or a[1] in present}
-            if self.config.storage.upper() in self._mems:
-                with contextlib.suppress(AtError):
-                    await self._select(chan, self.config.storage, t)
-            return out
-
-        return await self._op(self.config.command_timeout * max(1, len(self._mems)), op)
-
-    async def delete(self, mem: str, index: int) -> None:
-        """AT+CMGD; deleting an empty slot is not an error."""
-        async def op(chan: AtChannel, t: float) -> None:
-            await self._select(chan, mem, t)
-            # Forget the announcement before the command: the modem may store the next waiting message in
-            # this slot and announce it right behind the OK, before this coroutine resumes.
-            self._announced.discard((mem.upper(), index))
-            try:
-                await self._busy_retry(chan, C.cmgd(index), t)
-            except CmsError as e:
-                if e.code != 321:
-                    raise
-
-        await self._op(self.config.command_timeout, op)
-
-    async def ack(self) -> None:
-        """+CNMA for a MessageDirect / ReportDirect (an error, e.g. no ack expected, is only logged)."""
-        async def op(chan: AtChannel, t: float) -> None:
-            try:
-                await self._cmd(chan, "AT+CNMA", t)
-            except (AtTimeout, ModemUnavailable):
-                raise
-            except AtError as e:
-                log.debug("%s: AT+CNMA: %s", self.config.id, e)
-
-        await self._op(self.config.command_timeout, op)
-
-    async def send(self, pdu_hex: str, tpdu_length: int) -> int:
-        """AT+CMGS=<tpdu_length>, then the PDU (with its SMSC prefix) at the prompt; the message reference.
-
-        Raises CmsError (every error result, with .error_class), AtTimeout (the PDU was written but not
-        confirmed: outcome unknown), PromptTimeout or ModemUnavailable (certainly not sent).
-        """
-        command = C.cmgs(tpdu_length)
-
-        async def op(chan: AtChannel, t: float) -> int:
-            try:
-                # always the full send timeout: a premature timeout would make the outcome unknown
-                lines = await chan.command_prompt(command, pdu_hex, max(t, self.config.send_timeout))
-            except (CmsError, AtTimeout, PromptTimeout, ModemUnavailable):
-                raise
-            except CmeError as e:
-                raise CmsError(None, str(e), e.error_class, command=command) from e
-            except AtError as e:
-                raise CmsError(None, str(e), SendErrorClass.RETRY_LATER, command=command) from e
-            try:
-                return C.parse_cmgs(lines)
-            except C.ParseError as e:
-                log.warning("%s: AT+CMGS answered OK without a reference: %r", self.config.id, lines)
-                raise CmsError(None, f"no +CMGS reference in {lines!r}", SendErrorClass.RETRY_LATER) from e
-
-        return await self._op(self.config.send_timeout, op)
+def _says_memory_full(urc: Urc) -> bool:
+    """``^SMMEMFULL: "SM"`` (Huawei), ``+CIEV: "SMSFULL",1`` (SIMCom); not other +CIEV indicators."""
+    if urc.name == "^SMMEMFULL":
+        return True
+    f = C.split_fields(urc.value)
+    return len(f) >= 2 and f[0].upper() in ("SMSFULL", "MESSAGE FULL") and f[1] == "1"
 

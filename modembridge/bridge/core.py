@@ -14,6 +14,7 @@ from typing import Any
 from modembridge.at import Modem, ModemState
 from modembridge.bridge.delivery import DeliveryLoop, DeliveryQueue
 from modembridge.bridge.inbound import InboundReader
+from modembridge.bridge.memory import JournalMemory
 from modembridge.bridge.sender import ModemSender
 from modembridge.config import Config
 from modembridge.http.metrics import Metrics
@@ -61,7 +62,7 @@ class Bridge:
         self.readers: dict[str, InboundReader] = {}
         self.senders: dict[str, ModemSender] = {}
         for mc in config.modems:
-            modem = modem_factory(mc)
+            modem = modem_factory(mc, memory=JournalMemory(store, mc.id, clock))
             self.modems[mc.id] = modem
             self.readers[mc.id] = InboundReader(
                 mc.id,

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from modembridge.config import StoreConfig
 
+from .facts import FactsMixin
 from .inbox import InboxMixin
 from .outbox import OutboxMixin
 from .reports import ReportsMixin, same_number
@@ -26,7 +27,7 @@ from .types import (
 from .views import ViewsMixin
 
 
-class Store(InboxMixin, OutboxMixin, ReportsMixin, ViewsMixin):
+class Store(InboxMixin, OutboxMixin, ReportsMixin, ViewsMixin, FactsMixin):
     """Store(path, synchronous="FULL"|"NORMAL", order_hold_attempts=5, dlr_window=7 days,
     dedupe_window=1 hour, rng=None)."""
 

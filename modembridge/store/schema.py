@@ -157,6 +157,16 @@ MIGRATIONS: tuple[str, ...] = (
     """
     CREATE INDEX out_part_expiry ON out_part(expires_at) WHERE state = 'queued';
     """,
+    # v5: what a modem driver remembers across restarts (the SIM it last saw, a PIN the SIM rejected)
+    """
+    CREATE TABLE modem_fact (
+        modem_id TEXT NOT NULL,
+        key TEXT NOT NULL,
+        value TEXT NOT NULL,
+        updated_at REAL NOT NULL,
+        PRIMARY KEY (modem_id, key)
+    );
+    """,
 )
 
 VERSION = len(MIGRATIONS)

@@ -1,0 +1,42 @@
+"""What a modem driver remembers across restarts of the process: the SIM it last saw and a PIN the SIM
+rejected. ``at/`` knows no SQLite: the bridge passes a journal-backed implementation; tests and the
+probe use :class:`VolatileMemory`.
+
+Keys used by the driver: ``imsi``, ``iccid`` (SIM swap detection) and ``pin_rejected`` (a fingerprint of
+a configured PIN the SIM refused, so a daemon in a restart loop never tries it again: three wrong PINs lock
+the SIM). The PIN itself is never stored.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Protocol
+
+
+class ModemMemory(Protocol):
+    def recall(self, key: str) -> str | None: ...
+
+    async def remember(self, key: str, value: str | None) -> None:
+        """Store (None: forget) durably before returning."""
+
+
+class VolatileMemory:
+    """In-process memory: forgotten when the process ends."""
+
+    def __init__(self) -> None:
+        self.facts: dict[str, str] = {}
+
+    def recall(self, key: str) -> str | None:
+        return self.facts.get(key)
+
+    async def remember(self, key: str, value: str | None) -> None:
+        if value is None:
+            self.facts.pop(key, None)
+        else:
+            self.facts[key] = value
+
+
+def pin_fingerprint(pin: str, modem_id: str) -> str:
+    """A salted hash that recognises a PIN again without storing it (4 digits are still guessable by brute
+    force from the journal: the journal must stay private, as it holds every message anyway)."""
+    return hashlib.sha256(f"modembridge-pin\n{modem_id}\n{pin}".encode()).hexdigest()[:24]

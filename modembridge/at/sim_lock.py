@@ -1,0 +1,137 @@
+"""SIM PIN handling that cannot lock a SIM, and SIM swap detection.
+
+A SIM locks (PUK) after three wrong PINs. So the PIN is entered only when ``+CPIN: SIM PIN`` asks for it,
+a PIN the SIM rejected is remembered (a fingerprint, across restarts of the process) and never entered
+again, and the last remaining attempt is left to a person.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+from modembridge.at import commands as C
+from modembridge.at.errors import AtError, AtTimeout, CmeError, ModemUnavailable
+from modembridge.at.memory import ModemMemory, pin_fingerprint
+from modembridge.at.quirks import QuirkProfile
+
+log = logging.getLogger(__name__)
+
+Command = Callable[[str, float | None], Awaitable[list[str]]]
+Sleep = Callable[[float], Awaitable[None]]
+
+PIN_ENTRY_TIMEOUT = 20.0  # some modems answer AT+CPIN=<pin> only once the SIM has checked it
+_SIM_BUSY_CME = frozenset({14, 100})  # SIM busy; "unknown" while the SIM is still starting
+
+
+class SimNeedsHuman(Exception):
+    """The SIM cannot be used without a person: wrong or missing PIN, PUK, no SIM."""
+
+    def __init__(self, reason: str, *, retry: bool = False) -> None:
+        super().__init__(reason)
+        self.retry = retry  # no SIM: look again after a long delay; PIN/PUK: never
+
+
+@dataclass(frozen=True)
+class SimSwap:
+    """A different SIM than the one this modem had last time."""
+
+    old_imsi: str | None
+    new_imsi: str | None
+    old_iccid: str | None
+    new_iccid: str | None
+
+    def describe(self) -> str:
+        parts = []
+        if self.old_iccid != self.new_iccid:
+            parts.append(f"ICCID {self.old_iccid or '?'} -> {self.new_iccid or '?'}")
+        if self.old_imsi != self.new_imsi:
+            parts.append(f"IMSI {self.old_imsi or '?'} -> {self.new_imsi or '?'}")
+        return "SIM changed: " + ", ".join(parts)
+
+
+async def unlock_sim(cmd: Command, *, modem_id: str, pin: str, profile: QuirkProfile,
+                     memory: ModemMemory, sleep: Sleep, command_timeout: float) -> None:
+    """Bring the SIM to READY, entering the configured PIN at most once, or raise SimNeedsHuman."""
+    entered = False
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + max(30.0, 3 * command_timeout)
+    fingerprint = pin_fingerprint(pin, modem_id) if pin else None
+    while True:
+        try:
+            state = C.parse_cpin(await cmd("AT+CPIN?", None))
+        except CmeError as e:
+            if e.code == 10:
+                raise SimNeedsHuman("no SIM card inserted", retry=True) from e
+            if e.code in (13, 15):
+                raise SimNeedsHuman(f"SIM failure: {e}", retry=True) from e
+            if (e.code in _SIM_BUSY_CME or e.code is None) and loop.time() < deadline:
+                await sleep(0.5)  # SIM busy / not ready yet after boot or PIN entry
+                continue
+            raise
+        if state in ("READY", "SIM PIN2", "SIM PUK2"):
+            if entered and memory.recall("pin_rejected") is not None:
+                await memory.remember("pin_rejected", None)
+            return
+        if "PUK" in state:
+            raise SimNeedsHuman("the SIM is PUK-locked (too many wrong PINs): unlock it with its PUK in a "
+                                "phone, then restart")
+        if state != "SIM PIN":
+            raise SimNeedsHuman(f"the SIM needs {state}")
+        if entered:
+            if loop.time() < deadline:
+                await sleep(0.5)
+                continue
+            raise SimNeedsHuman("the SIM still asks for its PIN after the PIN was accepted")
+        if not pin:
+            raise SimNeedsHuman("the SIM is PIN-locked and no pin is configured for this modem")
+        if not (pin.isdigit() and 4 <= len(pin) <= 8):
+            raise SimNeedsHuman("the configured pin is not 4 to 8 digits")
+        if memory.recall("pin_rejected") == fingerprint:
+            raise SimNeedsHuman("the SIM rejected the configured pin before; not trying it again (three "
+                                "wrong PINs lock the SIM): fix `pin` in the config, then restart")
+        left = await pin_attempts_left(cmd, profile)
+        if left is not None and left < 2:
+            raise SimNeedsHuman(f"the SIM has {left} PIN attempt(s) left: not risking it automatically; "
+                                "enter the PIN by hand (e.g. in a phone), then restart")
+        try:
+            await cmd(C.cpin(pin), max(command_timeout, PIN_ENTRY_TIMEOUT))
+        except CmeError as e:
+            if e.code in _SIM_BUSY_CME and loop.time() < deadline:
+                await sleep(0.5)
+                continue
+            assert fingerprint is not None
+            await memory.remember("pin_rejected", fingerprint)
+            raise SimNeedsHuman(f"the SIM rejected the configured pin ({e}); not retrying: three wrong PINs "
+                                "lock the SIM. Fix `pin` in the config, then restart") from e
+        entered = True
+        log.info("%s: SIM PIN accepted", modem_id)
+
+
+async def pin_attempts_left(cmd: Command, profile: QuirkProfile) -> int | None:
+    """The SIM's remaining PIN attempts from the profile's counter commands; None when none answers."""
+    for query in profile.pin_retries:
+        try:
+            return C.parse_pin_retries(await cmd(query, None))
+        except (AtTimeout, ModemUnavailable):
+            raise
+        except AtError:  # includes ParseError: try the next way of asking
+            continue
+    return None
+
+
+async def check_sim_identity(memory: ModemMemory, imsi: str | None, iccid: str | None) -> SimSwap | None:
+    """Compare with the SIM remembered from last time (then remember this one); a SimSwap if it differs."""
+    old_imsi, old_iccid = memory.recall("imsi"), memory.recall("iccid")
+    swap = None
+    changed_iccid = iccid is not None and old_iccid is not None and iccid != old_iccid
+    changed_imsi = imsi is not None and old_imsi is not None and imsi != old_imsi
+    if changed_iccid or changed_imsi:
+        swap = SimSwap(old_imsi, imsi, old_iccid, iccid)
+    if imsi is not None and imsi != old_imsi:
+        await memory.remember("imsi", imsi)
+    if iccid is not None and iccid != old_iccid:
+        await memory.remember("iccid", iccid)
+    return swap
