@@ -1,0 +1,174 @@
+"""SIM PIN handling that cannot lock a SIM, and SIM swap detection (modembridge/at/sim_lock.py), over a real
+pty with the simulated modem; plus unit tests of check_sim_identity and pin_fingerprint."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+
+import pytest
+
+from modembridge.at import ModemState
+from modembridge.at.memory import VolatileMemory, pin_fingerprint
+from modembridge.at.quirks import get_profile
+from modembridge.at.sim_lock import SimSwap, check_sim_identity
+from modembridge.sim.harness import SimModem
+
+from .helpers import fast_config, running, wait_state
+
+SimFactory = Callable[..., SimModem]
+
+RIGHT_PIN, WRONG_PIN = "4826", "1357"
+OLD_IMSI, OLD_ICCID = "001019999999999", "8901260000000099999"
+
+
+def rx_commands(sim: SimModem) -> list[str]:
+    """Every command line the host wrote (the sim's rx log split on CR), in order."""
+    lines = sim.traffic_bytes("rx").decode("latin-1").split("\r")
+    return [line.strip("\n\x1b") for line in lines if line.strip("\n\x1b").upper().startswith("AT")]
+
+
+def pin_entries(sim: SimModem) -> list[str]:
+    return [c for c in rx_commands(sim) if c.upper().startswith("AT+CPIN=")]
+
+
+# ====================================================================== PIN entry over the pty
+
+
+async def test_a_rejected_pin_is_never_entered_again_even_by_a_new_modem(sim_factory: SimFactory) -> None:
+    memory = VolatileMemory()  # outlives each Modem, as the journal outlives a daemon process
+    async with sim_factory(pin=RIGHT_PIN) as sim:
+        async with running(fast_config(str(sim.link), pin=WRONG_PIN), ready=False, memory=memory) as modem:
+            failed = await wait_state(modem, ModemState.FAILED, timeout=10.0)
+            assert "rejected" in failed.reason
+            assert sim.e.pin_tries == 2 and sim.e.pin_state == "SIM PIN"
+            assert pin_entries(sim) == [f'AT+CPIN="{WRONG_PIN}"']
+        assert memory.recall("pin_rejected") == pin_fingerprint(WRONG_PIN, "gsm0")
+
+        # "after a restart": a new Modem with the same memory and the same (wrong) pin does not try it
+        sim.clear_traffic()
+        async with running(fast_config(str(sim.link), pin=WRONG_PIN), ready=False, memory=memory) as modem:
+            failed = await wait_state(modem, ModemState.FAILED, timeout=10.0)
+            assert "rejected the configured pin before" in failed.reason
+            assert "AT+CPIN?" in rx_commands(sim)  # it did look at the SIM ...
+            assert pin_entries(sim) == []  # ... but entered nothing
+            assert sim.e.pin_tries == 2 and sim.e.pin_state == "SIM PIN"
+        assert memory.recall("pin_rejected") is not None
+
+        # the operator fixes `pin` in the config: the new pin is entered once, and the rejection forgotten
+        sim.clear_traffic()
+        async with running(fast_config(str(sim.link), pin=RIGHT_PIN), memory=memory) as modem:
+            assert modem.state is ModemState.READY
+            assert pin_entries(sim) == [f'AT+CPIN="{RIGHT_PIN}"']
+            assert sim.e.pin_state == "READY" and sim.e.pin_tries == 3
+        assert memory.recall("pin_rejected") is None
+
+
+@pytest.mark.parametrize("profile", ["generic", "huawei", "sim800", "quectel"])
+async def test_the_last_pin_attempt_is_left_to_a_person(sim_factory: SimFactory, profile: str) -> None:
+    counter = get_profile(profile).pin_retries[0]  # each vendor asks its own counter first
+    async with sim_factory(profile=profile, pin=RIGHT_PIN) as sim:
+        sim.e.pin_tries = 1
+        config = fast_config(str(sim.link), pin=RIGHT_PIN, profile=profile)
+        async with running(config, ready=False) as modem:
+            failed = await wait_state(modem, ModemState.FAILED, timeout=10.0)
+            assert "1 PIN attempt(s) left" in failed.reason
+            assert counter in rx_commands(sim)
+            assert pin_entries(sim) == []
+            assert sim.e.pin_tries == 1 and sim.e.pin_state == "SIM PIN"
+
+
+async def test_a_puk_locked_sim_fails_and_nothing_needing_the_sim_is_sent(sim_factory: SimFactory) -> None:
+    async with sim_factory(pin=RIGHT_PIN) as sim:
+        sim.e.pin_tries = 0
+        sim.e.pin_state = "SIM PUK"
+        async with running(fast_config(str(sim.link), pin=RIGHT_PIN), ready=False) as modem:
+            failed = await wait_state(modem, ModemState.FAILED, timeout=10.0)
+            assert "PUK" in failed.reason
+            commands = rx_commands(sim)
+        assert pin_entries(sim) == []
+        # AT+CPIN? was the last thing asked: no PIN/PUK entry, no IMSI/ICCID, no SMS set-up after it
+        assert commands[-1] == "AT+CPIN?"
+        assert rx_commands(sim) == commands  # nothing more while stopping either
+        assert sim.e.pin_state == "SIM PUK" and sim.e.puk_tries == 10
+
+
+async def test_no_pin_is_entered_when_the_sim_does_not_ask_for_one(sim: SimModem) -> None:
+    async with running(fast_config(str(sim.link), pin=RIGHT_PIN)) as modem:
+        assert modem.state is ModemState.READY
+        assert "AT+CPIN?" in rx_commands(sim)
+        assert pin_entries(sim) == []
+
+
+# ====================================================================== SIM swap over the pty
+
+
+async def test_a_swapped_sim_is_reported_once_and_remembered(
+    sim: SimModem, caplog: pytest.LogCaptureFixture
+) -> None:
+    new_imsi, new_iccid = sim.e.config.imsi, sim.e.config.iccid
+    memory = VolatileMemory()
+    memory.facts.update(imsi=OLD_IMSI, iccid=OLD_ICCID)
+    with caplog.at_level(logging.WARNING, logger="modembridge.at.modem"):
+        async with running(fast_config(str(sim.link)), memory=memory) as modem:
+            swap = modem.snapshot()["sim_swap"]
+            assert swap is not None and OLD_ICCID in swap and new_iccid in swap
+            assert OLD_IMSI in swap and new_imsi in swap
+    warnings = [r for r in caplog.records if r.levelno == logging.WARNING and "SIM changed" in r.getMessage()]
+    assert len(warnings) == 1 and OLD_ICCID in warnings[0].getMessage()
+    assert memory.facts == {"imsi": new_imsi, "iccid": new_iccid}
+
+    caplog.clear()
+    with caplog.at_level(logging.WARNING, logger="modembridge.at.modem"):
+        async with running(fast_config(str(sim.link)), memory=memory) as modem:
+            assert modem.snapshot()["sim_swap"] is None
+    assert not [r for r in caplog.records if "SIM changed" in r.getMessage()]
+    assert memory.facts == {"imsi": new_imsi, "iccid": new_iccid}
+
+
+# ====================================================================== units
+
+
+async def test_check_sim_identity_first_sight_remembers_without_reporting() -> None:
+    memory = VolatileMemory()
+    assert await check_sim_identity(memory, "001010000000001", "8901000000000000001") is None
+    assert memory.facts == {"imsi": "001010000000001", "iccid": "8901000000000000001"}
+    assert await check_sim_identity(memory, "001010000000001", "8901000000000000001") is None
+
+
+async def test_check_sim_identity_reports_a_changed_iccid_or_imsi() -> None:
+    memory = VolatileMemory()
+    memory.facts.update(imsi="001010000000001", iccid="8901000000000000001")
+    swap = await check_sim_identity(memory, "001010000000002", "8901000000000000002")
+    assert swap == SimSwap(old_imsi="001010000000001", new_imsi="001010000000002",
+                           old_iccid="8901000000000000001", new_iccid="8901000000000000002")
+    assert swap.describe() == ("SIM changed: ICCID 8901000000000000001 -> 8901000000000000002, "
+                               "IMSI 001010000000001 -> 001010000000002")
+    assert memory.facts == {"imsi": "001010000000002", "iccid": "8901000000000000002"}
+
+    only_imsi = await check_sim_identity(memory, "001010000000003", "8901000000000000002")
+    assert only_imsi is not None
+    assert only_imsi.describe() == "SIM changed: IMSI 001010000000002 -> 001010000000003"
+
+
+async def test_check_sim_identity_unknown_values_neither_report_nor_forget() -> None:
+    memory = VolatileMemory()
+    memory.facts.update(imsi="001010000000001", iccid="8901000000000000001")
+    # a modem that did not answer AT+CIMI / AT+CCID this time: no swap, and the last SIM is kept
+    assert await check_sim_identity(memory, None, None) is None
+    assert memory.facts == {"imsi": "001010000000001", "iccid": "8901000000000000001"}
+    swap = await check_sim_identity(memory, None, "8901000000000000009")
+    assert swap is not None
+    assert (swap.old_iccid, swap.new_iccid) == ("8901000000000000001", "8901000000000000009")
+    assert swap.describe().startswith("SIM changed: ICCID 8901000000000000001 -> 8901000000000000009")
+    assert memory.facts == {"imsi": "001010000000001", "iccid": "8901000000000000009"}
+
+
+def test_pin_fingerprint_hides_the_pin_and_depends_on_the_modem() -> None:
+    pin = "73915864"
+    fp = pin_fingerprint(pin, "gsm0")
+    assert pin not in fp and pin[:4] not in fp and pin[-4:] not in fp
+    assert fp == pin_fingerprint(pin, "gsm0")  # recognisable again, e.g. after a restart
+    assert fp != pin_fingerprint(pin, "gsm1")
+    assert fp != pin_fingerprint("73915865", "gsm0")
+    assert len(fp) == 24 and set(fp) <= set("0123456789abcdef")
