@@ -212,7 +212,7 @@ class AtChannel(asyncio.Protocol):
                     return final
                 if not done:
                     waited = timeout if prompt_timeout is None else min(timeout, prompt_timeout)
-                    raise PromptTimeout(f"{self.name}: no '> ' prompt for {command} within {waited:g}s "
+                    raise PromptTimeout(f"{self.name}: no '> ' prompt for {command} within {waited:.3g}s "
                                         "(nothing sent)", command=command)
                 prompt.result()  # raises ModemUnavailable if the port was lost
                 self.parser.expect_echo(payload)
@@ -221,7 +221,7 @@ class AtChannel(asyncio.Protocol):
             try:
                 return await self._final_of(waiter, deadline, started + timeout * LONG_ANSWER_FACTOR)
             except TimeoutError:
-                raise AtTimeout(f"{self.name}: no answer to {command} within {timeout:g}s",
+                raise AtTimeout(f"{self.name}: no answer to {command} within {timeout:.3g}s",
                                 command=command) from None
             except ModemUnavailable as exc:
                 if payload_written:  # the PDU left us: the network may have it, the outcome is unknown
