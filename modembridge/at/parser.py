@@ -5,11 +5,13 @@ The parser knows which command is pending (``begin()``), because whether a line 
 (even after ATE0: a restarted modem echoes again), final results of every flavour, the ``> `` prompt
 (which has no line ending), two-line URCs (``+CMT``/``+CDS``/``+CBM`` header followed by a PDU line) that
 land in the middle of a response, vendor noise, and garbage bytes (non-ASCII, NULs, other control bytes,
-which are dropped). Feeding the same bytes in any chunking yields the same events.
+which are dropped, counted in ``garbage_bytes`` and logged at debug level). Feeding the same bytes in any
+chunking yields the same events.
 """
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -94,10 +96,16 @@ _NAME_RE = re.compile(r"^([+^*$%#][A-Za-z0-9_]+)\s*:")
 _CMD_NAME_RE = re.compile(r"^AT([+^*$%#][A-Za-z0-9_]+)", re.IGNORECASE)
 _MAX_LINE = 4096
 
+log = logging.getLogger(__name__)
+
+
+def _is_text(b: int) -> bool:
+    return 0x20 <= b < 0x7F or b == 0x09
+
 
 def _clean(raw: bytes) -> str:
-    """Drop garbage: bytes >= 0x80, NUL and other control bytes (CR/LF are handled before)."""
-    return "".join(chr(b) for b in raw if 0x20 <= b < 0x7F or b == 0x09).strip()
+    """Drop garbage: bytes >= 0x7F, NUL and other control bytes (CR/LF are handled before)."""
+    return "".join(chr(b) for b in raw if _is_text(b)).strip()
 
 
 def _final(line: str) -> Final | None:
@@ -139,6 +147,7 @@ class AtParser:
         self._expect_prompt = False
         self._urc_header: tuple[str, str] | None = None  # (name, header line) awaiting its PDU line
         self.echo_seen = 0  # echo lines seen since reset_echo_count(): a restart turns echo back on
+        self.garbage_bytes = 0  # bytes dropped as line noise (and logged) since the parser was made
 
     def set_patterns(self, *, noise: Iterable[str], restart: Iterable[str]) -> None:
         """Replace the noise and restart lines (from the vendor profile, once the modem is identified)."""
@@ -180,19 +189,30 @@ class AtParser:
         events: list[Event] = []
         for b in data:
             if b in (0x0D, 0x0A, 0x1A, 0x1B):  # CR, LF; Ctrl-Z/ESC end an echoed PDU
-                raw = bytes(self._buf)
-                self._buf.clear()
-                self._line(_clean(raw), events)
+                self._line(self._take(), events)
                 continue
             if b == 0x3E and self._expect_prompt and not _clean(bytes(self._buf)):  # '>' at a line start
-                self._buf.clear()
+                self._take()  # only garbage (or blanks) before it
                 self._expect_prompt = False
                 events.append(Prompt())
                 continue
             self._buf.append(b)
             if len(self._buf) > _MAX_LINE:  # a flood of garbage without line endings
+                self.garbage_bytes += len(self._buf)
+                log.debug("garbage: dropped a %d-byte line without an end: %r...", len(self._buf),
+                          bytes(self._buf[:32]))
                 self._buf.clear()
         return events
+
+    def _take(self) -> str:
+        """The buffered line as text; garbage bytes in it are dropped, counted and logged."""
+        raw = bytes(self._buf)
+        self._buf.clear()
+        dropped = sum(1 for b in raw if not _is_text(b))
+        if dropped:
+            self.garbage_bytes += dropped
+            log.debug("garbage: dropped %d byte(s) from %r", dropped, raw[:64])
+        return _clean(raw)
 
     def _line(self, line: str, out: list[Event]) -> None:
         if not line:

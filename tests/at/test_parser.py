@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Callable
+from dataclasses import replace
+
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from modembridge.at.parser import AtParser, Echo, Event, Final, Info, Prompt, Urc, UrcKind, command_name
+
+from .vendor_traces import TRACES, Begin, End, Payload, Rx, Trace
 
 PDU = "07915155000000F0040C9152740000001000006211828042940005E8329BFD06"
 
@@ -45,6 +52,7 @@ def test_final_results_of_every_flavour() -> None:
         b"\r\nCOMMAND NOT SUPPORT\r\n": Final("COMMAND NOT SUPPORT", "COMMAND NOT SUPPORT"),
         b"\r\nNO CARRIER\r\n": Final("NO CARRIER", "NO CARRIER"),
         b"\r\nTOO MANY PARAMETERS\r\n": Final("TOO MANY PARAMETERS", "TOO MANY PARAMETERS"),
+        b"\r\nABORTED\r\n": Final("ABORTED", "ABORTED"),
     }
     for data, want in cases.items():
         assert feed_all(data, "AT^FOO") == [want], data
@@ -233,3 +241,126 @@ def test_a_line_named_for_another_command_is_not_a_response_line() -> None:
     # the late answer of a timed-out AT+CPMS? arriving while AT+CSQ is pending
     evs = feed_all(b'\r\n+CPMS: "SM",1,30\r\n+CSQ: 3,99\r\nOK\r\n', "AT+CSQ")
     assert [e for e in evs if isinstance(e, Info)] == [Info("+CSQ: 3,99")]
+
+
+# --- vendor traces (tests/at/vendor_traces.py): whole, byte by byte, any chunking, with garbage added ------
+def run_trace(trace: Trace,
+              split: Callable[[bytes], list[bytes]] | None = None) -> tuple[list[Event], AtParser]:
+    """Replay a trace's steps on a fresh parser; ``split`` cuts each received block into feed() calls."""
+    p = AtParser()
+    out: list[Event] = []
+    for step in trace.steps:
+        if isinstance(step, Begin):
+            p.begin(step.command, prompt=step.prompt)
+        elif isinstance(step, Payload):
+            p.expect_echo(step.text)
+        elif isinstance(step, End):
+            p.end()
+        else:
+            for chunk in (split(step.data) if split is not None else [step.data]):
+                out += p.feed(chunk)
+    return out, p
+
+
+def cut(sizes: list[int]) -> Callable[[bytes], list[bytes]]:
+    """A splitter cutting every block at the given sizes (cycled), the rest in one piece."""
+    def split(data: bytes) -> list[bytes]:
+        out, i, k = [], 0, 0
+        while i < len(data):
+            n = sizes[k % len(sizes)] if sizes else len(data)
+            out.append(data[i:i + n])
+            i, k = i + n, k + 1
+        return out
+    return split
+
+
+def garbage_logs(caplog: pytest.LogCaptureFixture) -> list[logging.LogRecord]:
+    return [r for r in caplog.records if r.name == "modembridge.at.parser" and "garbage" in r.getMessage()]
+
+
+@pytest.mark.parametrize("trace", TRACES, ids=[t.name for t in TRACES])
+def test_vendor_trace_fed_whole(trace: Trace, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.DEBUG, logger="modembridge.at.parser")
+    events, p = run_trace(trace)
+    assert events == list(trace.events), trace.device
+    assert p.garbage_bytes == trace.garbage
+    assert bool(garbage_logs(caplog)) == bool(trace.garbage)  # skipped, and logged
+
+
+@pytest.mark.parametrize("trace", TRACES, ids=[t.name for t in TRACES])
+def test_vendor_trace_fed_byte_by_byte(trace: Trace, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.DEBUG, logger="modembridge.at.parser")
+    _, whole = run_trace(trace)
+    whole_logs = len(garbage_logs(caplog))
+    caplog.clear()
+    events, p = run_trace(trace, lambda data: [data[i:i + 1] for i in range(len(data))])
+    assert events == list(trace.events), trace.device
+    assert p.garbage_bytes == whole.garbage_bytes == trace.garbage
+    assert len(garbage_logs(caplog)) == whole_logs  # the same lines are reported however the bytes come
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.sampled_from(TRACES), st.lists(st.integers(min_value=1, max_value=64), min_size=1, max_size=40))
+def test_vendor_trace_any_chunking(trace: Trace, sizes: list[int]) -> None:
+    events, p = run_trace(trace, cut(sizes))
+    assert events == list(trace.events), trace.device
+    assert p.garbage_bytes == trace.garbage
+
+
+# bytes that cannot be text: controls other than TAB and the line enders (CR, LF, Ctrl-Z, ESC), and 0x7F-0xFF
+NOT_TEXT = bytes(b for b in range(256) if (b < 0x20 and b not in (0x09, 0x0A, 0x0D, 0x1A, 0x1B)) or b >= 0x7F)
+
+
+def with_garbage(trace: Trace, inserts: list[tuple[int, int, bytes]]) -> tuple[Trace, int]:
+    """The trace with garbage inserted at (rx block, position, bytes), wrapped to the blocks it has."""
+    rx = [i for i, s in enumerate(trace.steps) if isinstance(s, Rx)]
+    steps = list(trace.steps)
+    added = 0
+    for block, pos, junk in inserts:
+        i = rx[block % len(rx)]
+        step = steps[i]
+        assert isinstance(step, Rx)
+        at = pos % len(step.data)  # before the last byte: bytes after the last line end stay buffered
+        steps[i] = Rx(step.data[:at] + junk + step.data[at:])
+        added += len(junk)
+    return replace(trace, steps=tuple(steps)), added
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.sampled_from(TRACES),
+       st.lists(st.tuples(st.integers(0, 50), st.integers(0, 10_000),
+                          st.binary(min_size=1, max_size=12).map(lambda b: bytes(NOT_TEXT[x % len(NOT_TEXT)]
+                                                                                 for x in b))),
+                min_size=1, max_size=8),
+       st.lists(st.integers(min_value=1, max_value=64), min_size=1, max_size=20))
+def test_garbage_anywhere_is_skipped(trace: Trace, inserts: list[tuple[int, int, bytes]],
+                                     sizes: list[int]) -> None:
+    noisy, added = with_garbage(trace, inserts)
+    events, p = run_trace(noisy, cut(sizes))
+    assert events == list(trace.events), trace.device
+    assert p.garbage_bytes == trace.garbage + added
+
+
+def test_garbage_is_logged_with_what_was_dropped(caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.DEBUG, logger="modembridge.at.parser")
+    p = AtParser()
+    p.begin("AT+CSQ")
+    evs = p.feed(b"\xff\xff\x00\r\n+CSQ: \x9a17,99\r\n\r\nOK\r\n")
+    assert evs == [Info("+CSQ: 17,99"), Final("OK", "OK")]
+    logs = garbage_logs(caplog)
+    assert len(logs) == 2 and p.garbage_bytes == 4
+    assert "\\xff\\xff\\x00" in logs[0].getMessage() and "3" in logs[0].getMessage()
+    assert "\\x9a" in logs[1].getMessage()
+    # before a prompt too
+    caplog.clear()
+    p.begin("AT+CMGS=18", prompt=True)
+    assert p.feed(b"\r\n\x00\xfe> ") == [Prompt()]
+    assert len(garbage_logs(caplog)) == 1 and p.garbage_bytes == 6
+
+
+def test_endless_line_is_dropped_and_logged(caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.DEBUG, logger="modembridge.at.parser")
+    p = AtParser()
+    p.begin("AT+CSQ")
+    assert p.feed(b"\xff" * 5000 + b"\r\n+CSQ: 3,99\r\nOK\r\n") == [Info("+CSQ: 3,99"), Final("OK", "OK")]
+    assert garbage_logs(caplog) and p.garbage_bytes == 5000
