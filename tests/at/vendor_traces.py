@@ -284,6 +284,30 @@ TRACES: tuple[Trace, ...] = (
         garbage=3,
     ),
     Trace(
+        "sim7600-pin-then-init",
+        "SIMCom SIM7600E-H (echo on by default): after AT+CPIN the SIM comes up and the module reports "
+        "+CPIN: READY, SMS DONE and PB DONE while the next commands run; +CMTI for slot 0 of ME storage",
+        "SIM7600 Series AT Command Manual (AT+CPIN, AT+SPIC, +CMTI); public SIM7600 drivers expecting "
+        "'+CPIN: READY / SMS DONE / PB DONE' after the PIN",
+        (
+            Begin('AT+CPIN="1234"'),
+            Rx(b'AT+CPIN="1234"\r\r\nOK\r\n'),
+            Rx(b"\r\n+CPIN: READY\r\n"),
+            Begin("AT+CIMI"),
+            Rx(b"AT+CIMI\r\r\nSMS DONE\r\n\r\n460001234567890\r\n\r\nOK\r\n\r\nPB DONE\r\n"),
+            Begin("AT+SPIC"),
+            Rx(b"AT+SPIC\r\r\n+SPIC: 3,10,3,10\r\n\r\nOK\r\n"),
+            Rx(b'\r\n+CMTI: "ME",0\r\n'),
+        ),
+        (
+            Echo('AT+CPIN="1234"'), OK,
+            status("+CPIN", "+CPIN: READY"),
+            Echo("AT+CIMI"), noise("SMS DONE"), Info("460001234567890"), OK, noise("PB DONE"),
+            Echo("AT+SPIC"), Info("+SPIC: 3,10,3,10"), OK,
+            message("+CMTI", '+CMTI: "ME",0'),
+        ),
+    ),
+    Trace(
         "quectel-ec25-boot-and-sms",
         "Quectel EC25-E (EC25EFAR06A06M4G), ATE0: boot banner RDY/+CFUN/+CPIN/+QUSIM/+QIND, PIN counter, "
         "a send whose +CMTI lands between the PDU and +CMGS, +CDSI for a stored report, +CMGL with index 0 "
@@ -373,6 +397,27 @@ TRACES: tuple[Trace, ...] = (
             OK,
             Prompt(), cms(38),
             message("+CDS", "+CDS: 26", PDU_REPORT),
+        ),
+    ),
+    Trace(
+        "zte-mf627",
+        "ZTE MF627 USB stick: the +ZUSIMR:2 nag (until a +CPMS?), +ZPASR and the bare +ZEND of the SIM "
+        "toolkit arriving while AT+CGSN waits for its unprefixed answer; ERROR for Huawei's ^CURC",
+        "ModemManager zte plugin (+ZUSIMR/+ZDONR/+ZPASR/+ZPSTM/+ZEND regexes); python-gsmmodem ZteK3565Z",
+        (
+            Rx(b'\r\n+ZUSIMR:2\r\n\r\n+ZPASR: "UMTS"\r\n'),
+            Begin("AT+CGSN"),
+            Rx(b"\r\n+ZEND\r\n\r\n+ZUSIMR:2\r\n\r\n354321012345678\r\n\r\nOK\r\n"),
+            Begin("AT^CURC=0"),
+            Rx(b"\r\nERROR\r\n"),
+            Begin("AT+CPMS?"),
+            Rx(b'\r\n+CPMS: "SM",0,50,"SM",0,50,"SM",0,50\r\n\r\nOK\r\n'),
+        ),
+        (
+            noise("+ZUSIMR", "+ZUSIMR:2"), noise("+ZPASR", '+ZPASR: "UMTS"'),
+            noise("+ZEND"), noise("+ZUSIMR", "+ZUSIMR:2"), Info("354321012345678"), OK,
+            ERROR,
+            Info('+CPMS: "SM",0,50,"SM",0,50,"SM",0,50'), OK,
         ),
     ),
     Trace(
