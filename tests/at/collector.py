@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 
 from modembridge.at import (
     AtError,
@@ -19,41 +19,49 @@ from modembridge.at import (
     StateChanged,
     SweepNeeded,
 )
-from modembridge.sms.pdu import Deliver, decode_pdu
+from modembridge.sms.pdu import Deliver, StatusReport, decode_pdu
 
 
 class Collector:
     def __init__(self, modem: Modem) -> None:
         self.modem = modem
         self.texts: list[str] = []
+        self.reports: list[StatusReport] = []
+        self.how: list[str] = []  # how each message or report arrived: stored, direct or sweep
         self.states: list[StateChanged] = []
-        self.sweeps: list[str] = []
+        self.sweeps: list[str] = []  # sweeps begun (their reasons)
+        self.swept: list[str] = []  # sweeps finished
         self.errors: list[str] = []
         self.go = asyncio.Event()  # clear it to pause handling (events wait in the modem's queue)
         self.go.set()
         self._changed = asyncio.Event()
 
-    def _keep(self, pdu: str, length: int | None) -> None:
+    def _keep(self, pdu: str, length: int | None, how: str) -> None:
         msg = decode_pdu(pdu, tpdu_length=length)
         if isinstance(msg, Deliver):
             self.texts.append(msg.text)
-            self._changed.set()
+        elif isinstance(msg, StatusReport):
+            self.reports.append(msg)
+        self.how.append(how)
+        self._changed.set()
 
     async def handle(self, ev: ModemEvent) -> None:
         match ev:
             case MessageStored(mem=mem, index=index) | ReportStored(mem=mem, index=index):
                 stored = await self.modem.read(mem, index)
                 if stored is not None:
-                    self._keep(stored.pdu, stored.length)
+                    self._keep(stored.pdu, stored.length, "stored")
                     await self.modem.delete(mem, index)
             case MessageDirect(pdu=pdu, length=length) | ReportDirect(pdu=pdu, length=length):
-                self._keep(pdu, length)
+                self._keep(pdu, length, "direct")
                 await self.modem.ack()
             case SweepNeeded(reason=reason):
                 self.sweeps.append(reason)
                 for stored in await self.modem.list_stored():
-                    self._keep(stored.pdu, stored.length)
+                    self._keep(stored.pdu, stored.length, "sweep")
                     await self.modem.delete(stored.mem, stored.index)
+                self.swept.append(reason)
+                self._changed.set()
             case StateChanged():
                 self.states.append(ev)
                 self._changed.set()
@@ -76,6 +84,12 @@ class Collector:
                     await self._changed.wait()
         except TimeoutError:
             raise AssertionError(f"not received: {sorted(expected - set(self.texts))}") from None
+
+    async def wait_for(self, pred: Callable[[], bool], timeout: float = 15.0) -> None:
+        async with asyncio.timeout(timeout):
+            while not pred():
+                self._changed.clear()
+                await self._changed.wait()
 
     async def wait_state(self, state: ModemState, timeout: float = 15.0, after: int = 0) -> StateChanged:
         """The first StateChanged to ``state`` at or after position ``after`` of the state log."""
