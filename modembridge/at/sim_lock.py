@@ -22,6 +22,10 @@ log = logging.getLogger(__name__)
 Command = Callable[[str, float | None], Awaitable[list[str]]]
 Sleep = Callable[[float], Awaitable[None]]
 
+REJECTED_KEY = "pin_rejected"  # memory: fingerprints of PINs the SIM refused
+UNCONFIRMED_KEY = "pin_unconfirmed"  # memory: a PIN sent whose answer has not been seen yet
+MAX_REJECTED = 8
+FULL_ATTEMPTS = 3  # a SIM's PIN counter when no wrong PIN was entered since the last right one
 PIN_ENTRY_TIMEOUT = 20.0  # some modems answer AT+CPIN=<pin> only once the SIM has checked it
 _SIM_BUSY_CME = frozenset({14, 100})  # SIM busy; "unknown" while the SIM is still starting
 
@@ -45,16 +49,22 @@ class SimSwap:
 
     def describe(self) -> str:
         parts = []
-        if self.old_iccid != self.new_iccid:
-            parts.append(f"ICCID {self.old_iccid or '?'} -> {self.new_iccid or '?'}")
-        if self.old_imsi != self.new_imsi:
-            parts.append(f"IMSI {self.old_imsi or '?'} -> {self.new_imsi or '?'}")
+        if self.old_iccid and self.new_iccid and self.old_iccid != self.new_iccid:
+            parts.append(f"ICCID {self.old_iccid} -> {self.new_iccid}")
+        if self.old_imsi and self.new_imsi and self.old_imsi != self.new_imsi:
+            parts.append(f"IMSI {self.old_imsi} -> {self.new_imsi}")
         return "SIM changed: " + ", ".join(parts)
 
 
 async def unlock_sim(cmd: Command, *, modem_id: str, pin: str, profile: QuirkProfile,
                      memory: ModemMemory, sleep: Sleep, command_timeout: float) -> None:
-    """Bring the SIM to READY, entering the configured PIN at most once, or raise SimNeedsHuman."""
+    """Bring the SIM to READY, entering the configured PIN at most once, or raise SimNeedsHuman.
+
+    The fingerprint of the PIN is written (durably) as *unconfirmed* before AT+CPIN=<pin> is sent. An
+    error answer makes it *rejected* for good; a lost answer (timeout, crash, lost port) leaves it
+    unconfirmed, and the next attempt looks at what the SIM says: READY (it worked), or still SIM PIN with a
+    full attempt counter (it was never checked), or else it counts as rejected.
+    """
     entered = False
     loop = asyncio.get_running_loop()
     deadline = loop.time() + max(30.0, 3 * command_timeout)
@@ -71,9 +81,10 @@ async def unlock_sim(cmd: Command, *, modem_id: str, pin: str, profile: QuirkPro
                 await sleep(0.5)  # SIM busy / not ready yet after boot or PIN entry
                 continue
             raise
+        unconfirmed = fingerprint is not None and memory.recall(UNCONFIRMED_KEY) == fingerprint
         if state in ("READY", "SIM PIN2", "SIM PUK2"):
-            if entered and memory.recall("pin_rejected") is not None:
-                await memory.remember("pin_rejected", None)
+            if unconfirmed:
+                await memory.remember(UNCONFIRMED_KEY, None)  # an entry whose answer was lost did work
             return
         if "PUK" in state:
             raise SimNeedsHuman("the SIM is PUK-locked (too many wrong PINs): unlock it with its PUK in a "
@@ -85,29 +96,47 @@ async def unlock_sim(cmd: Command, *, modem_id: str, pin: str, profile: QuirkPro
                 await sleep(0.5)
                 continue
             raise SimNeedsHuman("the SIM still asks for its PIN after the PIN was accepted")
-        if not pin:
+        if not pin or fingerprint is None:
             raise SimNeedsHuman("the SIM is PIN-locked and no pin is configured for this modem")
         if not (pin.isdigit() and 4 <= len(pin) <= 8):
             raise SimNeedsHuman("the configured pin is not 4 to 8 digits")
-        if memory.recall("pin_rejected") == fingerprint:
-            raise SimNeedsHuman("the SIM rejected the configured pin before; not trying it again (three "
-                                "wrong PINs lock the SIM): fix `pin` in the config, then restart")
         left = await pin_attempts_left(cmd, profile)
+        if unconfirmed:
+            await memory.remember(UNCONFIRMED_KEY, None)
+            if left is None or left < FULL_ATTEMPTS:  # the lost answer may have been "wrong PIN"
+                await _reject(memory, fingerprint)
+        if fingerprint in rejected_pins(memory):
+            raise SimNeedsHuman("the SIM rejected the configured pin before (or its answer was lost); not "
+                                "trying it again (three wrong PINs lock the SIM): fix `pin`, then restart")
         if left is not None and left < 2:
             raise SimNeedsHuman(f"the SIM has {left} PIN attempt(s) left: not risking it automatically; "
                                 "enter the PIN by hand (e.g. in a phone), then restart")
+        await memory.remember(UNCONFIRMED_KEY, fingerprint)
         try:
             await cmd(C.cpin(pin), max(command_timeout, PIN_ENTRY_TIMEOUT))
-        except CmeError as e:
-            if e.code in _SIM_BUSY_CME and loop.time() < deadline:
-                await sleep(0.5)
+        except (AtTimeout, ModemUnavailable):
+            raise  # the answer is lost: stays unconfirmed, decided on the next attempt
+        except AtError as e:  # +CME ERROR: 16, a bare ERROR (no CMEE), anything but busy: rejected
+            await memory.remember(UNCONFIRMED_KEY, None)
+            if isinstance(e, CmeError) and e.code in _SIM_BUSY_CME and loop.time() < deadline:
+                await sleep(0.5)  # not checked: the SIM was busy
                 continue
-            assert fingerprint is not None
-            await memory.remember("pin_rejected", fingerprint)
+            await _reject(memory, fingerprint)
             raise SimNeedsHuman(f"the SIM rejected the configured pin ({e}); not retrying: three wrong PINs "
                                 "lock the SIM. Fix `pin` in the config, then restart") from e
+        await memory.remember(UNCONFIRMED_KEY, None)
         entered = True
         log.info("%s: SIM PIN accepted", modem_id)
+
+
+def rejected_pins(memory: ModemMemory) -> set[str]:
+    """Fingerprints of every PIN this SIM slot rejected (kept: a known-wrong PIN stays wrong)."""
+    return set((memory.recall(REJECTED_KEY) or "").split())
+
+
+async def _reject(memory: ModemMemory, fingerprint: str) -> None:
+    kept = [f for f in (memory.recall(REJECTED_KEY) or "").split() if f != fingerprint]
+    await memory.remember(REJECTED_KEY, " ".join([*kept[-(MAX_REJECTED - 1):], fingerprint]))
 
 
 async def pin_attempts_left(cmd: Command, profile: QuirkProfile) -> int | None:

@@ -55,13 +55,59 @@ async def test_a_rejected_pin_is_never_entered_again_even_by_a_new_modem(sim_fac
             assert sim.e.pin_tries == 2 and sim.e.pin_state == "SIM PIN"
         assert memory.recall("pin_rejected") is not None
 
-        # the operator fixes `pin` in the config: the new pin is entered once, and the rejection forgotten
+        # the operator fixes `pin` in the config: the new pin is entered once; the wrong one stays known
         sim.clear_traffic()
         async with running(fast_config(str(sim.link), pin=RIGHT_PIN), memory=memory) as modem:
             assert modem.state is ModemState.READY
             assert pin_entries(sim) == [f'AT+CPIN="{RIGHT_PIN}"']
             assert sim.e.pin_state == "READY" and sim.e.pin_tries == 3
-        assert memory.recall("pin_rejected") is None
+        assert memory.recall("pin_rejected") == pin_fingerprint(WRONG_PIN, "gsm0")
+        assert memory.recall("pin_unconfirmed") is None
+
+
+async def test_a_bare_error_to_the_pin_is_a_rejection_too(sim_factory: SimFactory) -> None:
+    """Without AT+CMEE a wrong PIN is answered with a plain ERROR: still never entered a second time."""
+    async with sim_factory(pin=RIGHT_PIN) as sim:
+        del sim.e.commands.table["+CMEE"]
+        del sim.e.commands.table["+CPINR"]  # and no attempt counter to fall back on
+        async with running(fast_config(str(sim.link), pin=WRONG_PIN), ready=False) as modem:
+            failed = await wait_state(modem, ModemState.FAILED, timeout=10.0)
+            assert "rejected" in failed.reason
+            sim.restart()  # even a modem restart does not bring a second attempt
+            await sim.wait_for(lambda: sim.e.mode == "command")
+        assert pin_entries(sim) == [f'AT+CPIN="{WRONG_PIN}"'] and sim.e.pin_tries == 2
+
+
+async def test_every_rejected_pin_is_remembered_not_just_the_last(sim_factory: SimFactory) -> None:
+    memory = VolatileMemory()
+    async with sim_factory(pin=RIGHT_PIN) as sim:
+        del sim.e.commands.table["+CPINR"]  # no counter: only the memory protects the SIM
+        for pin in (WRONG_PIN, "2468", WRONG_PIN):
+            async with running(fast_config(str(sim.link), pin=pin), ready=False, memory=memory) as modem:
+                await wait_state(modem, ModemState.FAILED, timeout=10.0)
+        assert pin_entries(sim) == [f'AT+CPIN="{WRONG_PIN}"', 'AT+CPIN="2468"']
+        assert sim.e.pin_tries == 1 and sim.e.pin_state == "SIM PIN"  # one left, for a person
+
+
+async def test_a_pin_whose_answer_was_lost_is_judged_by_the_sim_next_time(sim_factory: SimFactory) -> None:
+    """AT+CPIN=<pin> sent, answer lost (crash, timeout): READY next time means it worked; SIM PIN with a
+    spent attempt means it was wrong; a full counter means it was never checked and may be tried."""
+    fp = pin_fingerprint(RIGHT_PIN, "gsm0")
+    async with sim_factory(pin=RIGHT_PIN) as sim:
+        memory = VolatileMemory()
+        await memory.remember("pin_unconfirmed", fp)  # never checked: counter full, so it is entered
+        async with running(fast_config(str(sim.link), pin=RIGHT_PIN), memory=memory) as modem:
+            assert modem.state is ModemState.READY
+        assert memory.recall("pin_unconfirmed") is None and memory.recall("pin_rejected") is None
+
+    async with sim_factory(pin=RIGHT_PIN) as sim:
+        sim.e.pin_tries = 2  # an attempt was spent: the lost answer was "wrong"
+        memory = VolatileMemory()
+        await memory.remember("pin_unconfirmed", fp)
+        async with running(fast_config(str(sim.link), pin=RIGHT_PIN), ready=False, memory=memory) as modem:
+            failed = await wait_state(modem, ModemState.FAILED, timeout=10.0)
+            assert "answer was lost" in failed.reason
+        assert pin_entries(sim) == [] and memory.recall("pin_rejected") == fp
 
 
 @pytest.mark.parametrize("profile", ["generic", "huawei", "sim800", "quectel"])
