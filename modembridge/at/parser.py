@@ -2,7 +2,8 @@
 
 The parser knows which command is pending (``begin()``), because whether a line such as ``+CREG: 1`` or
 ``+CPIN: READY`` is the answer to a command or an unsolicited result code depends on it. It handles echo
-(even after ATE0: a restarted modem echoes again), final results of every flavour, the ``> `` prompt
+(even after ATE0: a restarted modem echoes again), final results of every flavour (NO CARRIER, BUSY, NO
+ANSWER, NO DIALTONE only for a call command: otherwise they report a call that ended), the ``> `` prompt
 (which has no line ending), two-line URCs (``+CMT``/``+CDS``/``+CBM`` header followed by a PDU line) that
 land in the middle of a response, vendor noise, and garbage bytes (non-ASCII, NULs, other control bytes,
 which are dropped, counted in ``garbage_bytes`` and logged at debug level). Feeding the same bytes in any
@@ -79,6 +80,11 @@ _FINAL_WORDS = frozenset({
     "TOO MANY PARAMETERS", "ABORTED",
 })
 _CMX_RE = re.compile(r"^\+(CME|CMS) ERROR:\s*(.*)$", re.IGNORECASE)
+# V.250 call results: final only for a dial/answer/online/hang-up command. Otherwise they report a call that
+# ended or failed on its own (a caller hanging up before an answer gives RING ... NO CARRIER): a URC, which
+# must not end (and fail) an AT+CMGS or AT+CMGL that happens to be pending.
+_CALL_RESULTS = frozenset({"NO CARRIER", "BUSY", "NO ANSWER", "NO DIALTONE"})
+_CALL_CMD_RE = re.compile(r"^AT(D|A$|O|H|\+CGDATA|\+CHUP)")
 
 # URCs whose next line is a PDU (27.005 §3.4.1).
 TWO_LINE = frozenset({"+CMT", "+CDS", "+CBM"})
@@ -234,6 +240,10 @@ class AtParser:
             out.append(Echo(line))
             return
         fin = _final(line)
+        if fin is not None and fin.kind in _CALL_RESULTS and not (
+                self._pending is not None and _CALL_CMD_RE.match(self._pending)):
+            out.append(Urc(fin.kind, line, UrcKind.NOISE))
+            return
         if fin is not None:
             self.end()
             out.append(fin)

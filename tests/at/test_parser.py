@@ -50,13 +50,30 @@ def test_final_results_of_every_flavour() -> None:
         b"\r\n+CME ERROR: SIM not inserted\r\n": Final("CME", "+CME ERROR: SIM not inserted", None,
                                                       "SIM not inserted"),
         b"\r\nCOMMAND NOT SUPPORT\r\n": Final("COMMAND NOT SUPPORT", "COMMAND NOT SUPPORT"),
-        b"\r\nNO CARRIER\r\n": Final("NO CARRIER", "NO CARRIER"),
         b"\r\nTOO MANY PARAMETERS\r\n": Final("TOO MANY PARAMETERS", "TOO MANY PARAMETERS"),
         b"\r\nABORTED\r\n": Final("ABORTED", "ABORTED"),
     }
     for data, want in cases.items():
         assert feed_all(data, "AT^FOO") == [want], data
         assert not want.ok
+
+
+@pytest.mark.parametrize("word", ["NO CARRIER", "BUSY", "NO ANSWER", "NO DIALTONE"])
+def test_call_results_end_only_call_commands(word: str) -> None:
+    data = f"\r\n{word}\r\n".encode()
+    for command in ("ATD+4917612345678;", "ATDT0800123456", "ATD*99#", "ATA", "ATO", "ATH",
+                    "AT+CGDATA=\"PPP\",1"):
+        p = AtParser()
+        p.begin(command)
+        assert p.feed(data) == [Final(word, word)], command
+        assert p.pending is None
+    # any other command: a call that ended or failed on its own, not this command's answer
+    for command in ("AT+CMGS=18", "AT+CMGL=4", "AT^FOO", "ATI", "AT&D2"):
+        p = AtParser()
+        p.begin(command)
+        assert p.feed(data) == [Urc(word, word, UrcKind.NOISE)], command
+        assert p.pending is not None
+    assert feed_all(data) == [Urc(word, word, UrcKind.NOISE)]
 
 
 def test_final_result_ends_the_pending_command() -> None:

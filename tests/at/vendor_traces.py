@@ -284,6 +284,37 @@ TRACES: tuple[Trace, ...] = (
         garbage=3,
     ),
     Trace(
+        "sim800-call-during-send",
+        "SIMCom SIM800 with echo on: someone calls the SIM while AT+CMGS is in flight and hangs up before "
+        "it is answered (RING, +CLIP, NO CARRIER) before the +CMGS result; the PDU is echoed up to the "
+        "Ctrl-Z; later ATA without a call is answered NO CARRIER, and ATD gets BUSY / NO DIALTONE",
+        "gammu atgen (NO CARRIER handled as an incoming-call frame); SIM800 manual (ATA/ATD results, +CLIP)",
+        (
+            Begin("AT+CMGS=18", prompt=True),
+            Rx(b"AT+CMGS=18\r\r\n> "),
+            Payload(PDU_SUBMIT_CN),
+            Rx(PDU_SUBMIT_CN.encode() + b"\x1a"
+               b'\r\nRING\r\n\r\n+CLIP: "+8613800138000",145,"",0,"",0\r\n\r\nNO CARRIER\r\n'
+               b"\r\n+CMGS: 13\r\n\r\nOK\r\n"),
+            Rx(b"\r\nRING\r\n\r\nNO CARRIER\r\n"),
+            Begin("ATA"),
+            Rx(b"ATA\r\r\nNO CARRIER\r\n"),
+            Begin("ATD+8613800138000;"),
+            Rx(b"ATD+8613800138000;\r\r\nBUSY\r\n"),
+            Begin("ATD+8613800138000;"),
+            Rx(b"ATD+8613800138000;\r\r\nNO DIALTONE\r\n"),
+        ),
+        (
+            Echo("AT+CMGS=18"), Prompt(), Echo(PDU_SUBMIT_CN),
+            noise("RING"), status("+CLIP", '+CLIP: "+8613800138000",145,"",0,"",0'), noise("NO CARRIER"),
+            Info("+CMGS: 13"), OK,
+            noise("RING"), noise("NO CARRIER"),
+            Echo("ATA"), Final("NO CARRIER", "NO CARRIER"),
+            Echo("ATD+8613800138000;"), Final("BUSY", "BUSY"),
+            Echo("ATD+8613800138000;"), Final("NO DIALTONE", "NO DIALTONE"),
+        ),
+    ),
+    Trace(
         "sim7600-pin-then-init",
         "SIMCom SIM7600E-H (echo on by default): after AT+CPIN the SIM comes up and the module reports "
         "+CPIN: READY, SMS DONE and PB DONE while the next commands run; +CMTI for slot 0 of ME storage",
