@@ -394,8 +394,9 @@ def parse_pin_retries(lines: list[str]) -> int:
 
     - 27.007 ``+CPINR: SIM PIN,<retries>,<default>`` (``AT+CPINR="SIM PIN"``)
     - Huawei ``^CPIN: <code>,<times>,<puk_times>,<pin_times>,<puk2_times>,<pin2_times>`` (``AT^CPIN?``)
-    - Quectel ``+QPINC: "SC",<pin_times>,<puk_times>`` (``AT+QPINC="SC"``)
-    - SIMCom ``+SPIC: <pin1>,<puk1>,<pin2>,<puk2>`` (``AT+SPIC``)
+    - Quectel ``+QPINC: "SC",<pin_times>,<puk_times>`` (``AT+QPINC="SC"``; ``AT+QPINC?`` adds a "P2" line)
+    - SIMCom ``+SPIC: <pin1>,...`` (``AT+SPIC``): the SIM800 manual documents ``<pin1>,<pin2>,<puk1>,<puk2>``,
+      oFono reads PIN, PUK, PIN2, PUK2; both put PIN1 first, which is all that is read here
     """
     for line in lines:
         for prefix, field in (("+CPINR", None), ("^CPIN", 3), ("+QPINC", 1), ("+SPIC", 0)):
