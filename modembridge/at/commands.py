@@ -201,15 +201,20 @@ def csq_to_dbm(rssi: int) -> int | None:
 
 
 def parse_creg(lines: list[str], *, prefix: str = "+CREG", unsolicited: bool = False) -> Registration:
-    """Read form ``+CREG: <n>,<stat>[,<lac>,<ci>[,<AcT>]]`` or URC form ``+CREG: <stat>[,<lac>,<ci>]``."""
+    """Read form ``+CREG: <n>,<stat>[,<lac>,<ci>[,<AcT>]]``, URC form ``+CREG: <stat>[,<lac>,<ci>[,<AcT>]]``.
+
+    The form is told from the fields, not from ``unsolicited``: a URC arriving while AT+CREG? is pending
+    comes as an information line, and some phones put <n> in the URC. The second field is a <stat> only
+    when it is a bare small number; a <lac> is quoted or four hex digits. A non-numeric <AcT> is dropped.
+    """
     raw = first_value(lines, prefix)
     f = split_fields(raw)
-    quoted_second = len(raw.split(",")) > 1 and raw.split(",")[1].strip().startswith('"')
-    stat_i = 0 if unsolicited or quoted_second or len(f) == 1 else 1
+    second = raw.split(",")[1].strip() if len(f) > 1 else ""
+    stat_i = 1 if re.fullmatch(r"[0-9]{1,3}", second) and int(second) <= 11 else 0
     stat = _int(f[stat_i], f"{prefix} stat")
     lac = (f[stat_i + 1] or None) if len(f) > stat_i + 1 else None
     ci = (f[stat_i + 2] or None) if len(f) > stat_i + 2 else None
-    act = _int(f[stat_i + 3], f"{prefix} AcT") if len(f) > stat_i + 3 and f[stat_i + 3] else None
+    act = int(f[stat_i + 3]) if len(f) > stat_i + 3 and f[stat_i + 3].isdigit() else None
     return Registration(stat, lac, ci, act)
 
 

@@ -358,7 +358,12 @@ def test_csq_vendors(line: str, rssi: int, ber: int, dbm: int | None) -> None:
     pytest.param(["+CREG: 1,0001,0010,0"], "+CREG", True, (1, "0001", "0010", 0), id="mm-unsolicited-act"),
     pytest.param(['+CREG: 001,"0001","0010",000'], "+CREG", True, (1, "0001", "0010", 0),
                  id="mm-unsolicited-leading-zeros"),
+    pytest.param(["+CREG: 2,1,000B,2816, B, C2816"], "+CREG", True, (1, "000B", "2816", None),
+                 id="mm-samsung-s8500-unsolicited-with-n"),
     # the same URC lines when they arrive while AT+CREG? is pending (then they are information lines)
+    pytest.param(["+CREG: 1,84CD,00D30156"], "+CREG", False, (1, "84CD", "00D30156", None),
+                 id="urc-line-as-read-answer"),
+    pytest.param(["+CREG: 2,8BE3,2BAF"], "+CREG", False, (2, "8BE3", "2BAF", None), id="urc-e160g-as-read"),
     # GPRS and EPS registration
     pytest.param(["+CGREG: 1,3"], "+CGREG", False, (3, None, None, None), id="mm-cgreg1-solicited"),
     pytest.param(["+CGREG: 3"], "+CGREG", True, (3, None, None, None), id="mm-cgreg1-unsolicited"),
