@@ -226,6 +226,12 @@ def parse_cops(lines: list[str]) -> str | None:
     return None
 
 
+def _mem(name: str) -> str:
+    """A memory name as AT+CPMS= takes it: SIMCom reports the preferred one as ``SM_P`` / ``ME_P``."""
+    up = name.upper()
+    return up[:-2] if up.endswith("_P") else up
+
+
 def parse_cpms_read(lines: list[str]) -> list[tuple[str, int, int]]:
     """``+CPMS: "SM",3,30,"SM",3,30,"SR",0,10`` -> [(mem, used, total)] for mem1..mem3 (or fewer)."""
     f = split_fields(first_value(lines, "+CPMS"))
@@ -235,7 +241,7 @@ def parse_cpms_read(lines: list[str]) -> list[tuple[str, int, int]]:
         mem, used, total = f[i], f[i + 1], f[i + 2]
         if not mem or mem[0].isdigit():
             raise ParseError(f"+CPMS: memory name expected, got {mem!r}")
-        out.append((mem.upper(), _int(used, "+CPMS used"), _int(total, "+CPMS total")))
+        out.append((_mem(mem), _int(used, "+CPMS used"), _int(total, "+CPMS total")))
         i += 3
     if not out:
         raise ParseError(f"+CPMS: nothing parsed from {f!r}")
@@ -261,9 +267,29 @@ def _list(field: str) -> list[str]:
     return [m.strip().strip('"').upper() for m in inner.split(",") if m.strip().strip('"')]
 
 
+def _closing(v: str, start: int) -> int:
+    """The index of the parenthesis closing the one at ``start`` (-1 when unbalanced)."""
+    depth = 0
+    for i in range(start, len(v)):
+        if v[i] == "(":
+            depth += 1
+        elif v[i] == ")":
+            depth -= 1
+            if depth == 0:
+                return i
+    return -1
+
+
 def parse_cpms_test(lines: list[str]) -> list[list[str]]:
-    """``+CPMS: ("SM","ME","SR"),("SM","ME"),("SM")`` -> memories allowed for mem1, mem2, mem3."""
-    v = first_value(lines, "+CPMS")
+    """``+CPMS: ("SM","ME","SR"),("SM","ME"),("SM")`` -> memories allowed for mem1, mem2, mem3.
+
+    Empty groups keep their place (``(),,()``); Wavecom wraps all groups in one more pair of parentheses.
+    """
+    v = first_value(lines, "+CPMS").strip()
+    if not v:
+        return []
+    if v.startswith("(") and _closing(v, 0) == len(v) - 1 and "(" in v[1:-1]:
+        v = v[1:-1]  # ((...),(...)) -> (...),(...)
     # keep the quoted names: split on top-level commas of the raw text
     groups: list[str] = []
     depth = 0
@@ -279,7 +305,7 @@ def parse_cpms_test(lines: list[str]) -> list[list[str]]:
         else:
             cur.append(ch)
     groups.append("".join(cur))
-    return [_list(g) for g in groups if g.strip()]
+    return [_list(g) for g in groups]
 
 
 def parse_int_ranges(field: str) -> set[int]:
