@@ -411,7 +411,7 @@ def parse_iccid(lines: list[str]) -> str:
                 swapped = "".join(raw[i + 1] + raw[i] for i in range(0, len(raw) - 1, 2))
                 return swapped.rstrip("F")
             raise ParseError(f"+CRSM failed: {line!r}")
-    text = parse_identity(lines)
+    text = parse_identity(lines).rpartition(":")[2]  # an unknown prefix (Telit "#CCID:"): its letters are hex
     digits = re.sub(r"[^0-9A-Fa-f]", "", text).upper()
     if not digits:
         raise ParseError(f"no ICCID in {lines!r}")

@@ -614,6 +614,7 @@ def test_identity_vendors(lines: list[str], want: str) -> None:
     pytest.param(['"89324102234690160476"'], "89324102234690160476", id="mm-quoted"),
     pytest.param(["+CCID: 8939107800023416395"], "8939107800023416395", id="u-blox-ccid"),
     pytest.param(["+ICCID: 89860317482042018017"], "89860317482042018017", id="sim7600-ciccid"),
+    pytest.param(["#CCID: 89014103211118510720"], "89014103211118510720", id="telit-hash-ccid"),
     pytest.param(["^ICCID: 98683071840224100871"], "89860317482042018017", id="huawei-swapped"),
     pytest.param(["+qccid: 89860317482042018017"], "89860317482042018017", id="quectel-lowercase"),
 ])
