@@ -18,6 +18,7 @@ from modembridge.at.channel import AtChannel
 from modembridge.at.errors import AtError, AtTimeout, ModemUnavailable
 from modembridge.at.parser import AtParser, Urc
 from modembridge.at.quirks import CNMI_FALLBACK, detect_profile
+from modembridge.at.sim_lock import pin_attempts_left
 
 EXIT_OK, EXIT_PROBLEM, EXIT_NO_PORT, EXIT_NO_ANSWER = 0, 1, 2, 3
 
@@ -34,6 +35,7 @@ class ProbeReport:
     iccid: str | None = None
     sim: str | None = None  # READY, SIM PIN, SIM PUK, "not inserted", ...
     pin_required: bool = False
+    pin_attempts_left: int | None = None  # from the vendor's counter, when the SIM asks for its PIN
     pdu_mode: bool | None = None
     cnmi_ranges: str | None = None
     cnmi: str | None = None  # the first setting of the fallback list the modem accepts
@@ -113,7 +115,15 @@ async def _probe(chan: AtChannel, rep: ProbeReport, pin: str, timeout: float) ->
         rep.pin_required = rep.sim == "SIM PIN"
     except AtError as e:
         rep.sim = "not inserted" if "10" in str(e) or "not inserted" in str(e).lower() else f"error: {e}"
-    if rep.sim == "SIM PIN" and pin:
+    if rep.sim == "SIM PIN":
+        async def command(text: str, t: float | None) -> list[str]:
+            return await chan.command(text, t or timeout)
+
+        rep.pin_attempts_left = await pin_attempts_left(command, profile)
+    if rep.sim == "SIM PIN" and pin and rep.pin_attempts_left is not None and rep.pin_attempts_left < 2:
+        rep.problems.append(f"the SIM has {rep.pin_attempts_left} PIN attempt(s) left: the PIN was not "
+                            "entered; enter it in a phone (a wrong one would lock the SIM)")
+    elif rep.sim == "SIM PIN" and pin:
         try:
             await chan.command(C.cpin(pin), timeout)
             for _ in range(20):
@@ -259,7 +269,8 @@ def render(rep: ProbeReport) -> str:
         f"model          {v(rep.model)}",
         f"revision       {v(rep.revision)}",
         f"IMEI           {v(rep.imei)}",
-        f"SIM            {v(rep.sim)}   IMSI {v(rep.imsi)}   ICCID {v(rep.iccid)}",
+        f"SIM            {v(rep.sim)}   IMSI {v(rep.imsi)}   ICCID {v(rep.iccid)}"
+        + (f"   PIN attempts left {rep.pin_attempts_left}" if rep.pin_attempts_left is not None else ""),
         f"PDU mode       {'yes' if rep.pdu_mode else 'NO'}",
         f"CNMI           supported {v(rep.cnmi_ranges)}; will use {v(rep.cnmi)}",
         f"storage        choices (mem1 / mem2 / mem3) {storages}; fill {fill}",

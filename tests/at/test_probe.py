@@ -72,6 +72,7 @@ async def test_probe_pin_locked_sim(sim_factory: SimFactory) -> None:
         code, out = await run_cli(str(sim.link))
         assert code == 1 and "verdict: PROBLEM" in out and "--pin" in out
         assert sim.e.pin_tries == 3  # nothing was guessed
+        assert "PIN attempts left 3" in out
         code, out = await run_cli(str(sim.link), "--pin", "1234")
         assert code == 0 and "verdict: USABLE" in out, out
         assert "pin = " in out and "1234" not in out.split("[[modem]]")[1]  # no PIN echoed into the config
@@ -120,3 +121,11 @@ def test_uucp_lock_detection(tmp_path: Path) -> None:
     assert uucp_lock_owner(str(port), dirs) == (str(tmp_path / "LCK..ttyUSB7"), os.getpid())
     (tmp_path / "LCK..ttyUSB7").write_text("999999999\n")  # a stale lock of a dead process
     assert uucp_lock_owner(str(port), dirs) is None
+
+
+async def test_probe_does_not_spend_the_last_pin_attempt(sim_factory: SimFactory) -> None:
+    async with sim_factory(pin="1234") as sim:
+        sim.e.pin_tries = 1
+        code, out = await run_cli(str(sim.link), "--pin", "1234")
+        assert code == 1 and "1 PIN attempt(s) left" in out
+        assert sim.e.pin_tries == 1 and sim.e.pin_state == "SIM PIN"
