@@ -10,7 +10,8 @@ The strings are the ones the devices print (sources: ModemManager's test tables 
 atmodem drivers, gammu's atgen, python-gsmmodem's fake modems, the SIMCom/Quectel/Huawei/Telit AT manuals);
 the PDUs are valid 3GPP 23.040 TPDUs (the Telit one is ModemManager's HE910 capture). Garbage is made of
 bytes that cannot be text (NUL and other control bytes, 0x80-0xFF): printable noise is indistinguishable
-from a real line, and CR/LF/Ctrl-Z/ESC end lines by definition.
+from a real line, and CR/LF/Ctrl-Z/ESC end lines by definition. Each trace's ``device`` says which device
+(and firmware, where it matters) it imitates, ``source`` where its strings were checked.
 """
 
 from __future__ import annotations
@@ -253,7 +254,8 @@ TRACES: tuple[Trace, ...] = (
         "sim800-boot-and-send",
         "SIMCom SIM800L (Revision 1418B04SIM800L24): power-up noise then RDY, +CFUN: 1, +CPIN: READY, Call "
         "Ready, SMS Ready; PDU send with the prompt; network time and +CIEV chatter; +CMGR with a quoted "
-        "empty alpha; an empty slot answered with a bare OK",
+        "empty alpha; an empty slot answered with a bare OK; after AT+CNMI=2,2 a +CMT (quoted empty "
+        "alpha) inside the AT+CSQ answer",
         "SIM800 Series AT Command Manual V1.09 (URC summary, AT+CMGS, AT+CMGR); ModemManager simtech plugin",
         (
             Rx(b"\x00\xf8\xff\r\nRDY\r\n\r\n+CFUN: 1\r\n\r\n+CPIN: READY\r\n\r\nCall Ready\r\n"
@@ -270,6 +272,10 @@ TRACES: tuple[Trace, ...] = (
             Rx(b'\r\n+CMGR: 0,"",30\r\n' + PDU_SIM800.encode() + b"\r\n\r\nOK\r\n"),
             Begin("AT+CMGR=2"),
             Rx(b"\r\nOK\r\n"),
+            Begin("AT+CNMI=2,2,0,1,0"),
+            Rx(b"\r\nOK\r\n"),
+            Begin("AT+CSQ"),
+            Rx(b'\r\n+CMT: "",31\r\n' + PDU_ALNUM.encode() + b"\r\n\r\n+CSQ: 19,0\r\n\r\nOK\r\n"),
         ),
         (
             restart("RDY"), status("+CFUN", "+CFUN: 1"), status("+CPIN", "+CPIN: READY"),
@@ -280,6 +286,8 @@ TRACES: tuple[Trace, ...] = (
             status("+CIEV", '+CIEV: 10,"46000","CMCC","CMCC", 0, 0'),
             Info('+CMGR: 0,"",30'), Info(PDU_SIM800), OK,
             OK,
+            OK,
+            message("+CMT", '+CMT: "",31', PDU_ALNUM), Info("+CSQ: 19,0"), OK,
         ),
         garbage=3,
     ),
@@ -428,6 +436,32 @@ TRACES: tuple[Trace, ...] = (
             OK,
             Prompt(), cms(38),
             message("+CDS", "+CDS: 26", PDU_REPORT),
+        ),
+    ),
+    Trace(
+        "ublox-sara-u201",
+        "u-blox SARA-U201: an operator scan aborted by the next character (ABORTED), the +UPINCNT PIN "
+        "counter, storage full (+CMS ERROR: 322), NO ANSWER to a dial, a +CMTI and a +CIEV while idle",
+        "u-blox AT Commands Manual (ABORTED final result of abortable commands, +UPINCNT, +CIEV)",
+        (
+            Begin("AT+COPS=?"),
+            Rx(b"\r\nABORTED\r\n"),
+            Begin("AT+UPINCNT"),
+            Rx(b"\r\n+UPINCNT: 3,3,10,10\r\n\r\nOK\r\n"),
+            Begin("AT+CMGW=18", prompt=True),
+            Rx(b"\r\n> "),
+            Payload(PDU_SUBMIT),
+            Rx(b"\r\n+CMS ERROR: 322\r\n"),
+            Begin("ATD+4917612345678;"),
+            Rx(b"\r\nNO ANSWER\r\n"),
+            Rx(b'\r\n+CIEV: 2,3\r\n\r\n+CMTI: "SM",7\r\n'),
+        ),
+        (
+            Final("ABORTED", "ABORTED"),
+            Info("+UPINCNT: 3,3,10,10"), OK,
+            Prompt(), cms(322),
+            Final("NO ANSWER", "NO ANSWER"),
+            status("+CIEV", "+CIEV: 2,3"), message("+CMTI", '+CMTI: "SM",7'),
         ),
     ),
     Trace(
