@@ -428,9 +428,12 @@ def parse_pin_retries(lines: list[str]) -> int:
     - Quectel ``+QPINC: "SC",<pin_times>,<puk_times>`` (``AT+QPINC="SC"``; ``AT+QPINC?`` adds a "P2" line)
     - SIMCom ``+SPIC: <pin1>,...`` (``AT+SPIC``): the SIM800 manual documents ``<pin1>,<pin2>,<puk1>,<puk2>``,
       oFono reads PIN, PUK, PIN2, PUK2; both put PIN1 first, which is all that is read here
+    - Quectel M95 and older ``+QTRPIN: <pin1>,<pin2>,<puk1>,<puk2>`` (``AT+QTRPIN``)
+    - u-blox ``+UPINCNT: <pin1>,<pin2>,<puk1>,<puk2>`` (``AT+UPINCNT``)
     """
     for line in lines:
-        for prefix, field in (("+CPINR", None), ("^CPIN", 3), ("+QPINC", 1), ("+SPIC", 0)):
+        for prefix, field in (("+CPINR", None), ("^CPIN", 3), ("+QPINC", 1), ("+SPIC", 0), ("+QTRPIN", 0),
+                              ("+UPINCNT", 0)):
             v = value_of(line, prefix)
             if v is None:
                 continue

@@ -22,7 +22,8 @@ class QuirkProfile:
     cnmi: tuple[tuple[int, ...], ...] = CNMI_FALLBACK  # tried in order; the first accepted wins
     ccid: tuple[str, ...] = ("AT+CCID", "AT+CRSM=176,12258,0,0,10")  # ICCID queries, first success wins
     boot_settle: float = 0.0  # seconds to wait after a restart banner before talking (SIMCom ignores input)
-    pin_retries: tuple[str, ...] = ('AT+CPINR="SIM PIN"',)  # PIN attempts-left queries, first success wins
+    # PIN attempts-left queries, first success wins (u-blox answers the generic list's AT+UPINCNT)
+    pin_retries: tuple[str, ...] = ('AT+CPINR="SIM PIN"', "AT+UPINCNT")
     reset: str = "AT+CFUN=1,1"  # the last rung of recovery: restart the module
 
 
@@ -53,7 +54,7 @@ QUECTEL = QuirkProfile(
     match=r"quectel|\bEC2\d|\bEG\d\d|\bBG9\d|\bM95\b|\bUC20\b",
     noise=(*DEFAULT_NOISE, "+QIND", "+QUSIM", "+CFUN", "+CPIN", "+QSTK", "+QNITZ"),
     ccid=("AT+QCCID", "AT+CCID", "AT+CRSM=176,12258,0,0,10"),
-    pin_retries=('AT+QPINC="SC"', 'AT+CPINR="SIM PIN"'),
+    pin_retries=('AT+QPINC="SC"', "AT+QTRPIN", 'AT+CPINR="SIM PIN"'),  # AT+QTRPIN: M95 and older
 )
 
 PROFILES: dict[str, QuirkProfile] = {p.name: p for p in (GENERIC, HUAWEI, SIM800, QUECTEL)}

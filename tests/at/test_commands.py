@@ -651,6 +651,9 @@ def test_iccid_errors(lines: list[str]) -> None:
     # SIMCom +SPIC: PIN1 first (SIM800 manual: <pin1>,<pin2>,<puk1>,<puk2>; oFono: PIN,PUK,PIN2,PUK2)
     pytest.param(["+SPIC: 3,10,3,10"], 3, id="simcom-spic"),
     pytest.param(["+SPIC: 2,3,10,10"], 2, id="sim800-manual-order"),
+    # Quectel M95 +QTRPIN: <pin1>,<pin2>,<puk1>,<puk2>; u-blox +UPINCNT: same order
+    pytest.param(["+QTRPIN: 3,3,10,10"], 3, id="quectel-m95-qtrpin"),
+    pytest.param(["+UPINCNT: 1,3,10,10"], 1, id="ublox-upincnt"),
 ])
 def test_pin_retries(lines: list[str], want: int) -> None:
     assert C.parse_pin_retries(lines) == want
