@@ -57,6 +57,10 @@ class _Reinit(Exception):
 class _Fault(Exception):
     """The modem stopped answering or keeps failing on this port."""
 
+    def __init__(self, reason: str, *, at_least: Rung | None = None) -> None:
+        super().__init__(reason)
+        self.at_least = at_least  # skip the rungs below this one
+
 
 class _Escalate(Exception):
     """The port must be closed: reopened, or the modem reset first."""
@@ -230,14 +234,14 @@ class Modem(ModemOperations):
                 reason = str(e)
                 log.warning("%s: %s: re-initialising", self.config.id, reason)
             except _Fault as e:
-                reason = self._climb(str(e))
+                reason = self._climb(str(e), e.at_least)
             finally:
                 self._ready.clear()
 
-    def _climb(self, fault: str) -> str:
+    def _climb(self, fault: str, at_least: Rung | None = None) -> str:
         """One more failure: the reason for a re-init on this port, or _Escalate for the rungs beyond."""
         self._error(fault)
-        step = self.ladder.failed()
+        step = self.ladder.failed() if at_least is None else self.ladder.escalate_to(at_least)
         if step.rung is not Rung.REINIT:
             raise _Escalate(step, fault)
         self.recoveries[Rung.REINIT.value] += 1
@@ -292,8 +296,9 @@ class Modem(ModemOperations):
                 except AtTimeout as e:
                     raise _Fault(f"the modem does not answer{f' (after: {why})' if why else ''}: {e}") from e
             if why and self._op_timeouts >= STUCK_OPS:
+                # firmware that answers AT but nothing else is not helped by a re-init or a reopen
                 raise _Fault(f"{self._op_timeouts} commands in a row timed out although the modem answers AT "
-                             f"(last: {why})")
+                             f"(last: {why})", at_least=Rung.RESET)
         if now >= next_health:
             async with self._op_lock:
                 if chan.is_open:
