@@ -92,11 +92,12 @@ MESSAGE_URCS = frozenset({"+CMTI", "+CMT", "+CDSI", "+CDS", "+CBM", "+CBMI"})
 STATUS_URCS = frozenset({"+CREG", "+CGREG", "+CEREG", "+CSQ", "^RSSI", "^HCSQ", "^MODE", "^SRVST",
                          "^SIMST", "+CIEV", "+CPIN", "+CFUN", "+QIND", "+QUSIM", "^SYSINFO", "+CUSD",
                          "+CLIP", "+CRING"})
-DEFAULT_RESTART = ("RDY", "^SYSSTART", "START", "+PBREADY")
+DEFAULT_RESTART = ("RDY", "^SYSSTART", "START", "+PBREADY", "MODEM:STARTUP")  # the last: Neoway
 # Lines without a "NAME:" prefix must be listed here: while a command is pending they would otherwise be taken
 # for its answer (SIM7600 prints SMS DONE / PB DONE after the PIN, ZTE a bare +ZEND, during AT+CIMI/AT+CGSN).
 DEFAULT_NOISE = ("RING", "Call Ready", "SMS Ready", "SMS DONE", "PB DONE", "NORMAL POWER DOWN",
-                 "UNDER-VOLTAGE WARNNING", "+ZEND",
+                 "UNDER-VOLTAGE WARNNING", "+ZEND", "POWERED DOWN", "UNDER-VOLTAGE POWER DOWN",
+                 "OVER-VOLTAGE POWER DOWN",
                  "OVER-VOLTAGE WARNNING", "+CPIN: NOT READY", "^BOOT", "^DSFLOWRPT", "^STIN", "^EARST",
                  "^CEND", "^ORIG", "^CONF", "^CONN", "^NWTIME", "*PSNWID", "*PSUTTZ", "+CTZV", "+CTZE",
                  "DST", "+QNITZ", "+STIN", "+CCWV")

@@ -181,6 +181,19 @@ def test_huawei_sysstart_is_a_restart() -> None:
     assert isinstance(ev, Urc) and ev.kind == UrcKind.RESTART
 
 
+@pytest.mark.parametrize("line", [b"POWERED DOWN", b"NORMAL POWER DOWN", b"UNDER-VOLTAGE POWER DOWN"])
+def test_power_down_notices_during_a_command_are_noise_not_its_answer(line: bytes) -> None:
+    events = feed_all(b"\r\n" + line + b"\r\n\r\n001010123456789\r\n\r\nOK\r\n", "AT+CIMI")
+    infos = [e.text for e in events if isinstance(e, Info)]
+    assert infos == ["001010123456789"]
+    assert any(isinstance(e, Urc) and e.kind == UrcKind.NOISE for e in events)
+
+
+def test_neoway_startup_banner_is_a_restart() -> None:
+    (ev,) = feed_all(b"\r\nMODEM:STARTUP\r\n")
+    assert isinstance(ev, Urc) and ev.kind == UrcKind.RESTART
+
+
 def test_lone_cr_and_lf_endings() -> None:
     assert feed_all(b"\n+CSQ: 3,4\nOK\n", "AT+CSQ") == [Info("+CSQ: 3,4"), Final("OK", "OK")]
     assert feed_all(b"\r+CSQ: 3,4\rOK\r", "AT+CSQ") == [Info("+CSQ: 3,4"), Final("OK", "OK")]
