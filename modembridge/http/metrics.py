@@ -53,6 +53,13 @@ class _StatusCollector(Collector):
                                      labels=["modem", "memory"])
         sim_total = GaugeMetricFamily("modembridge_modem_storage_total", "Message slots, per memory",
                                       labels=["modem", "memory"])
+        recoveries = CounterMetricFamily("modembridge_modem_recoveries",
+                                         "Recovery rungs taken since start (reinit, reopen, reset)",
+                                         labels=["modem", "rung"])
+        sim_full = GaugeMetricFamily("modembridge_modem_sim_full",
+                                     "1 while the SIM's message storage is full", labels=["modem"])
+        sim_swap = GaugeMetricFamily("modembridge_modem_sim_swapped",
+                                     "1 when the SIM differs from the one seen last time", labels=["modem"])
         events = CounterMetricFamily("modembridge_bridge_events", "The bridge's counters in status()",
                                      labels=["event"])
         status: Mapping[str, Any] = {}
@@ -73,6 +80,16 @@ class _StatusCollector(Collector):
                 state.add_metric([modem_id, str(info["state"])], 1.0)
             if "registration" in info:
                 registered.add_metric([modem_id], 1.0 if info["registration"] in ("home", "roaming") else 0.0)
+            recovery = info.get("recovery")
+            taken = recovery.get("taken") if isinstance(recovery, Mapping) else None
+            if isinstance(taken, Mapping):
+                for rung, count in taken.items():
+                    if (n := _number(count)) is not None:
+                        recoveries.add_metric([modem_id, str(rung)], n)
+            if isinstance(info.get("sim_full"), bool):
+                sim_full.add_metric([modem_id], 1.0 if info["sim_full"] else 0.0)
+            if "sim_swap" in info:
+                sim_swap.add_metric([modem_id], 1.0 if info["sim_swap"] else 0.0)
             storage = info.get("storage")
             if isinstance(storage, Mapping):
                 for memory, fill in storage.items():
@@ -82,7 +99,8 @@ class _StatusCollector(Collector):
                             sim_used.add_metric([modem_id, str(memory)], used)
                         if total is not None:
                             sim_total.add_metric([modem_id, str(memory)], total)
-        yield from (queue, signal, state, registered, sim_used, sim_total, events)
+        yield from (queue, signal, state, registered, sim_used, sim_total, recoveries, sim_full, sim_swap,
+                    events)
 
 
 def _number(value: Any) -> float | None:

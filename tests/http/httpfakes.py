@@ -67,7 +67,9 @@ class FakeGateway:
         return {
             "modems": {
                 "m1": {"id": "m1", "state": "ready", "signal_dbm": -71, "registration": "home",
-                       "storage": {"SM": {"used": 3, "total": 30}}},
+                       "storage": {"SM": {"used": 3, "total": 30}}, "sim_full": False,
+                       "sim_swap": "SIM changed: ICCID 8901 -> 8902",
+                       "recovery": {"failures": 0, "taken": {"reinit": 2, "reopen": 1, "reset": 0}}},
                 "m2": {"id": "m2", "state": "no_sim", "signal_dbm": None, "registration": None,
                        "storage": {}},
             },

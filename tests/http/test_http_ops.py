@@ -55,6 +55,11 @@ async def test_metrics_exposition(client: Client, metrics: Metrics) -> None:
     assert 'modembridge_modem_storage_used{memory="SM",modem="m1"} 3.0' in text
     assert 'modembridge_modem_storage_total{memory="SM",modem="m1"} 30.0' in text
     assert 'modembridge_bridge_events_total{event="inbound_delivered"} 5.0' in text
+    assert 'modembridge_modem_recoveries_total{modem="m1",rung="reinit"} 2.0' in text
+    assert 'modembridge_modem_recoveries_total{modem="m1",rung="reset"} 0.0' in text
+    assert 'modembridge_modem_sim_full{modem="m1"} 0.0' in text
+    assert 'modembridge_modem_sim_swapped{modem="m1"} 1.0' in text
+    assert 'modembridge_modem_sim_full{modem="m2"}' not in text
     assert 'modembridge_http_requests_total{route="/api/v1/messages",status="202"} 1.0' in text
 
 
