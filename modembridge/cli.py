@@ -23,6 +23,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "send": ("modembridge.ops", "send an SMS through the running daemon's API"),
     "status": ("modembridge.ops", "show the running daemon's status"),
     "messages": ("modembridge.ops", "list, show, retry or cancel journal entries"),
+    "forget-pin": ("modembridge.ops", "forget the PINs a modem's SIM rejected (after fixing the cause)"),
     "udev-rule": ("modembridge.udev", "print a udev rule giving the modem at PORT a stable name"),
 }
 

@@ -518,16 +518,50 @@ def _parts(parts: Sequence[Mapping[str, Any]], indent: str) -> list[str]:
     return lines
 
 
+# -- forget-pin ------------------------------------------------------------------------------------
+
+PIN_FACTS = ("pin_rejected", "pin_unconfirmed")  # see modembridge.at.sim_lock
+
+
+def configure_forget_pin(parser: argparse.ArgumentParser) -> None:
+    parser.description = (
+        "Forget the PINs a modem's SIM rejected, so the configured pin is tried again (once) at the next "
+        "start. Use it only after fixing the cause (the SIM's PIN changed in a phone to match the config): "
+        "three wrong PINs lock the SIM. Then restart the daemon."
+    )
+    parser.add_argument("modem", help="the modem id ([[modem]] id)")
+    parser.add_argument("--config", metavar="FILE", help="the daemon's config (for store.path)")
+    parser.add_argument("--db", metavar="PATH", help="the journal file (default: store.path from --config)")
+
+
+def run_forget_pin(args: argparse.Namespace) -> int:
+    store = _open_store(args)
+    try:
+        known = [k for k in PIN_FACTS if store.modem_fact(args.modem, k) is not None]
+        for key in known:
+            store.set_modem_fact(args.modem, key, None, time.time())
+        store.commit_now()
+    finally:
+        _close(store)
+    if not known:
+        print(f"{args.modem}: no rejected PIN remembered")
+    else:
+        print(f"{args.modem}: forgot {', '.join(known)}; restart the daemon to try the configured pin once")
+    return 0
+
+
 # -- entry points -----------------------------------------------------------------------------------
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
     command = parser.prog.split()[-1]
-    {"send": configure_send, "status": configure_status, "messages": configure_messages}[command](parser)
+    {"send": configure_send, "status": configure_status, "messages": configure_messages,
+     "forget-pin": configure_forget_pin}[command](parser)
 
 
 def run(args: argparse.Namespace) -> int:
-    runner = {"send": run_send, "status": run_status, "messages": run_messages}[args.command]
+    runner = {"send": run_send, "status": run_status, "messages": run_messages,
+              "forget-pin": run_forget_pin}[args.command]
     try:
         return runner(args)
     except OpsError as exc:

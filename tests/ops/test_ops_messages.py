@@ -158,3 +158,25 @@ def test_store_path_from_config(
     cfg.write_text(f'[store]\npath = "{path.name}"\n\n[[modem]]\nid = "gsm0"\nport = "/dev/null"\n')
     assert main(["messages", "--config", str(cfg), "show", ids["inbound"]]) == 0
     assert "hello there" in capsys.readouterr().out
+
+
+def test_forget_pin_clears_only_the_pin_facts_and_commits(tmp_path: Path,
+                                                          capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "journal.db"
+    store = Store(path)
+    store.set_modem_fact("gsm0", "pin_rejected", "abc def", NOW)
+    store.set_modem_fact("gsm0", "iccid", "8901260000000000001", NOW)
+    store.set_modem_fact("gsm1", "pin_rejected", "123", NOW)
+    store.commit_now()
+    store.close()
+    assert main(["forget-pin", "--db", str(path), "gsm0"]) == 0
+    assert "gsm0: forgot pin_rejected" in capsys.readouterr().out
+    store = Store(path)  # a fresh connection: committed
+    try:
+        assert store.modem_fact("gsm0", "pin_rejected") is None
+        assert store.modem_fact("gsm0", "iccid") == "8901260000000000001"  # SIM identity kept
+        assert store.modem_fact("gsm1", "pin_rejected") == "123"  # other modems untouched
+    finally:
+        store.close()
+    assert main(["forget-pin", "--db", str(path), "gsm0"]) == 0
+    assert "no rejected PIN remembered" in capsys.readouterr().out
