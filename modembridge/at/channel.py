@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import termios
 from collections.abc import Callable
 from typing import Any
 
@@ -18,12 +19,16 @@ from modembridge.at.errors import (
     CmsError,
     ModemUnavailable,
     PromptTimeout,
+    ResyncTimeout,
 )
 from modembridge.at.parser import AtParser, Echo, Final, Info, Prompt, Urc
 
 log = logging.getLogger(__name__)
 
 RESYNC_QUIET = 0.2  # seconds of silence that end a resynchronisation
+LATE_ANSWER_QUIET = 1.0  # after a timeout: how long the line must be quiet before the next command
+RESYNC_TIMEOUT = 2.0  # for the AT that checks the modem answers again
+RESYNC_ROUNDS = 3
 LONG_ANSWER_FACTOR = 4  # a command still streaming information lines may take this many timeouts
 CTRL_Z = b"\x1a"
 ESC = b"\x1b"
@@ -67,6 +72,9 @@ class AtChannel(asyncio.Protocol):
         self._last_info = 0.0  # loop time of the pending command's last information line
         # A command timed out: its answer may still arrive and must not be taken for the next command's.
         self.out_of_sync = False
+        self.stray_finals = 0  # final results nobody waited for
+        self._resync_quiet = RESYNC_QUIET
+        self._quiet_since = 0.0  # loop time of the last timeout: a late answer may follow it
 
     # --- opening -------------------------------------------------------------------------------------
     @classmethod
@@ -82,9 +90,8 @@ class AtChannel(asyncio.Protocol):
         try:
             transport, _ = await serial_asyncio_fast.create_serial_connection(
                 loop, lambda: chan, port, baudrate=baud, exclusive=True, rtscts=False)
-        except serial.SerialException as e:
-            raise ModemUnavailable(describe_open_error(port, e)) from e
-        except OSError as e:
+        except (serial.SerialException, OSError, termios.error) as e:
+            # termios.error: the device went away between open() and its configuration (a replug race)
             raise ModemUnavailable(describe_open_error(port, e)) from e
         chan.transport = transport  # connection_made() only runs on the next loop iteration
         chan.last_final = loop.time()
@@ -106,7 +113,12 @@ class AtChannel(asyncio.Protocol):
                 if self._waiter is not None and not self._waiter.done():
                     self._waiter.set_result(ev)
                 else:
-                    log.debug("%s: stray final result %r", self.name, ev.text)
+                    # Nobody waited for it: a late answer, or the real answer of a command that took someone
+                    # else's. Either way the next command first gets back in step.
+                    log.debug("%s: stray final result %r: resynchronising before the next command",
+                              self.name, ev.text)
+                    self.stray_finals += 1
+                    self.out_of_sync = True
             elif isinstance(ev, Prompt):
                 if self._prompt is not None and not self._prompt.done():
                     self._prompt.set_result(None)
@@ -161,28 +173,57 @@ class AtChannel(asyncio.Protocol):
     async def _exchange(self, command: str, timeout: float, *, payload: str | None = None,
                         prompt_timeout: float | None = None) -> Final:
         loop = asyncio.get_running_loop()
+        if self.out_of_sync:  # its own budget: a send's 60 s must not become a 60 s wait for a hung modem
+            await self._resync(min(timeout, RESYNC_TIMEOUT))
         deadline = loop.time() + timeout
-        if self.out_of_sync:
-            await self._resync(deadline)
         try:
             return await self._exchange_once(command, deadline, timeout, payload, prompt_timeout)
         except (AtTimeout, PromptTimeout):
             self.out_of_sync = True
+            self._resync_quiet = LATE_ANSWER_QUIET  # its answer may still be on the way
+            self._quiet_since = loop.time()
             raise
 
-    async def _resync(self, deadline: float) -> None:
-        """After a timeout: leave any prompt, let a late answer arrive and be dropped (the line is quiet for
-        RESYNC_QUIET seconds), then check with a bare AT that the modem answers the next command."""
+    async def _resync(self, timeout: float) -> None:
+        """Get back in step after a timeout or a stray final result, so no command takes another's answer.
+
+        Leave any prompt (ESC); wait until the line has been quiet for a while (a late answer arrives and
+        is dropped); send a bare AT. Its answer must carry no information lines (else it was a late answer
+        that came after the quiet period), and no further final result may follow within RESYNC_QUIET (else
+        the one we took was late and this one is the AT's own). Otherwise: another round. ``timeout``
+        bounds the AT's answer and the quiet wait.
+        """
         loop = asyncio.get_running_loop()
-        self._escape()
-        while (idle := loop.time() - self.last_rx) < RESYNC_QUIET:
-            if loop.time() >= deadline:
-                raise AtTimeout(f"{self.name}: the modem keeps talking; cannot resynchronise", command="AT")
-            await asyncio.sleep(RESYNC_QUIET - idle)
-        # any final result to our AT (even ERROR) shows the modem answers in step again
-        await self._exchange_once("AT", deadline, max(0.0, deadline - loop.time()), None, None)
-        self.out_of_sync = False
-        log.info("%s: resynchronised after a timeout", self.name)
+        for _round in range(RESYNC_ROUNDS):
+            self._escape()
+            quiet = min(self._resync_quiet, timeout)
+            deadline = loop.time() + 2 * (quiet + timeout)  # the modem may not chatter for ever
+            await self._wait_quiet(quiet, deadline)
+            strays = self.stray_finals
+            try:
+                await self._exchange_once("AT", loop.time() + timeout, timeout, None, None)
+            except AtTimeout as e:
+                raise ResyncTimeout(f"{self.name}: the modem does not answer ({e}); nothing else was "
+                                    "written", command="AT") from e
+            own = not self._info
+            await self._wait_quiet(RESYNC_QUIET, deadline + RESYNC_QUIET)
+            if own and self.stray_finals == strays:
+                self.out_of_sync = False
+                self._resync_quiet = RESYNC_QUIET
+                log.info("%s: resynchronised", self.name)
+                return
+            log.info("%s: a late answer took the place of AT's: resynchronising again", self.name)
+            self._resync_quiet = LATE_ANSWER_QUIET
+        raise ResyncTimeout(f"{self.name}: cannot get in step with the modem", command="AT")
+
+    async def _wait_quiet(self, period: float, deadline: float) -> None:
+        """Until nothing was received for ``period`` seconds (counting from the last timeout at least)."""
+        loop = asyncio.get_running_loop()
+        while (idle := loop.time() - max(self.last_rx, self._quiet_since)) < period:
+            if loop.time() + (period - idle) > deadline:
+                raise ResyncTimeout(f"{self.name}: the modem keeps talking; cannot resynchronise",
+                                    command="AT")
+            await asyncio.sleep(period - idle)
 
     async def _exchange_once(
         self, command: str, deadline: float, timeout: float, payload: str | None, prompt_timeout: float | None

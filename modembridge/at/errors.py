@@ -28,6 +28,11 @@ class AtTimeout(AtError):
     """No final result within the command's timeout (the modem may be hung)."""
 
 
+class ResyncTimeout(AtTimeout):
+    """Before a command, the check that the modem answers (after an earlier timeout) got no answer: the
+    command itself was never written."""
+
+
 class PromptTimeout(AtError):
     """AT+CMGS got no ``> `` prompt in time: the PDU was never written, so the message was certainly not sent
     (unlike AtTimeout after the PDU, whose outcome is unknown)."""

@@ -44,6 +44,7 @@ PORT_POLL = 0.25  # seconds between looks for a missing device node (a stat: che
 OPEN_RETRY_MAX = 4.0  # longest wait between tries on a present but busy (or not yet permitted) port
 PING_TIMEOUT = 2.0  # a modem that does not answer a bare AT within this is hung
 STUCK_OPS = 3  # this many operations in a row timing out while AT answers: the modem is wedged
+RESET_WRITE_DRAIN = 0.1  # let the reset command leave the serial buffer before the port closes
 RESET_SETTLE = 1.0  # after a reset command: let the module drop off the bus before reopening
 MEMORY_FULL_URCS = ("^SMMEMFULL", "+CIEV")
 
@@ -120,7 +121,13 @@ class Modem(ModemOperations):
         self._done.clear()
         try:
             while not self._stopping:
-                chan = await self._open()
+                try:
+                    chan = await self._open()
+                except Exception as e:  # a bug (or an unforeseen library error) must not end supervision
+                    log.exception("%s: unexpected error opening %s", self.config.id, self.config.port)
+                    self._error(f"internal error: {e!r}")
+                    await self._sleep(OPEN_RETRY_MAX)
+                    continue
                 if chan is None:
                     break
                 self._chan = chan
@@ -201,10 +208,12 @@ class Modem(ModemOperations):
         self.recoveries[step.rung.value] += 1
         self._set_state(ModemState.RECOVERING, f"{e}; {step.rung.value} (failure {step.failures})")
         if step.rung is Rung.RESET and chan.is_open:
+            # written raw: after timeouts the channel would first resynchronise with an AT that a silent
+            # modem never answers, and the reset would never be written
             log.warning("%s: resetting the modem (%s)", self.config.id, self._profile.reset)
             with contextlib.suppress(AtError):
-                chan.write_raw(b"\x1b")
-                await chan.command(self._profile.reset, self._ping_timeout)
+                chan.write_raw(b"\x1b" + self._profile.reset.encode("ascii") + b"\r")
+                await asyncio.sleep(RESET_WRITE_DRAIN)
         await self._close(chan)
         await self._sleep(step.delay + (RESET_SETTLE if step.rung is Rung.RESET else 0.0))
 
@@ -369,8 +378,13 @@ class Modem(ModemOperations):
         async def command(text: str, timeout: float | None) -> list[str]:
             return await self._cmd(chan, text, timeout)
 
+        async def pause(seconds: float) -> None:
+            await self._sleep(seconds)
+            if self._stopping:
+                raise ModemUnavailable(f"{cid}: stopping")
+
         await unlock_sim(command, modem_id=cid, pin=self.config.pin, profile=self._profile,
-                         memory=self.memory, sleep=self._sleep, command_timeout=self.config.command_timeout)
+                         memory=self.memory, sleep=pause, command_timeout=self.config.command_timeout)
         await self._identify_sim(chan)
         try:
             await self._cmd_busy(chan, "AT+CMGF=0")

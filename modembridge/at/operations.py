@@ -23,6 +23,7 @@ from modembridge.at.errors import (
     CmsError,
     ModemUnavailable,
     PromptTimeout,
+    ResyncTimeout,
     SendErrorClass,
 )
 from modembridge.at.events import ModemState
@@ -31,6 +32,7 @@ from modembridge.config import ModemConfig
 log = logging.getLogger("modembridge.at.modem")
 T = TypeVar("T")
 
+BUSY_TRIES_FACTOR = 2  # a busy SIM gets this many command timeouts of retries
 _BUSY_CMS = frozenset({314, 515})
 _BUSY_CME = frozenset({14})
 
@@ -68,7 +70,9 @@ class ModemOperations:
         raise NotImplementedError
 
     async def _op(self, timeout: float, fn: Callable[[AtChannel, float], Awaitable[T]]) -> T:
-        """Wait for READY (up to timeout), run fn; a timeout makes the supervisor check the modem."""
+        """Wait for READY and the lock (up to timeout), then run fn(chan, command_timeout); a command timeout
+        makes the supervisor check the modem at once. Each command gets command_timeout of silence (not
+        the operation's budget), so a hang shows within command_timeout whatever the operation."""
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
         if self._stopping:
@@ -97,9 +101,10 @@ class ModemOperations:
                 chan = self._chan
                 if self._ready.is_set() and chan is not None and chan.is_open:
                     try:
-                        result = await fn(chan, max(self.config.command_timeout, deadline - loop.time()))
+                        result = await fn(chan, self.config.command_timeout)
                     except (AtTimeout, PromptTimeout) as e:
                         self._error(str(e))
+                        self._mem1 = None  # a late answer may still change the selected memory
                         self._op_timeouts += 1
                         self._request_check(str(e))
                         raise
@@ -116,12 +121,14 @@ class ModemOperations:
                                 f"({self.state.value}: {self.state_reason})")
 
     async def _busy_retry(self, chan: AtChannel, command: str, timeout: float) -> list[str]:
+        """``command`` with ``timeout`` of silence per try, tried again while the SIM says busy (for up to
+        BUSY_TRIES_FACTOR x timeout in all)."""
         loop = asyncio.get_running_loop()
-        deadline = loop.time() + timeout
+        deadline = loop.time() + timeout * BUSY_TRIES_FACTOR
         attempt = 0
         while True:
             try:
-                return await self._cmd(chan, command, max(0.5, deadline - loop.time()))
+                return await self._cmd(chan, command, timeout)
             except (CmsError, CmeError) as e:
                 attempt += 1
                 if not is_busy(e) or loop.time() + 0.5 * attempt >= deadline:
@@ -132,6 +139,7 @@ class ModemOperations:
         mem = mem.upper()
         if self._mem1 == mem:
             return
+        self._mem1 = None  # unknown until the answer: a late one may still switch the modem
         lines = await self._busy_retry(chan, C.cpms(mem), timeout)
         self._mem1 = mem
         with contextlib.suppress(C.ParseError):
@@ -223,9 +231,11 @@ class ModemOperations:
 
         async def op(chan: AtChannel, t: float) -> int:
             try:
-                # always the full send timeout: a premature timeout would make the outcome unknown
-                lines = await chan.command_prompt(command, pdu_hex, max(t, self.config.send_timeout),
-                                                  prompt_timeout=self.config.command_timeout)
+                # the network's answer may take send_timeout: a premature timeout would make it unknown
+                lines = await chan.command_prompt(command, pdu_hex, self.config.send_timeout,
+                                                  prompt_timeout=t)
+            except ResyncTimeout as e:  # the modem did not answer before AT+CMGS was even written
+                raise PromptTimeout(f"{e} (AT+CMGS not written: nothing sent)", command=command) from e
             except (CmsError, AtTimeout, PromptTimeout, ModemUnavailable):
                 raise
             except CmeError as e:

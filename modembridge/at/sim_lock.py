@@ -27,7 +27,7 @@ UNCONFIRMED_KEY = "pin_unconfirmed"  # memory: a PIN sent whose answer has not b
 MAX_REJECTED = 8
 FULL_ATTEMPTS = 3  # a SIM's PIN counter when no wrong PIN was entered since the last right one
 PIN_ENTRY_TIMEOUT = 20.0  # some modems answer AT+CPIN=<pin> only once the SIM has checked it
-_SIM_BUSY_CME = frozenset({14, 100})  # SIM busy; "unknown" while the SIM is still starting
+_SIM_NOT_YET_CME = frozenset({10, 13, 14, 100})  # not inserted, failure, busy, unknown: often just booting
 
 
 class SimNeedsHuman(Exception):
@@ -73,13 +73,15 @@ async def unlock_sim(cmd: Command, *, modem_id: str, pin: str, profile: QuirkPro
         try:
             state = C.parse_cpin(await cmd("AT+CPIN?", None))
         except CmeError as e:
+            # right after a boot (every restart and reset) many modems say "not inserted" (10), "failure"
+            # (13) or "busy" (14) for a second or two: look again before concluding
+            if (e.code in _SIM_NOT_YET_CME or e.code is None) and loop.time() < deadline:
+                await sleep(0.5)
+                continue
             if e.code == 10:
                 raise SimNeedsHuman("no SIM card inserted", retry=True) from e
             if e.code in (13, 15):
                 raise SimNeedsHuman(f"SIM failure: {e}", retry=True) from e
-            if (e.code in _SIM_BUSY_CME or e.code is None) and loop.time() < deadline:
-                await sleep(0.5)  # SIM busy / not ready yet after boot or PIN entry
-                continue
             raise
         unconfirmed = fingerprint is not None and memory.recall(UNCONFIRMED_KEY) == fingerprint
         if state in ("READY", "SIM PIN2", "SIM PUK2"):
@@ -90,7 +92,12 @@ async def unlock_sim(cmd: Command, *, modem_id: str, pin: str, profile: QuirkPro
             raise SimNeedsHuman("the SIM is PUK-locked (too many wrong PINs): unlock it with its PUK in a "
                                 "phone, then restart")
         if state != "SIM PIN":
-            raise SimNeedsHuman(f"the SIM needs {state}")
+            if "PIN" in state or "PUK" in state:  # PH-SIM PIN, PH-NET PIN ...: a person must unlock it
+                raise SimNeedsHuman(f"the SIM needs {state}")
+            if loop.time() < deadline:  # NOT READY, NOT INSERTED ... while the SIM starts
+                await sleep(0.5)
+                continue
+            raise SimNeedsHuman(f"the SIM is not usable: {state}", retry=True)
         if entered:
             if loop.time() < deadline:
                 await sleep(0.5)
@@ -102,9 +109,9 @@ async def unlock_sim(cmd: Command, *, modem_id: str, pin: str, profile: QuirkPro
             raise SimNeedsHuman("the configured pin is not 4 to 8 digits")
         left = await pin_attempts_left(cmd, profile)
         if unconfirmed:
-            await memory.remember(UNCONFIRMED_KEY, None)
             if left is None or left < FULL_ATTEMPTS:  # the lost answer may have been "wrong PIN"
-                await _reject(memory, fingerprint)
+                await _reject(memory, fingerprint)  # recorded before the evidence is cleared
+            await memory.remember(UNCONFIRMED_KEY, None)
         if fingerprint in rejected_pins(memory):
             raise SimNeedsHuman("the SIM rejected the configured pin before (or its answer was lost); not "
                                 "trying it again (three wrong PINs lock the SIM): fix `pin`, then restart")
@@ -117,11 +124,13 @@ async def unlock_sim(cmd: Command, *, modem_id: str, pin: str, profile: QuirkPro
         except (AtTimeout, ModemUnavailable):
             raise  # the answer is lost: stays unconfirmed, decided on the next attempt
         except AtError as e:  # +CME ERROR: 16, a bare ERROR (no CMEE), anything but busy: rejected
-            await memory.remember(UNCONFIRMED_KEY, None)
-            if isinstance(e, CmeError) and e.code in _SIM_BUSY_CME and loop.time() < deadline:
-                await sleep(0.5)  # not checked: the SIM was busy
+            if isinstance(e, CmeError) and e.code == 14 and loop.time() < deadline:
+                # "SIM busy": probably not checked, but not proven. It stays unconfirmed: the next round
+                # enters it again only if the attempt counter shows no attempt was spent
+                await sleep(0.5)
                 continue
-            await _reject(memory, fingerprint)
+            await _reject(memory, fingerprint)  # recorded before the evidence is cleared
+            await memory.remember(UNCONFIRMED_KEY, None)
             raise SimNeedsHuman(f"the SIM rejected the configured pin ({e}); not retrying: three wrong PINs "
                                 "lock the SIM. Fix `pin` in the config, then restart") from e
         await memory.remember(UNCONFIRMED_KEY, None)
