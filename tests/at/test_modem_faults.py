@@ -24,7 +24,7 @@ from .helpers import fast_config, running
 
 PROFILES = ["generic", "huawei", "sim800", "quectel"]
 SENDER = "+254700000001"
-FAST_FAULTS = {"command_timeout": 1.0, "send_timeout": 2.0, "ping_interval": 0.5, "health_interval": 1.0,
+FAST_FAULTS = {"command_timeout": 0.5, "send_timeout": 2.0, "ping_interval": 0.5, "health_interval": 1.0,
                "sweep_interval": 3.0}
 
 
