@@ -30,7 +30,7 @@ from modembridge.at.events import (
     SweepNeeded,
 )
 from modembridge.at.memory import ModemMemory, VolatileMemory
-from modembridge.at.operations import ModemOperations, is_busy
+from modembridge.at.operations import ModemOperations
 from modembridge.at.parser import AtParser, Urc, UrcKind
 from modembridge.at.quirks import CNMI_DIRECT, GENERIC, QuirkProfile, detect_profile, get_profile
 from modembridge.at.recovery import RecoveryLadder, Rung, Step
@@ -336,17 +336,6 @@ class Modem(ModemOperations):
             log.debug("%s: %s failed: %s", self.config.id, command, e)
             return None
 
-    async def _cmd_busy(self, chan: AtChannel, command: str, tries: int = 10) -> list[str]:
-        """A command retried with a short back-off while the SIM or modem says busy."""
-        for attempt in range(tries):
-            try:
-                return await self._cmd(chan, command)
-            except (CmsError, CmeError) as e:
-                if not is_busy(e) or attempt == tries - 1:
-                    raise
-                await self._sleep(0.5 + 0.25 * attempt)
-        raise AssertionError("unreachable")
-
     async def _sync(self, chan: AtChannel) -> None:
         """Get the modem's attention: leave a stuck prompt (ESC), then AT until OK."""
         chan.write_raw(b"\x1b")
@@ -387,7 +376,7 @@ class Modem(ModemOperations):
                          memory=self.memory, sleep=pause, command_timeout=self.config.command_timeout)
         await self._identify_sim(chan)
         try:
-            await self._cmd_busy(chan, "AT+CMGF=0")
+            await self._busy_retry(chan, "AT+CMGF=0", self.config.command_timeout)
         except (AtTimeout, ModemUnavailable):
             raise
         except AtError as e:
@@ -454,7 +443,7 @@ class Modem(ModemOperations):
                 self._mems = [want]
         for attempt in (C.cpms(want, want, want), C.cpms(want, want), C.cpms(want)):
             try:
-                await self._cmd_busy(chan, attempt)
+                await self._busy_retry(chan, attempt, self.config.command_timeout)
                 self._mem1 = want
                 break
             except (AtTimeout, ModemUnavailable):

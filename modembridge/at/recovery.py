@@ -43,7 +43,6 @@ class RecoveryLadder:
         self.min_delay = min_delay
         self.max_delay = max_delay
         self.failures = 0
-        self.last: Step | None = None
 
     def failed(self) -> Step:
         """Record one more consecutive failure; the step to take next."""
@@ -56,8 +55,7 @@ class RecoveryLadder:
             beyond = n - len(self.FIRST)  # 1, 2, 3 ... after the first reset
             rung = Rung.REOPEN if beyond % 2 else Rung.RESET
             delay = self.min_delay * 2.0 ** (beyond + 1)
-        self.last = Step(rung, min(delay, self.max_delay), n)
-        return self.last
+        return Step(rung, min(delay, self.max_delay), n)
 
     def escalate_to(self, rung: Rung) -> Step:
         """Skip to at least ``rung`` (e.g. commands keep timing out although the modem answers AT: reset)."""
@@ -69,4 +67,3 @@ class RecoveryLadder:
     def recovered(self) -> None:
         """The modem is READY again: the next fault starts at the bottom."""
         self.failures = 0
-        self.last = None
