@@ -254,3 +254,42 @@ async def test_port_lost_after_the_pdu_is_an_unknown_outcome(scripted: Callable[
             await asyncio.wait_for(pending, 5)
     finally:
         await chan.close()
+
+
+def _stream(peer: ScriptedModem, lines: list[str], gap: float, final: str | None) -> None:
+    """Write one line every ``gap`` seconds (a long answer at a low baud rate), then ``final``."""
+    loop = asyncio.get_running_loop()
+    for i, line in enumerate(lines):
+        loop.call_later(gap * (i + 1), peer.write, f"\r\n{line}\r\n".encode())
+    if final is not None:
+        loop.call_later(gap * (len(lines) + 1), peer.write, f"\r\n{final}\r\n".encode())
+
+
+async def test_an_answer_that_keeps_streaming_outlasts_the_timeout(
+        scripted: Callable[..., ScriptedModem]) -> None:
+    lines = [x for i in range(4) for x in (f"+CMGL: {i},1,,27", PDU)]  # 8 lines, 0.15 s apart: 1.35 s in all
+    peer = scripted(lambda _line: None)
+    chan = await open_channel(peer.path)
+    try:
+        task = asyncio.create_task(chan.command("AT+CMGL=4", 0.4))
+        await peer.wait_line(lambda x: x == "AT+CMGL=4")
+        _stream(peer, lines, 0.15, "OK")
+        assert await task == lines  # silence never exceeded 0.4 s, though the whole answer did
+    finally:
+        await chan.close()
+
+
+async def test_a_never_ending_answer_is_cut_at_four_timeouts(scripted: Callable[..., ScriptedModem]) -> None:
+    peer = scripted(lambda _line: None)
+    chan = await open_channel(peer.path)
+    try:
+        task = asyncio.create_task(chan.command("AT+CMGL=4", 0.3))
+        await peer.wait_line(lambda x: x == "AT+CMGL=4")
+        _stream(peer, [f"+CMGL: {i},1,,27" for i in range(40)], 0.1, None)  # 4 s of lines, no OK
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        with pytest.raises(AtTimeout):
+            await task
+        assert loop.time() - started < 3.0  # cut by the 1.2 s cap, long before the 4 s stream ends
+    finally:
+        await chan.close()
