@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import os
 import random
 import sqlite3
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Literal
+from typing import Concatenate, Literal, ParamSpec, TypeVar
 
 from modembridge.config import RetryPolicy
 from modembridge.retry import backoff_delay
@@ -29,11 +31,70 @@ def utc(t: float) -> datetime:
     return datetime.fromtimestamp(t, tz=UTC)
 
 
+S = TypeVar("S", bound="StoreBase")
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+class Transaction:
+    """One write transaction of the journal, from its BEGIN to its COMMIT or ROLLBACK.
+
+    A writer learns the outcome of the transaction that holds *its* writes: take the handle right after
+    writing (``store.transaction``, or ``store.commit()``, which binds to it at the call) and await
+    ``store.durable(txn)``. A failed COMMIT of someone else's, which rolls the whole transaction back,
+    then reaches every writer whose rows were in it instead of leaving them to find "nothing to commit".
+    """
+
+    __slots__ = ("done", "error", "fresh_callbacks", "fresh_inbound", "outcome", "scheduled", "seq")
+
+    def __init__(self, seq: int) -> None:
+        self.seq = seq  # 1, 2, 3 ... per Store object
+        self.done = False  # committed or rolled back
+        self.error: StoreError | None = None  # why it rolled back
+        self.outcome: asyncio.Future[None] | None = None  # for the writers waiting on its COMMIT
+        self.scheduled = False  # a group COMMIT is due at the end of this loop iteration
+        # Queue entries that became due in this transaction: not handed out before it commits (a rolled-
+        # back inbound message would come back under a new id, a rolled-back callback's id be reused).
+        self.fresh_inbound: set[str] = set()
+        self.fresh_callbacks: set[int] = set()
+
+    def __repr__(self) -> str:
+        state = "open" if not self.done else "committed" if self.error is None else "rolled back"
+        return f"<Transaction {self.seq} {state}>"
+
+
+def atomic(method: Callable[Concatenate[S, P], R]) -> Callable[Concatenate[S, P], R]:
+    """A write method whose statements all take effect or none (a savepoint inside the transaction)."""
+
+    @functools.wraps(method)
+    def run(self: S, /, *args: P.args, **kwargs: P.kwargs) -> R:
+        outermost = self._atomic_depth == 0
+        self._atomic_depth += 1
+        try:
+            result = method(self, *args, **kwargs)
+        except BaseException:
+            if outermost and self._savepoint and self._db.in_transaction:
+                self._db.execute("ROLLBACK TO atomic_write")
+                self._db.execute("RELEASE atomic_write")
+            raise
+        else:
+            if outermost and self._savepoint and self._db.in_transaction:
+                self._db.execute("RELEASE atomic_write")
+            return result
+        finally:
+            self._atomic_depth -= 1
+            if outermost:
+                self._savepoint = False
+
+    return run
+
+
 class StoreBase:
     """One SQLite connection in WAL mode, used from one asyncio loop (no threads).
 
     Sync write methods run inside an open transaction (begun on the first write); nothing is durable
-    until :meth:`commit` (or :meth:`commit_now`) returns.
+    until the transaction commits. ``await store.commit()`` right after the writes (or
+    :meth:`commit_now`) raises StoreError when the transaction holding them was rolled back.
     """
 
     def __init__(self, path: str | Path, *, synchronous: Literal["FULL", "NORMAL"] = "FULL",
@@ -48,9 +109,13 @@ class StoreBase:
         self.dlr_window = dlr_window  # how far back a status report may match a sent part
         self.dedupe_window = dedupe_window  # a part resent this long after its message began is a duplicate
         self.commits = 0  # COMMIT statements issued (each one fsync with FULL)
+        self.rollbacks = 0  # transactions that ended without their COMMIT succeeding
         self._rng = rng or random.Random()
-        self._pending: asyncio.Future[None] | None = None
+        self._txn: Transaction | None = None  # the open write transaction, as far as this object knows
+        self._seq = 0
         self._failed: BaseException | None = None
+        self._atomic_depth = 0  # atomic write methods running (they may call each other)
+        self._savepoint = False  # the outermost one has written: its savepoint is set
         try:
             self._db = sqlite3.connect(self.path, isolation_level=None)
         except sqlite3.Error as e:
@@ -70,56 +135,114 @@ class StoreBase:
 
     # -- transactions -------------------------------------------------------------------------------------
 
-    def _begin(self) -> None:
-        """Open the write transaction if none is open; every write method calls this first."""
-        if not self._db.in_transaction:
-            self._db.execute("BEGIN IMMEDIATE")
+    def _begin(self) -> Transaction:
+        """Open the write transaction if none is open; every write method calls this before writing.
+
+        Inside an :func:`atomic` method the first call also sets a savepoint, so the method's writes
+        stand or fall together (a failing statement leaves no half-written message behind).
+        """
+        txn = self._open_transaction()
+        if txn is None:
+            if not self._db.in_transaction:  # (a test may have begun one on the connection itself)
+                self._db.execute("BEGIN IMMEDIATE")
+            self._seq += 1
+            txn = self._txn = Transaction(self._seq)
+        if self._atomic_depth and not self._savepoint:
+            self._db.execute("SAVEPOINT atomic_write")
+            self._savepoint = True
+        return txn
+
+    def _open_transaction(self) -> Transaction | None:
+        """The open transaction; one that SQLite rolled back by itself (SQLITE_FULL, SQLITE_IOERR inside a
+        statement end the whole transaction) is ended here, and its writers are told."""
+        txn = self._txn
+        if txn is not None and not self._db.in_transaction:
+            self._end(txn, StoreError("journal write failed and SQLite rolled the transaction back "
+                                      "(disk full or I/O error): its writes are lost"))
+            return None
+        return txn
+
+    @property
+    def transaction(self) -> Transaction | None:
+        """The open write transaction (None: nothing written since the last commit)."""
+        return self._open_transaction()
 
     @property
     def dirty(self) -> bool:
         """Uncommitted writes exist."""
-        return self._db.in_transaction
+        return self._open_transaction() is not None
 
     def commit_now(self) -> None:
         """COMMIT now (blocking for the fsync); a no-op without pending writes.
 
         Settles a pending group commit too: its writers' rows were in this transaction, so they learn
         the outcome of this COMMIT — a failure rolled their writes back, and they must not go on to
-        delete an SMS from the SIM or answer 202.
+        delete an SMS from the SIM or answer 202. Raises StoreError when the open transaction was lost.
         """
-        fut, self._pending = self._pending, None
-        if not self._db.in_transaction:
-            _settle(fut, None)
+        lost = self._txn is not None and not self._db.in_transaction
+        txn = self._open_transaction()
+        if txn is None:
+            if lost:
+                raise StoreError("journal transaction was rolled back by SQLite (disk full or I/O error)")
             return
         try:
             self._db.execute("COMMIT")
         except sqlite3.Error as e:
-            self._failed = e
             if self._db.in_transaction:
                 self._db.execute("ROLLBACK")
             error = StoreError(f"journal commit failed, uncommitted writes rolled back: {e}")
-            _settle(fut, error)
+            self._end(txn, error)
             raise error from e
         self.commits += 1
-        self._failed = None
-        _settle(fut, None)
+        self._end(txn, None)
 
-    async def commit(self) -> None:
-        """Make every write so far durable. Callers in the same loop iteration share one COMMIT."""
-        if self._pending is None:
-            if not self._db.in_transaction:
-                return
+    def commit(self) -> Awaitable[None]:
+        """Make everything written so far durable: ``await store.commit()`` right after the writes.
+
+        Bound at the call to the transaction open now (see :meth:`durable`); callers in the same loop
+        iteration share one COMMIT (group commit).
+        """
+        return self.durable(self._open_transaction())
+
+    async def durable(self, txn: Transaction | None) -> None:
+        """Return once `txn` is committed (scheduling its group COMMIT if it is still open); raise
+        StoreError if it was rolled back. None (nothing was written) returns at once."""
+        if txn is None:
+            return
+        self._open_transaction()  # notices a transaction SQLite rolled back by itself
+        if not txn.done:
             loop = asyncio.get_running_loop()
-            fut: asyncio.Future[None] = loop.create_future()
-            fut.add_done_callback(_consume)
-            self._pending = fut
-            loop.call_soon(self._flush)
-        await asyncio.shield(self._pending)
+            if txn.outcome is None:
+                txn.outcome = loop.create_future()
+                txn.outcome.add_done_callback(_consume)
+            if not txn.scheduled:
+                txn.scheduled = True
+                loop.call_soon(self._flush, txn)
+            await asyncio.shield(txn.outcome)
+        elif txn.error is not None:
+            raise txn.error
 
-    def _flush(self) -> None:
-        if self._pending is not None:
+    def _flush(self, txn: Transaction) -> None:
+        if txn is self._txn:
             with contextlib.suppress(StoreError):  # already delivered to every waiter
                 self.commit_now()
+
+    def _end(self, txn: Transaction, error: StoreError | None) -> None:
+        """The transaction is over: COMMIT succeeded (error None) or its writes are gone."""
+        if self._txn is txn:
+            self._txn = None
+        txn.done, txn.error = True, error
+        if error is None:
+            self._failed = None
+        else:
+            self._failed = error
+            self.rollbacks += 1
+        fut = txn.outcome
+        if fut is not None and not fut.done():
+            if error is None:
+                fut.set_result(None)
+            else:
+                fut.set_exception(error)
 
     def writable(self) -> bool:
         """The journal is open, its folder writable, and the last commit did not fail."""
@@ -140,10 +263,11 @@ class StoreBase:
             if commit:
                 self.commit_now()
             else:
-                fut, self._pending = self._pending, None
+                txn = self._open_transaction()
                 if self._db.in_transaction:
                     self._db.execute("ROLLBACK")
-                _settle(fut, StoreError("journal closed without committing"))
+                if txn is not None:
+                    self._end(txn, StoreError("journal closed without committing"))
         finally:
             self._db.close()
 
@@ -152,15 +276,6 @@ class StoreBase:
     def backoff(self, policy: RetryPolicy, attempts: int) -> float:
         """Delay after `attempts` failures (modembridge.retry.backoff_delay with this journal's RNG)."""
         return backoff_delay(policy, attempts, self._rng)
-
-
-def _settle(fut: asyncio.Future[None] | None, error: StoreError | None) -> None:
-    if fut is None or fut.done():
-        return
-    if error is None:
-        fut.set_result(None)
-    else:
-        fut.set_exception(error)
 
 
 def _consume(fut: asyncio.Future[None]) -> None:

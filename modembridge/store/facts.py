@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .base import StoreBase
+from .base import StoreBase, atomic
 
 
 class FactsMixin(StoreBase):
@@ -12,6 +12,7 @@ class FactsMixin(StoreBase):
         ).fetchone()
         return None if row is None else str(row[0])
 
+    @atomic
     def set_modem_fact(self, modem_id: str, key: str, value: str | None, now: float) -> None:
         """Write (None: delete) inside the open transaction; durable after the next commit."""
         self._begin()

@@ -13,7 +13,7 @@ from modembridge.model import Encoding, InboundMessage
 from modembridge.retry import exhausted
 from modembridge.sms import Deliver, decode_pdu, join_parts
 
-from .base import StoreBase, utc
+from .base import StoreBase, atomic, utc
 from .types import ConcatKey, InboundPartResult, PartFields, UnknownMessageError
 
 # A message is held back while an older 'received' message of the same sender has failed fewer than
@@ -26,6 +26,7 @@ _BLOCKER = """
 
 
 class InboxMixin(StoreBase):
+    @atomic
     def add_inbound_part(self, *, modem_id: str, mem: str, index: int, pdu: str, received_at: float,
                          part: PartFields | None, error: str | None) -> InboundPartResult:
         """Journal one PDU read from a modem (idempotent per modem and PDU); reassemble concatenated parts."""
@@ -149,8 +150,10 @@ class InboxMixin(StoreBase):
         due = max(now, prev[0]) if prev is not None and prev[0] is not None else now
         self._db.execute("UPDATE in_message SET state = 'received', ready_at = ?, next_attempt_at = ?,"
                          " incomplete = ? WHERE id = ?", (now, due, int(incomplete), rowid))
+        self._begin().fresh_inbound.add(self._in_message_id(rowid))
         return prev is None
 
+    @atomic
     def expire_incomplete(self, now: float, timeout: float) -> list[str]:
         """Concatenated messages still missing parts `timeout` seconds after their first part: deliverable."""
         rows = self._db.execute(
@@ -174,14 +177,17 @@ class InboxMixin(StoreBase):
 
         A message is held while an older undelivered message of its sender has failed fewer than
         `order_hold_attempts` times. `exclude`: message ids already in flight (skipped, still blocking).
+        Messages that became deliverable in the still open transaction are skipped too (not yet durable).
         """
         hold = self.order_hold_attempts if order_hold_attempts is None else order_hold_attempts
+        txn = self.transaction
+        skip = set(exclude) | (txn.fresh_inbound if txn is not None else set())
         rows = self._db.execute(
             "SELECT m.* FROM in_message m INDEXED BY in_message_due WHERE m.state = 'received'"
             f" AND m.next_attempt_at <= :now AND NOT EXISTS ({_BLOCKER})"
             " ORDER BY m.next_attempt_at, m.id LIMIT :limit",
-            {"now": now, "hold": hold, "limit": limit + len(exclude)}).fetchall()
-        out = [self._inbound_message(r) for r in rows if r["message_id"] not in exclude]
+            {"now": now, "hold": hold, "limit": limit + len(skip)}).fetchall()
+        out = [self._inbound_message(r) for r in rows if r["message_id"] not in skip]
         return out[:limit]
 
     def _inbound_message(self, m: sqlite3.Row) -> InboundMessage:
@@ -221,12 +227,14 @@ class InboxMixin(StoreBase):
             raise UnknownMessageError(message_id)
         return cast(sqlite3.Row, row)
 
+    @atomic
     def mark_inbound_delivered(self, message_id: str, now: float) -> None:
         row = self._in_row(message_id)
         self._begin()
         self._db.execute("UPDATE in_message SET state = 'delivered', done_at = ?, next_attempt_at = NULL,"
                          " attempts = attempts + 1 WHERE id = ?", (now, row["id"]))
 
+    @atomic
     def mark_inbound_rejected(self, message_id: str, now: float, detail: str) -> None:
         """The router refused it (4xx): kept and visible, not retried."""
         row = self._in_row(message_id)
@@ -234,6 +242,7 @@ class InboxMixin(StoreBase):
         self._db.execute("UPDATE in_message SET state = 'rejected', done_at = ?, next_attempt_at = NULL,"
                          " attempts = attempts + 1, last_error = ? WHERE id = ?", (now, detail, row["id"]))
 
+    @atomic
     def mark_inbound_retry(self, message_id: str, now: float, detail: str,
                            policy: RetryPolicy, *, count_hold: bool = True) -> float | None:
         """A failed try: back off (returns when it is due again), or None when it became 'dead'.

@@ -9,7 +9,7 @@ from typing import Literal, cast
 
 from modembridge.model import Encoding, SendAccepted, SendRequest
 
-from .base import StoreBase
+from .base import StoreBase, atomic
 from .types import OutboundPart, UnknownMessageError
 
 _PART_COLUMNS = """
@@ -20,6 +20,7 @@ _PART_COLUMNS = """
 
 
 class OutboxMixin(StoreBase):
+    @atomic
     def add_outbound(self, request: SendRequest, pdus: Mapping[str, Sequence[tuple[str, int]]], *,
                      encoding: str, now: float, expires_at: float | None) -> SendAccepted:
         """Journal a send: pdus maps recipient -> [(pdu_hex, tpdu_length) per part].
@@ -84,6 +85,7 @@ class OutboxMixin(StoreBase):
                 out.append(row)
         return out
 
+    @atomic
     def claim_next_part(self, modem_id: str, now: float) -> OutboundPart | None:
         """The next part modem_id should send (its state is unchanged: call mark_sending next).
 
@@ -113,6 +115,7 @@ class OutboxMixin(StoreBase):
                 status_report=bool(row["status_report"]), dlr_url=row["dlr_url"], dlr_mask=row["dlr_mask"],
                 resent_after_unknown=bool(row["resent_after_unknown"]), modem_id=modem_id)
 
+    @atomic
     def expire_outbound(self, now: float) -> int:
         """Fail every queued part past its message's expiry, whichever modem it waits for (a modem that never
         comes back must not keep its queue forever); returns how many parts failed."""
@@ -147,15 +150,18 @@ class OutboxMixin(StoreBase):
         if cur.rowcount == 0:
             raise UnknownMessageError(f"outbound part {part_id}")
 
+    @atomic
     def mark_sending(self, part_id: int, now: float) -> None:
         """About to write AT+CMGS: commit this first, so a crash leaves the part 'sending' (-> 'unknown')."""
         self._update_part(part_id, "state = 'sending', attempts = attempts + 1, modem_id = assigned_modem,"
                           " updated_at = ?", (now,))
 
+    @atomic
     def mark_sent(self, part_id: int, mr: int, now: float) -> None:
         self._update_part(part_id, "state = 'sent', mr = ?, sent_at = ?, updated_at = ?,"
                           " next_attempt_at = NULL, last_error = NULL", (mr, now, now))
 
+    @atomic
     def mark_part_retry(self, part_id: int, now: float, error: str, delay: float, *,
                         unconfirmed: bool = False) -> None:
         """Back to 'queued', due again after `delay` seconds (the caller chose it, e.g. with backoff()).
@@ -166,15 +172,18 @@ class OutboxMixin(StoreBase):
                           " resent_after_unknown = resent_after_unknown OR ?",
                           (error, now + delay, now, unconfirmed))
 
+    @atomic
     def mark_part_failed(self, part_id: int, now: float, error: str) -> None:
         self._update_part(part_id, "state = 'failed', last_error = ?, next_attempt_at = NULL, updated_at = ?",
                           (error, now))
 
+    @atomic
     def mark_part_unknown(self, part_id: int, now: float, error: str) -> None:
         """AT+CMGS was written but never confirmed: the network may or may not have it (final, visible)."""
         self._update_part(part_id, "state = 'unknown', last_error = ?, next_attempt_at = NULL,"
                           " updated_at = ?", (error, now))
 
+    @atomic
     def release_modem(self, modem_id: str) -> int:
         """modem_id is down: its recipients with nothing sent yet (and not pinned to it) may go elsewhere."""
         rows = self._db.execute(
@@ -190,6 +199,7 @@ class OutboxMixin(StoreBase):
             self._db.execute("UPDATE out_part SET assigned_modem = NULL WHERE recipient = ?", (r[0],))
         return len(rows)
 
+    @atomic
     def recover_interrupted(self, now: float, policy: Literal["resend", "fail"]) -> int:
         """At start-up: parts a crash left 'sending' (AT+CMGS maybe written) become 'unknown'.
 

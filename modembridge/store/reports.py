@@ -8,7 +8,7 @@ from modembridge.config import RetryPolicy
 from modembridge.model import DeliveryReportEvent, DlrStatus
 from modembridge.retry import exhausted
 
-from .base import StoreBase, utc
+from .base import StoreBase, atomic, utc
 from .types import MatchedPart, UnknownMessageError
 
 _NON_DIGITS = re.compile(r"\D")
@@ -47,6 +47,7 @@ class ReportsMixin(StoreBase):
                     dlr_mask=row["dlr_mask"])
         return None
 
+    @atomic
     def record_status_report(self, part_id: int, *, status: int, final: bool, now: float,
                              raw_pdu: str) -> None:
         """Keep the report on its part; a later pending report does not undo a final one."""
@@ -60,21 +61,29 @@ class ReportsMixin(StoreBase):
         if not exists:
             raise UnknownMessageError(f"outbound part {part_id}")
 
+    @atomic
     def add_dlr_callback(self, event: DeliveryReportEvent, now: float) -> int:
-        """Journal a dlr-url callback to make; returns its id. Due at once."""
-        self._begin()
+        """Journal a dlr-url callback to make; returns its id. Due at once (once committed)."""
+        txn = self._begin()
         cur = self._db.execute(
             "INSERT INTO dlr_callback (url_template, status, message_id, recipient, modem_id,"
             " smsc_message_id, at, reply, part, parts, state, next_attempt_at, created_at)"
             " VALUES (?,?,?,?,?,?,?,?,?,?,'pending',?,?)",
             (event.url_template, int(event.status), event.message_id, event.recipient, event.modem_id,
              event.smsc_message_id, event.at.timestamp(), event.reply, event.part, event.parts, now, now))
-        return int(cur.lastrowid or 0)
+        callback_id = int(cur.lastrowid or 0)
+        txn.fresh_callbacks.add(callback_id)
+        return callback_id
 
     def due_dlr_callbacks(self, now: float, limit: int) -> list[tuple[int, DeliveryReportEvent]]:
+        """Pending callbacks due at `now`, oldest first; those added in the open transaction wait for it."""
+        txn = self.transaction
+        fresh = txn.fresh_callbacks if txn is not None else set()
         rows = self._db.execute(
             "SELECT * FROM dlr_callback INDEXED BY dlr_callback_due WHERE state = 'pending'"
-            " AND next_attempt_at <= ? ORDER BY next_attempt_at, id LIMIT ?", (now, limit)).fetchall()
+            " AND next_attempt_at <= ? ORDER BY next_attempt_at, id LIMIT ?",
+            (now, limit + len(fresh))).fetchall()
+        rows = [r for r in rows if r["id"] not in fresh][:limit]
         return [(r["id"], DeliveryReportEvent(
             url_template=r["url_template"], status=DlrStatus(r["status"]), message_id=r["message_id"],
             recipient=r["recipient"], modem_id=r["modem_id"], smsc_message_id=r["smsc_message_id"],
@@ -85,6 +94,7 @@ class ReportsMixin(StoreBase):
             "SELECT min(next_attempt_at) FROM dlr_callback WHERE state = 'pending'").fetchone()
         return None if row[0] is None else float(row[0])
 
+    @atomic
     def mark_dlr_callback(self, callback_id: int, now: float, *, done: bool, detail: str,
                           policy: RetryPolicy) -> None:
         """done: finished (any final answer); else retried with backoff until policy.max_attempts ('dead')."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sqlite3
 from typing import Any, Literal
 
-from .base import StoreBase, iso
+from .base import StoreBase, atomic, iso
 from .inbox import join_part_pdus
 
 # Overall state of an outbound message, derived from its parts (never stored twice).
@@ -114,6 +114,7 @@ class ViewsMixin(StoreBase):
                  "client_id": r["client_id"],
                  "created_at": iso(r["created_at"])} for r in rows]
 
+    @atomic
     def retry_message(self, message_id: str, now: float) -> bool:
         """Outbound failed/unknown parts -> queued (expiry restarted); inbound dead/rejected -> received."""
         m = self._db.execute("SELECT id, created_at, expires_at FROM out_message WHERE message_id = ?",
@@ -133,12 +134,14 @@ class ViewsMixin(StoreBase):
                              (message_id,)).fetchone()
         if i is None or i["state"] not in ("dead", "rejected"):
             return False
-        self._begin()
+        txn = self._begin()
         self._db.execute("UPDATE in_message SET state = 'received', attempts = 0, hold_failures = 0,"
                          " next_attempt_at = ?,"
                          " done_at = NULL WHERE id = ?", (now, i["id"]))
+        txn.fresh_inbound.add(message_id)
         return True
 
+    @atomic
     def cancel_message(self, message_id: str, now: float) -> bool:
         """Queued outbound parts -> failed ('cancelled'). True if any were queued."""
         m = self._db.execute("SELECT id FROM out_message WHERE message_id = ?", (message_id,)).fetchone()

@@ -25,10 +25,12 @@ def add_part(
     pdu: str | None = None,
     smsc_time: float | None = None,
     index: int = 1,
+    commit: bool = True,
 ) -> InboundPartResult:
-    """Journal one decoded part; concat = (ref, total, seq)."""
+    """Journal one decoded part (committed, as the reader does before it frees the slot, unless
+    commit=False); concat = (ref, total, seq)."""
     key = ConcatKey(concat[0], concat[1], concat[2], ref_bits) if concat else None
-    return store.add_inbound_part(
+    result = store.add_inbound_part(
         modem_id=modem,
         mem="SM",
         index=index,
@@ -39,6 +41,9 @@ def add_part(
         ),
         error=None,
     )
+    if commit:
+        store.commit_now()
+    return result
 
 
 def send(

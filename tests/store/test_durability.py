@@ -98,8 +98,7 @@ async def test_a_failed_commit_now_fails_the_pending_group_commit_too(store: Sto
     store._db.execute("PRAGMA defer_foreign_keys = ON")  # the violation below surfaces at COMMIT
     store._db.execute("INSERT INTO out_recipient (message, number) VALUES (999, '+x')")
     send(store, "+1")
-    waiter = asyncio.ensure_future(store.commit())  # scheduled, not yet flushed
-    await asyncio.sleep(0)
+    waiter = store.commit()  # bound to the open transaction; its group COMMIT is not yet flushed
     with pytest.raises(StoreError):
         store.commit_now()  # another coroutine commits synchronously in the same iteration
     with pytest.raises(StoreError):
@@ -212,15 +211,13 @@ def test_migrate_from_version_2_with_an_index_already_present(db_path: Path) -> 
 async def test_close_resolves_a_scheduled_commit(db_path: Path) -> None:
     s = Store(db_path)
     send(s, "+1", client_id="x")
-    waiter = asyncio.ensure_future(s.commit())
-    await asyncio.sleep(0)
+    waiter = s.commit()  # its group COMMIT is scheduled, not yet flushed
     s.close()
     await waiter  # committed by close()
     s2 = Store(db_path)
     assert len(s2.list_messages(direction="out", state=None, limit=5)) == 1
     send(s2, "+2")
-    waiter = asyncio.ensure_future(s2.commit())
-    await asyncio.sleep(0)
+    waiter = s2.commit()
     s2.close(commit=False)
     with pytest.raises(StoreError):
         await waiter

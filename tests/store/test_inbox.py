@@ -92,6 +92,7 @@ def test_plain_tuple_concat_key_is_accepted(store: Store) -> None:
             part=PartFields(sender="+5", text=text, encoding="gsm7", concat=(9, 2, seq, 16)),
             error=None,
         )
+    store.commit_now()
     assert r.complete and store.due_inbound(2.0, 5)[0].text == "ab"
 
 
@@ -143,6 +144,7 @@ def test_expire_incomplete_delivers_what_arrived(store: Store) -> None:
     assert store.expire_incomplete(699.0, 600.0) == []
     assert store.expire_incomplete(700.0, 600.0) == [r.message_id]
     assert store.next_reassembly_deadline(600.0) is None
+    store.commit_now()
     [m] = store.due_inbound(700.0, 10)
     assert (m.text, m.parts, m.total_parts, m.incomplete) == ("onethree", 2, 3, True)
     late = add_part(store, "+7", "two", now=800.0, concat=(3, 3, 2))  # too late: a new (incomplete) group
@@ -204,6 +206,7 @@ def test_retry_until_dead_and_operator_retry(store: Store) -> None:
     assert view is not None and (view["state"], view["attempts"], view["last_error"]) == ("dead", 3, "500")
     assert store.due_inbound(1e9, 10) == [] and store.next_inbound_due_at() is None
     assert store.retry_message(r.message_id, 30.0)
+    store.commit_now()
     assert [m.message_id for m in store.due_inbound(30.0, 10)] == [r.message_id]
     assert not store.retry_message(r.message_id, 31.0)  # already received
 
@@ -214,6 +217,7 @@ def test_rejected_is_kept_and_not_retried(store: Store) -> None:
     assert store.due_inbound(1e9, 10) == []
     assert store.list_messages(direction="in", state="rejected", limit=5)[0]["last_error"] == "400 empty text"
     assert store.retry_message(r.message_id, 2.0)
+    store.commit_now()
     assert len(store.due_inbound(2.0, 10)) == 1
 
 
@@ -262,6 +266,7 @@ def test_decoded_part_with_a_warning_is_still_delivered(store: Store) -> None:
         part=PartFields(sender="+1", text="odd", encoding="gsm7"),
         error="reserved DCS bits",
     )
+    store.commit_now()
     assert r.complete and [m.text for m in store.due_inbound(2.0, 5)] == ["odd"]
     view = store.inbound_view(r.message_id)
     assert view is not None and view["text"] == "odd" and view["parts"][0]["error"] == "reserved DCS bits"
@@ -371,6 +376,7 @@ def test_character_split_across_parts_is_joined_whole(store: Store) -> None:
             ),
         )
     assert r.complete
+    store.commit_now()
     [m] = store.due_inbound(2.0, 5)
     assert m.text == "ab\U0001f600c"
     view = store.inbound_view(m.message_id)

@@ -84,6 +84,7 @@ def test_dlr_callback_journal(store: Store) -> None:
     assert store.next_dlr_due_at() is None
     a = store.add_dlr_callback(_event(1), 10.0)
     b = store.add_dlr_callback(_event(2), 11.0)
+    store.commit_now()  # handed out only once committed
     assert store.next_dlr_due_at() == 10.0
     due = store.due_dlr_callbacks(10.5, 10)
     assert due == [(a, _event(1))]
