@@ -29,7 +29,7 @@ from modembridge.model import (
     UnknownModemError,
 )
 from modembridge.sms import StatusReport, encode_submit, segment_info
-from modembridge.store import OutboundPart, Store
+from modembridge.store import OutboundPart, Store, UnknownMessageError
 
 log = logging.getLogger(__name__)
 
@@ -328,6 +328,17 @@ class Bridge:
     # -- outcomes of HTTP deliveries ---------------------------------------------------------------
 
     def _record_router_result(
+        self, message_id: str, msg: InboundMessage, result: DeliveryResult, now: float, outage: bool
+    ) -> None:
+        try:
+            self._record_router_outcome(message_id, msg, result, now, outage)
+        except UnknownMessageError:
+            # handed over by the fast path, but its row never committed: the SMS is still on the SIM and
+            # is read (and posted) again under the same id
+            log.info("inbound message=%s: %s, but its journal commit failed: it comes again",
+                     message_id, result.outcome.value)
+
+    def _record_router_outcome(
         self, message_id: str, msg: InboundMessage, result: DeliveryResult, now: float, outage: bool
     ) -> None:
         if result.outcome is DeliveryOutcome.DELIVERED:

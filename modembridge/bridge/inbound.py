@@ -134,17 +134,13 @@ class InboundReader:
             part=part_fields(decoded),
             error=None,
         )
+        # Bound now, awaited below: if another writer's COMMIT fails meanwhile, it rolls back this part's
+        # rows too, and durable() raises instead of letting the caller delete the SMS from the SIM.
+        txn = self.store.transaction
         early = result.head and not result.duplicate
         if early:
-            # Not waiting for the disk: the router may get it while the row commits. Safe because the SIM
-            # slot is freed only after the commit, and a re-read after a crash gets the same message id.
-            self._on_message(inbound_message(result.message_id, self.modem_id, decoded, now))
-            # A head start: the COMMIT's fsync blocks the loop for about a millisecond, so let the router
-            # request get onto the wire first (aiohttp needs a few loop turns to write it). Only a
-            # scheduling hint: correctness never depends on it.
-            for _ in range(EARLY_HEAD_START_TURNS):
-                await asyncio.sleep(0)
-        await self.store.commit()
+            await self._deliver_before_commit(inbound_message(result.message_id, self.modem_id, decoded, now))
+        await self.store.durable(txn)
         if result.duplicate:
             log.debug(
                 "modem %s: part in %s/%d already journalled (message %s)",
@@ -171,6 +167,20 @@ class InboundReader:
                 )
         if result.complete and not early:
             self._on_message(None)
+
+    async def _deliver_before_commit(self, message: InboundMessage) -> None:
+        """The inbound fast path: hand a new single-part message to a free router slot before its row is
+        durable, and give the request a head start on the COMMIT's fsync, which blocks the loop.
+
+        Invariant: the router may see a message before the journal holds it, but only under an id a
+        re-read reproduces (derived from the modem and the PDU), and the SIM slot (or the +CNMA) is
+        released only after the part's own transaction committed. So a failed commit or a crash costs at
+        most a second request with the same id, never the message.
+        """
+        self._on_message(message)
+        # aiohttp needs a few loop turns to write the request; only a scheduling hint
+        for _ in range(EARLY_HEAD_START_TURNS):
+            await asyncio.sleep(0)
 
     async def _keep_unusable(self, pdu: str, mem: str, index: int, now: float, error: str) -> None:
         """Journal a PDU that is not a deliverable message, raw and with the reason, so it stays visible."""

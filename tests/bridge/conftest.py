@@ -41,11 +41,12 @@ class Router:
     dlrs: list[dict[str, str]] = field(default_factory=list)
     url: str = ""
     changed: asyncio.Event = field(default_factory=asyncio.Event)
+    fail_all: bool = False  # answer 500 to every inbound request
 
     async def inbound(self, request: web.Request) -> web.Response:
         sender = request.query.get("id", "")
         script = self.statuses.get(sender)
-        status = script.pop(0) if script else 200
+        status = script.pop(0) if script else 500 if self.fail_all else 200
         self.requests.append(
             {
                 "sender": sender,

@@ -51,3 +51,44 @@ def once(predicate: Callable[[list[str]], bool]) -> Callable[[list[str]], bool]:
         return False
 
     return check
+
+
+class DiskFullConnection:
+    """Wraps the store's sqlite3 connection and behaves like a journal on a full disk while `full` is set:
+    every COMMIT fails with SQLITE_FULL, and every `statement_every`-th write statement fails too, after
+    SQLite has rolled the whole transaction back (what SQLite may do on SQLITE_FULL inside a statement).
+    Reads always work (the pages are cached)."""
+
+    WRITES = ("INSERT", "UPDATE", "DELETE")
+
+    def __init__(self, db: sqlite3.Connection, statement_every: int = 5) -> None:
+        self._db = db
+        self.full = False
+        self.statement_every = statement_every
+        self._writes = 0
+        self.commit_failures = 0
+        self.statement_failures = 0
+
+    def execute(self, sql: str, *args: Any) -> sqlite3.Cursor:
+        if self.full:
+            verb = sql.lstrip().split(None, 1)[0].upper()
+            if verb == "COMMIT":
+                self.commit_failures += 1
+                raise sqlite3.OperationalError("database or disk is full")
+            if verb in self.WRITES:
+                self._writes += 1
+                if self._writes % self.statement_every == 0:
+                    self.statement_failures += 1
+                    if self._db.in_transaction:
+                        self._db.execute("ROLLBACK")
+                    raise sqlite3.OperationalError("database or disk is full")
+        return self._db.execute(sql, *args)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._db, name)
+
+
+def disk_full(store: Store, statement_every: int = 5) -> DiskFullConnection:
+    conn = DiskFullConnection(store._db, statement_every)
+    store._db = conn  # type: ignore[assignment]
+    return conn

@@ -3,9 +3,12 @@ the SIM, sent twice or marked wrongly, and every pipeline carries on once the jo
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from typing import Any
 
 from modembridge.model import SendRequest
+from modembridge.store import StoreError
 
 from .conftest import Stack, wait_until
 from .faults import fail_commits, once
@@ -48,3 +51,38 @@ async def test_a_failed_commit_after_cmgs_is_recorded_again_not_left_sending(mak
     await stack.sim.wait_submitted(2)
     await wait_until(lambda: stack.store.outbound_view(after.message_id)["state"] == "sent")  # type: ignore[index]
     assert [r["text"] for r in stack.sim.submitted()] == ["once only", "the sender lives"]
+
+
+async def test_a_part_rolled_back_by_another_writers_failed_commit_stays_on_the_sim(make_stack: Any) -> None:
+    """The reader hands a new SMS to the router before its COMMIT (the fast path) and yields; another
+    writer's COMMIT fails in between and rolls the shared transaction back, the part's rows included.
+    The reader must learn that *its* transaction failed: the SMS stays on the SIM and comes again."""
+    stack: Stack = await make_stack()
+    await stack.wait_ready()
+    conn = fail_commits(stack.store, once(_touches("modem_fact")))
+    reader = stack.bridge.readers["gsm0"]
+    hand_off = reader._on_message
+
+    def other_writer() -> None:  # e.g. a driver remembering a SIM fact, committing synchronously
+        stack.store.set_modem_fact("gsm0", "probe", "x", 0.0)
+        with contextlib.suppress(StoreError):
+            stack.store.commit_now()
+
+    def racing_hand_off(message: Any) -> None:
+        hand_off(message)
+        asyncio.get_running_loop().call_soon(other_writer)  # runs during the reader's head start
+
+    reader._on_message = racing_hand_off
+    await stack.sim.inject_text("+254733000009", "rolled back, not lost")
+    await wait_until(lambda: conn.failures == 1)
+    reader._on_message = hand_off
+    text = "rolled back, not lost"
+    await stack.router.wait(lambda: any(r["text"] == text for r in stack.router.delivered()))
+    message_id = next(r["message_id"] for r in stack.router.delivered() if r["text"] == text)
+
+    def state() -> str | None:  # the early hand-off reached the router; the row comes with the re-read
+        view = stack.store.inbound_view(message_id)
+        return None if view is None else str(view["state"])
+
+    await wait_until(lambda: state() == "delivered", 5.0)  # read again from the SIM, same id
+    await wait_until(lambda: not stack.sim.storage()["memories"]["SM"])
