@@ -132,7 +132,7 @@ async def main(runs: int, profile: str) -> dict[str, Any]:
                 out["seconds"][name] = {"runs": [round(t, 2) for t in times],
                                         "median": round(statistics.median(times), 2),
                                         "max": round(max(times), 2)}
-            out["recoveries"] = dict(modem.recoveries)
+            out["recoveries"] = dict(modem.snapshot().recovery.taken)
             drain.cancel()
             await modem.stop()
             await task

@@ -45,7 +45,7 @@ def accepts_serial(folder: Path, sync: Sync, count: int) -> float:
     t0 = time.perf_counter()
     for i in range(count):
         req, pdus = _request(i)
-        store.add_outbound(req, pdus, encoding="gsm7", now=time.time(), expires_at=None)
+        store.outbox.add(req, pdus, encoding="gsm7", now=time.time(), expires_at=None)
         store.commit_now()
     rate = count / (time.perf_counter() - t0)
     store.close()
@@ -59,7 +59,7 @@ def accepts_grouped(folder: Path, sync: Sync, count: int, clients: int) -> tuple
     async def client(k: int) -> None:
         for i in range(k, count, clients):
             req, pdus = _request(i)
-            store.add_outbound(req, pdus, encoding="gsm7", now=time.time(), expires_at=None)
+            store.outbox.add(req, pdus, encoding="gsm7", now=time.time(), expires_at=None)
             await store.commit()
 
     async def main() -> float:
@@ -79,17 +79,17 @@ def send_path(folder: Path, sync: Sync, count: int) -> tuple[float, float]:
     store = _fresh(folder, f"send-{sync}", sync)
     for i in range(2 * count):
         req, pdus = _request(i)
-        store.add_outbound(req, pdus, encoding="gsm7", now=0.0, expires_at=None)
+        store.outbox.add(req, pdus, encoding="gsm7", now=0.0, expires_at=None)
     store.commit_now()
 
     def run(commit: Callable[[], None]) -> float:
         t0 = time.perf_counter()
         for _ in range(count):
-            part = store.claim_next_part("gsm0", 1.0)
+            part = store.outbox.claim_next_part("gsm0", 1.0)
             assert part is not None
-            store.mark_sending(part.part_id, 1.0)
+            store.outbox.mark_sending(part.part_id, 1.0)
             commit()
-            store.mark_sent(part.part_id, 1, 1.0)
+            store.outbox.mark_sent(part.part_id, 1, 1.0)
             commit()
         return count / (time.perf_counter() - t0)
 
@@ -106,17 +106,17 @@ def inbound_path(folder: Path, sync: Sync, count: int) -> tuple[float, float]:
     t0 = time.perf_counter()
     for i in range(count):
         part = PartFields(sender=f"+2547{i % 1000:08d}", text="hi", encoding="gsm7")
-        store.add_inbound_part(modem_id="gsm0", mem="SM", index=i % 50, pdu=f"07{i:020X}", received_at=1.0,
+        store.inbox.add_part(modem_id="gsm0", mem="SM", index=i % 50, pdu=f"07{i:020X}", received_at=1.0,
                                part=part, error=None)
         store.commit_now()
     journal = count / (time.perf_counter() - t0)
     t0 = time.perf_counter()
     done = 0
     while done < count:
-        batch = store.due_inbound(2.0, 50)
+        batch = store.inbox.due(2.0, 50)
         assert batch
         for m in batch:
-            store.mark_inbound_delivered(m.message_id, 2.0)
+            store.inbox.mark_delivered(m.message_id, 2.0)
         store.commit_now()
         done += len(batch)
     deliver = count / (time.perf_counter() - t0)

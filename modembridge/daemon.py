@@ -57,8 +57,8 @@ async def serve(
     """Run until `stop` is set or SIGTERM/SIGINT arrives; `ready` is set once the HTTP server listens."""
     from modembridge.bridge import Bridge
     from modembridge.http.client import DlrClient, RouterClient
-    from modembridge.http.metrics import Metrics
     from modembridge.http.server import create_app, start_server
+    from modembridge.observe import Metrics
     from modembridge.store import Store
 
     stop = stop or asyncio.Event()

@@ -8,14 +8,29 @@ The answer to "where is my SMS?". Synchronous and light to import: urllib for HT
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
 import sys
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
+from enum import Enum
 from typing import Any
+
+from modembridge.model import (
+    BridgeStatus,
+    InboundPartView,
+    InboundSummary,
+    MessageSummary,
+    MessageView,
+    ModemSnapshot,
+    OutboundPartView,
+    OutboundView,
+)
+from modembridge.model.wire import WireError, from_wire, to_wire
 
 DEFAULT_URL = "http://127.0.0.1:13013"
 TOKEN_ENV = ("MODEMBRIDGE_API_TOKEN", "MODEMBRIDGE_HTTP_API_TOKEN")
@@ -202,128 +217,63 @@ def configure_status(parser: argparse.ArgumentParser) -> None:
     _add_endpoint_args(parser, token=False)
 
 
-def _fmt(value: Any) -> str:
+def _fmt(value: object) -> str:
     if value is None or value == "":
         return "-"
+    if isinstance(value, Enum):
+        return str(value.value)
+    if isinstance(value, datetime):
+        return _when(value)
     if isinstance(value, float):
         return f"{value:g}"
-    if isinstance(value, dict):
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, Mapping):
         return ", ".join(f"{k}={_fmt(v)}" for k, v in value.items()) or "-"
-    if isinstance(value, list):
+    if isinstance(value, tuple | list):
         return ",".join(_fmt(v) for v in value) or "-"
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return _fmt({f.name: getattr(value, f.name) for f in dataclasses.fields(value)
+                     if _shown(getattr(value, f.name))})
     return str(value)
 
 
-def _pick(d: Mapping[str, Any], *keys: str) -> Any:
-    for k in keys:
-        if d.get(k) not in (None, ""):
-            return d[k]
-    return None
+def _sim_fill(m: ModemSnapshot) -> str:
+    """'SM 3/30, ME 0/100'."""
+    return ", ".join(f"{mem} {fill.used}/{fill.total}" for mem, fill in m.storage.items()) or "-"
 
 
-def _signal(m: Mapping[str, Any]) -> str:
-    dbm = _pick(m, "signal_dbm", "rssi_dbm", "dbm")
-    if isinstance(m.get("signal"), dict):
-        dbm = _pick(m["signal"], "dbm", "rssi_dbm") if dbm is None else dbm
-    elif dbm is None:
-        dbm = m.get("signal")
-    return "-" if dbm is None else f"{dbm} dBm" if isinstance(dbm, int | float) else str(dbm)
-
-
-def _sim_fill(m: Mapping[str, Any]) -> str:
-    """'SM 3/30' from {"storage": {"SM": {"used": 3, "total": 30}}} (or {"used", "total"} directly)."""
-    for key in ("storage", "sim", "sim_storage"):
-        s = m.get(key)
-        if not isinstance(s, dict):
-            continue
-        if "used" in s:
-            return f"{s['used']}/{s.get('total', '?')}"
-        mems = [
-            f"{mem} {v.get('used', '?')}/{v.get('total', '?')}" for mem, v in s.items() if isinstance(v, dict)
-        ]
-        if mems:
-            return ", ".join(mems)
-    used, total = _pick(m, "sim_used", "storage_used"), _pick(m, "sim_total", "storage_total")
-    return "-" if used is None else f"{used}/{total if total is not None else '?'}"
-
-
-MODEM_KEYS_SHOWN = {
-    "id",
-    "state",
-    "signal",
-    "signal_dbm",
-    "rssi_dbm",
-    "dbm",
-    "registration",
-    "operator",
-    "sim",
-    "storage",
-    "sim_storage",
-    "sim_used",
-    "sim_total",
-    "storage_used",
-    "storage_total",
-    "last_error",
-}
-
-
-def render_status(status: Mapping[str, Any]) -> str:
-    """The daemon's /status JSON as a readable report."""
-    out: list[str] = []
-    modems = status.get("modems") or {}
-    items: Iterable[tuple[str, Any]] = (
-        modems.items() if isinstance(modems, dict) else ((str(m.get("id", "?")), m) for m in modems)
-    )
+def render_status(status: BridgeStatus) -> str:
+    """The daemon's status as a readable report: a table of modems, their details, queues and counters."""
+    out = ["modems:"]
     rows = []
     details = []
-    for mid, m in items:
-        m = m if isinstance(m, dict) else {"state": m}
-        rows.append(
-            [
-                mid,
-                _fmt(m.get("state")),
-                _signal(m),
-                _fmt(m.get("registration")),
-                _fmt(m.get("operator")),
-                _sim_fill(m),
-                _fmt(m.get("last_error")),
-            ]
-        )
-        extra = {k: v for k, v in m.items() if k not in MODEM_KEYS_SHOWN and _shown(v)}
-        if extra:
+    for mid, m in status.modems.items():
+        signal = "-" if m.signal_dbm is None else f"{m.signal_dbm} dBm"
+        rows.append([mid, m.state.value, signal, _fmt(m.registration), _fmt(m.operator), _sim_fill(m),
+                     _fmt(m.last_error)])
+        extra = {"state_reason": m.state_reason, "port": m.port, "info": m.info, "cnmi": m.cnmi,
+                 "sim_full": m.sim_full or None, "sim_swap": m.sim_swap, "recovery": m.recovery}
+        shown = {k: v for k, v in extra.items() if _shown(v)}
+        if shown:
             details.append(f"  {mid}:")
-            details += [f"    {k + ':':<14}{_fmt(v)}" for k, v in extra.items()]
-    out.append("modems:")
+            details += [f"    {k + ':':<14}{_fmt(v)}" for k, v in shown.items()]
     if rows:
-        out += [
-            "  " + line
-            for line in table(["ID", "STATE", "SIGNAL", "REG", "OPERATOR", "SIM", "LAST ERROR"], rows)
-        ]
+        out += ["  " + line for line in table(
+            ["ID", "STATE", "SIGNAL", "REG", "OPERATOR", "SIM", "LAST ERROR"], rows)]
         out += details
     else:
         out.append("  (none)")
-    for section in ("queues", "counters"):
-        value = status.get(section)
-        if value:
-            out.append(f"{section}:")
-            out += _nested(value, "  ")
-    for key, value in status.items():
-        if key not in ("modems", "queues", "counters"):
-            out.append(f"{key}: {_fmt(value)}")
+    queues = status.queues
+    out.append("queues:")
+    out.append(f"  outbound_parts: {_fmt(queues.outbound_parts)}")
+    out.append("  journal:")
+    out.append(f"    in: {_fmt(queues.journal.inbound)}")
+    out.append(f"    out: {_fmt(queues.journal.outbound)}")
+    if status.counters:
+        out.append("counters:")
+        out += [f"  {name}: {value}" for name, value in status.counters.items()]
     return "\n".join(out)
-
-
-def _nested(value: Any, indent: str) -> list[str]:
-    if not isinstance(value, dict):
-        return [indent + _fmt(value)]
-    lines = []
-    for k, v in value.items():
-        if isinstance(v, dict) and any(isinstance(x, dict) for x in v.values()):
-            lines.append(f"{indent}{k}:")
-            lines += _nested(v, indent + "  ")
-        else:
-            lines.append(f"{indent}{k}: {_fmt(v)}")
-    return lines
 
 
 def run_status(args: argparse.Namespace) -> int:
@@ -331,7 +281,15 @@ def run_status(args: argparse.Namespace) -> int:
     status, payload = http_json("GET", f"{url}/status", token=args.token or status_token)
     if status != 200 or not isinstance(payload, dict):
         raise _refused(status, payload, "status")
-    print(json.dumps(payload, indent=2, ensure_ascii=False) if args.json else render_status(payload))
+    if args.json:
+        print(json.dumps(payload, indent=2, ensure_ascii=False))
+        return 0
+    try:
+        typed = from_wire(BridgeStatus, payload)
+    except WireError as exc:
+        raise OpsError(f"status: {url} answered a /status this version cannot read ({exc}); "
+                       "try --json") from exc
+    print(render_status(typed))
     return 0
 
 
@@ -386,37 +344,21 @@ def _open_store(args: argparse.Namespace) -> Any:
         raise OpsError(f"cannot open the journal {path}: {exc}", EXIT_CONFIG) from exc
 
 
-def _when(ts: Any) -> str:
-    """Unix seconds or the views' ISO 8601 UTC text as 'YYYY-MM-DD HH:MM:SSZ'."""
-    if isinstance(ts, int | float) and not isinstance(ts, bool):
-        return time.strftime("%Y-%m-%d %H:%M:%SZ", time.gmtime(ts))
-    if isinstance(ts, str) and len(ts) >= 19 and ts[10] == "T":
-        return f"{ts[:10]} {ts[11:19]}Z"
-    return _fmt(ts)
+def _when(ts: datetime | None) -> str:
+    """'YYYY-MM-DD HH:MM:SSZ'."""
+    return "-" if ts is None else ts.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%SZ")
 
 
-def _list_rows(direction: str, items: Sequence[Mapping[str, Any]]) -> list[list[str]]:
+def _list_rows(items: Sequence[MessageSummary]) -> list[list[str]]:
     rows = []
     for m in items:
-        if direction == "in":
-            who = _fmt(m.get("sender"))
+        if isinstance(m, InboundSummary):
+            who, when, error = m.sender, m.received_at, m.last_error
         else:
-            n = m.get("recipients")
-            who = f"{n} recipient{'' if n == 1 else 's'}" if isinstance(n, int) else _fmt(n)
-        text = str(m.get("text", "")).replace("\n", " ")
-        when = _pick(m, "created_at", "received_at", "updated_at")
-        rows.append(
-            [
-                str(m.get("id", "?")),
-                _when(when),
-                _fmt(m.get("state")),
-                who,
-                _fmt(m.get("modem")),
-                _fmt(m.get("parts")),
-                _fmt(_pick(m, "last_error", "error")),
-                text,
-            ]
-        )
+            who = f"{m.recipients} recipient{'' if m.recipients == 1 else 's'}"
+            when, error = m.created_at, None
+        rows.append([m.id, _when(when), m.state, _fmt(who), _fmt(m.modem), _fmt(m.parts), _fmt(error),
+                     m.text.replace("\n", " ")])
     return rows
 
 
@@ -437,9 +379,9 @@ def run_messages(args: argparse.Namespace) -> int:
 def _messages_action(store: Any, args: argparse.Namespace) -> int:
     if args.action == "list":
         directions = [args.direction] if args.direction else ["in", "out"]
-        result = {d: store.list_messages(direction=d, state=args.state, limit=args.limit) for d in directions}
+        result = {d: store.views.recent(direction=d, state=args.state, limit=args.limit) for d in directions}
         if args.json:
-            print(json.dumps(result, indent=2, ensure_ascii=False, default=str))
+            print(json.dumps(to_wire(result), indent=2, ensure_ascii=False))
             return 0
         for d in directions:
             print("inbound:" if d == "in" else "outbound:")
@@ -448,27 +390,20 @@ def _messages_action(store: Any, args: argparse.Namespace) -> int:
                 continue
             who = "FROM" if d == "in" else "TO"
             header = ["ID", "WHEN", "STATE", who, "MODEM", "PARTS", "ERROR", "TEXT"]
-            print("\n".join("  " + line for line in table(header, _list_rows(d, result[d]))))
+            print("\n".join("  " + line for line in table(header, _list_rows(result[d]))))
         return 0
     if args.action == "show":
-        view = store.outbound_view(args.id)
-        direction = "out"
-        if view is None:
-            view, direction = store.inbound_view(args.id), "in"
+        view = store.views.message(args.id)
         if view is None:
             raise OpsError(f"no message {args.id!r} in the journal")
-        print(
-            json.dumps(view, indent=2, ensure_ascii=False, default=str)
-            if args.json
-            else render_view(view, direction)
-        )
+        print(json.dumps(to_wire(view), indent=2, ensure_ascii=False) if args.json else render_view(view))
         return 0
     now = time.time()
     if args.action == "retry":
-        done = store.retry_message(args.id, now)
+        done = store.outbox.retry(args.id, now) or store.inbox.retry(args.id, now)
         verb, hint = "queued again", "only failed, dead, rejected or unknown messages can be retried"
     else:
-        done = store.cancel_message(args.id, now)
+        done = store.outbox.cancel(args.id, now)
         verb, hint = "cancelled", "only outbound messages with queued parts can be cancelled"
     if not done:
         raise OpsError(f"{args.id}: nothing to do ({hint}; `modembridge messages show {args.id}`)")
@@ -477,44 +412,45 @@ def _messages_action(store: Any, args: argparse.Namespace) -> int:
     return 0
 
 
-def _shown(value: Any) -> bool:
-    if isinstance(value, dict):
+def _shown(value: object) -> bool:
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return any(_shown(getattr(value, f.name)) for f in dataclasses.fields(value))
+    if isinstance(value, Mapping):
         return any(_shown(v) for v in value.values())
-    return not (value is None or value is False or value == "" or value == [])  # 0 is shown (mr=0)
+    return not (value is None or value is False or value == "" or value == () or value == [])  # 0 is shown
 
 
-def render_view(view: Mapping[str, Any], direction: str) -> str:
-    """A message view (store.outbound_view / inbound_view) as text: fields, then recipients and parts."""
-    kind = "outbound" if direction == "out" else "inbound"
-    lines = [f"{kind} message {view.get('id', '?')}"]
-    for key, value in view.items():
-        if key in ("id", "direction", "recipients") or isinstance(value, list) or not _shown(value):
+def render_view(view: MessageView) -> str:
+    """A message view as text: its fields, then recipients and parts."""
+    kind = "outbound" if isinstance(view, OutboundView) else "inbound"
+    lines = [f"{kind} message {view.id}"]
+    for f in dataclasses.fields(view):
+        value = getattr(view, f.name)
+        if (f.name in ("id", "direction", "recipients", "parts") and not isinstance(value, int)) \
+                or not _shown(value):
             continue
-        shown = _when(value) if key.endswith("_at") else _fmt(value)
-        lines.append(f"  {key + ':':<16}{shown}")
-    for r in view.get("recipients") or []:
-        head = {k: v for k, v in r.items() if k not in ("parts", "number") and _shown(v)}
-        lines.append(f"  recipient {r.get('number', '?')}: {_fmt(head)}")
-        lines += _parts(r.get("parts") or [], "    ")
-    if isinstance(view.get("parts"), list):
+        lines.append(f"  {f.name + ':':<16}{_fmt(value)}")
+    if isinstance(view, OutboundView):
+        for r in view.recipients:
+            head = {"modem": r.modem, "state": r.state}
+            lines.append(f"  recipient {r.number}: {_fmt({k: v for k, v in head.items() if _shown(v)})}")
+            lines += _parts(r.parts, "    ")
+    else:
         lines.append("  parts:")
-        lines += _parts(view["parts"], "    ")
+        lines += _parts(view.parts, "    ")
     return "\n".join(lines)
 
 
-def _parts(parts: Sequence[Mapping[str, Any]], indent: str) -> list[str]:
+def _parts(parts: Sequence[OutboundPartView | InboundPartView], indent: str) -> list[str]:
     lines = []
     for p in parts:
-        seq, total = p.get("seq", "?"), p.get("total")
-        head = f"{indent}part {seq}" + (f"/{total}" if total else "")
-        fields = [
-            f"{k}={_when(v) if k.endswith('_at') or k == 'smsc_time' else _fmt(v)}"
-            for k, v in p.items()
-            if k not in ("seq", "total", "pdu") and _shown(v)
-        ]
+        total = p.total if isinstance(p, OutboundPartView) else None
+        head = f"{indent}part {p.seq}" + (f"/{total}" if total else "")
+        fields = [f"{f.name}={_fmt(getattr(p, f.name))}" for f in dataclasses.fields(p)
+                  if f.name not in ("seq", "total", "pdu") and _shown(getattr(p, f.name))]
         lines.append(f"{head}: {', '.join(fields)}")
-        if p.get("pdu") and (p.get("error") or p.get("state") == "undecodable"):
-            lines.append(f"{indent}  raw PDU: {p['pdu']}")
+        if isinstance(p, InboundPartView) and p.pdu and p.error:
+            lines.append(f"{indent}  raw PDU: {p.pdu}")
     return lines
 
 
@@ -537,9 +473,9 @@ def configure_forget_pin(parser: argparse.ArgumentParser) -> None:
 def run_forget_pin(args: argparse.Namespace) -> int:
     store = _open_store(args)
     try:
-        known = [k for k in PIN_FACTS if store.modem_fact(args.modem, k) is not None]
+        known = [k for k in PIN_FACTS if store.facts.get(args.modem, k) is not None]
         for key in known:
-            store.set_modem_fact(args.modem, key, None, time.time())
+            store.facts.set(args.modem, key, None, time.time())
         store.commit_now()
     finally:
         _close(store)

@@ -1,33 +1,14 @@
-"""What the modem driver tells its consumer (the bridge), and its state and identity."""
+"""What the modem driver tells its consumer (the bridge). Its state and identity are shared contracts
+(modembridge.model.status), re-exported here."""
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
-from enum import Enum
-from typing import Any
+from dataclasses import dataclass
 
+from modembridge.model.status import ModemInfo, ModemState
 
-class ModemState(Enum):
-    STOPPED = "stopped"
-    CONNECTING = "connecting"  # opening the port (retried with a doubling delay while missing or busy)
-    INITIALIZING = "initializing"
-    READY = "ready"
-    RECOVERING = "recovering"  # after a timeout, a vanished port or a modem restart
-    FAILED = "failed"  # needs a human: SIM PIN wrong or missing, PUK, no SIM
-
-
-@dataclass
-class ModemInfo:
-    manufacturer: str | None = None
-    model: str | None = None
-    revision: str | None = None
-    imei: str | None = None
-    imsi: str | None = None
-    iccid: str | None = None
-    profile: str | None = None
-
-    def to_json(self) -> dict[str, Any]:
-        return asdict(self)
+__all__ = ["MessageDirect", "MessageStored", "ModemEvent", "ModemInfo", "ModemState", "ReportDirect",
+           "ReportStored", "StateChanged", "SweepNeeded"]
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ import asyncio
 import contextlib
 import logging
 import os
-from typing import Any
+from dataclasses import replace
 
 from modembridge.at import commands as C
 from modembridge.at.channel import AtChannel
@@ -36,6 +36,8 @@ from modembridge.at.quirks import CNMI_DIRECT, GENERIC, QuirkProfile, detect_pro
 from modembridge.at.recovery import RecoveryLadder, Rung, Step
 from modembridge.at.sim_lock import SimNeedsHuman, SimSwap, check_sim_identity, unlock_sim
 from modembridge.config import ModemConfig
+from modembridge.model.status import ModemSnapshot, RecoveryStats, StorageFill
+from modembridge.observe import Metrics, ModemMetrics
 
 log = logging.getLogger(__name__)
 
@@ -75,7 +77,7 @@ class Modem(ModemOperations):
     """One serial GSM modem. Start ``run()`` as a task; use the operations from other tasks."""
 
     def __init__(self, config: ModemConfig, *, events: asyncio.Queue[ModemEvent] | None = None,
-                 memory: ModemMemory | None = None,
+                 memory: ModemMemory | None = None, metrics: ModemMetrics | None = None,
                  reconnect_delay: tuple[float, float] = (0.5, 60.0), sync_timeout: float = 2.0) -> None:
         self.config = config
         self.events: asyncio.Queue[ModemEvent] = events if events is not None else asyncio.Queue()
@@ -91,7 +93,7 @@ class Modem(ModemOperations):
         self.sim_swap: SimSwap | None = None
         self.last_error: str | None = None
         self.cnmi: tuple[int, ...] | None = None
-        self.recoveries: dict[str, int] = {r.value: 0 for r in Rung}  # rungs taken since start
+        self._metrics = metrics if metrics is not None else Metrics().modem(config.id)
         self.ladder = RecoveryLadder(*reconnect_delay)
         self._ping_timeout = min(PING_TIMEOUT, config.command_timeout)
         self._sync_timeout = sync_timeout
@@ -205,7 +207,7 @@ class Modem(ModemOperations):
     async def _escalate(self, chan: AtChannel, e: _Escalate) -> None:
         """Take a reopen or reset rung: (reset the modem,) close the port, wait, and let run() reopen it."""
         step = e.step
-        self.recoveries[step.rung.value] += 1
+        self._metrics.recovery(step.rung.value)
         self._set_state(ModemState.RECOVERING, f"{e}; {step.rung.value} (failure {step.failures})")
         if step.rung is Rung.RESET and chan.is_open:
             # written raw: after timeouts the channel would first resynchronise with an AT that a silent
@@ -253,7 +255,7 @@ class Modem(ModemOperations):
         step = self.ladder.failed() if at_least is None else self.ladder.escalate_to(at_least)
         if step.rung is not Rung.REINIT:
             raise _Escalate(step, fault)
-        self.recoveries[Rung.REINIT.value] += 1
+        self._metrics.recovery(Rung.REINIT.value)
         self._set_state(ModemState.RECOVERING, f"{fault}; reinit (failure {step.failures})")
         return f"recovering: {fault}"
 
@@ -402,27 +404,28 @@ class Modem(ModemOperations):
             except C.ParseError:
                 return None
 
-        self.info.manufacturer = await ident("AT+CGMI")
-        self.info.model = await ident("AT+CGMM")
-        self.info.revision = await ident("AT+CGMR")
-        self.info.imei = await ident("AT+CGSN")
+        manufacturer, model = await ident("AT+CGMI"), await ident("AT+CGMM")
+        revision, imei = await ident("AT+CGMR"), await ident("AT+CGSN")
         if self.config.profile == "auto":
-            self._profile = detect_profile(self.info.manufacturer or "", self.info.model or "")
-        self.info.profile = self._profile.name
+            self._profile = detect_profile(manufacturer or "", model or "")
+        self.info = replace(self.info, manufacturer=manufacturer, model=model, revision=revision, imei=imei,
+                            profile=self._profile.name)
         self._parser.set_patterns(noise=self._profile.noise, restart=self._profile.restart)
 
     async def _identify_sim(self, chan: AtChannel) -> None:
         lines = await self._try(chan, "AT+CIMI")
+        imsi = iccid = None
         with contextlib.suppress(C.ParseError):
-            self.info.imsi = C.parse_identity(lines) if lines else None
+            imsi = C.parse_identity(lines) if lines else None
         for cmd in self._profile.ccid:
             lines = await self._try(chan, cmd)
             if lines:
                 try:
-                    self.info.iccid = C.parse_iccid(lines)
+                    iccid = C.parse_iccid(lines)
                     break
                 except C.ParseError:
                     continue
+        self.info = replace(self.info, imsi=imsi, iccid=iccid)
         swap = await check_sim_identity(self.memory, self.info.imsi, self.info.iccid)
         if swap is not None:
             self.sim_swap = swap
@@ -600,24 +603,17 @@ class Modem(ModemOperations):
         return (f"{i.manufacturer or '?'} {i.model or '?'} profile={self._profile.name} cnmi={cnmi} "
                 f"storage={self._mem1} signal={self.signal_dbm} dBm {self.registration}")
 
-    def snapshot(self) -> dict[str, Any]:
+    def snapshot(self) -> ModemSnapshot:
         swap = self.sim_swap
-        return {
-            "id": self.config.id,
-            "port": self.config.port,
-            "state": self.state.value,
-            "state_reason": self.state_reason,
-            "info": self.info.to_json(),
-            "signal_dbm": self.signal_dbm,
-            "registration": self.registration,
-            "operator": self.operator,
-            "storage": {m: {"used": u, "total": t} for m, (u, t) in self.storage.items()},
-            "sim_full": self.sim_full,
-            "sim_swap": swap.describe() if swap else None,
-            "cnmi": list(self.cnmi) if self.cnmi else None,
-            "recovery": {"failures": self.ladder.failures, "taken": dict(self.recoveries)},
-            "last_error": self.last_error,
-        }
+        return ModemSnapshot(
+            id=self.config.id, port=self.config.port, state=self.state, state_reason=self.state_reason,
+            info=self.info, signal_dbm=self.signal_dbm, registration=self.registration,
+            operator=self.operator,
+            storage={m: StorageFill(u, t) for m, (u, t) in self.storage.items()}, sim_full=self.sim_full,
+            sim_swap=swap.describe() if swap else None, cnmi=self.cnmi,
+            recovery=RecoveryStats(self.ladder.failures, self._metrics.recoveries()),
+            last_error=self.last_error,
+        )
 
 
 def _says_memory_full(urc: Urc) -> bool:

@@ -9,25 +9,29 @@ import random
 import time
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 from modembridge.at import Modem, ModemState
 from modembridge.bridge.delivery import DeliveryLoop, DeliveryQueue
 from modembridge.bridge.inbound import InboundReader
 from modembridge.bridge.memory import JournalMemory
+from modembridge.bridge.reassembly import settle_texts
 from modembridge.bridge.sender import ModemSender
 from modembridge.config import Config
-from modembridge.http.metrics import Metrics
 from modembridge.model import (
+    BridgeStatus,
     DeliveryOutcome,
     DeliveryReportEvent,
     DeliveryResult,
     DlrStatus,
     InboundMessage,
+    JournalCounts,
+    MessageView,
+    QueueStatus,
     SendAccepted,
     SendRequest,
     UnknownModemError,
 )
+from modembridge.observe import Metrics
 from modembridge.sms import StatusReport, encode_submit, segment_info
 from modembridge.store import OutboundPart, Store, UnknownMessageError
 
@@ -62,7 +66,8 @@ class Bridge:
         self.readers: dict[str, InboundReader] = {}
         self.senders: dict[str, ModemSender] = {}
         for mc in config.modems:
-            modem = modem_factory(mc, memory=JournalMemory(store, mc.id, clock))
+            modem = modem_factory(mc, memory=JournalMemory(store, mc.id, clock),
+                                  metrics=self.metrics.modem(mc.id))
             self.modems[mc.id] = modem
             self.readers[mc.id] = InboundReader(
                 mc.id,
@@ -88,8 +93,8 @@ class Bridge:
             self.router_loop = DeliveryLoop(
                 DeliveryQueue(
                     name="router",
-                    due=lambda now, limit: [(m.message_id, m) for m in store.due_inbound(now, limit)],
-                    next_due_at=store.next_inbound_due_at,
+                    due=lambda now, limit: [(m.message_id, m) for m in store.inbox.due(now, limit)],
+                    next_due_at=store.inbox.next_due_at,
                     deliver=router,
                     record=self._record_router_result,
                     commit=store.commit,
@@ -103,8 +108,8 @@ class Bridge:
             self.dlr_loop = DeliveryLoop(
                 DeliveryQueue(
                     name="dlr",
-                    due=store.due_dlr_callbacks,
-                    next_due_at=store.next_dlr_due_at,
+                    due=store.reports.due_callbacks,
+                    next_due_at=store.reports.next_callback_due_at,
                     deliver=dlr,
                     record=self._record_dlr_result,
                     commit=store.commit,
@@ -113,21 +118,14 @@ class Bridge:
                 clock=clock,
             )
         self._tasks: list[asyncio.Task[None]] = []
-        self._counts_cache: tuple[float, dict[str, dict[str, int]]] | None = None
-        self.counters: dict[str, int] = {
-            "inbound_delivered": 0,
-            "inbound_rejected": 0,
-            "inbound_retried": 0,
-            "outbound_accepted": 0,
-            "status_reports": 0,
-            "dlr_callbacks": 0,
-        }
+        self._counts_cache: tuple[float, JournalCounts] | None = None
 
     # -- lifecycle ---------------------------------------------------------------------------------
 
     async def start(self) -> None:
         now = self._clock()
-        recovered = self.store.recover_interrupted(now, self.config.outbound.unknown_policy)
+        settle_texts(self.store, self.store.inbox.without_text())  # journalled by a version before v6
+        recovered = self.store.outbox.recover_interrupted(now, self.config.outbound.unknown_policy)
         if recovered:
             log.warning(
                 "%d outbound part(s) were mid-send at the last stop: policy %r applied",
@@ -180,12 +178,13 @@ class Bridge:
 
     async def _housekeeping(self) -> None:
         now = self._clock()
-        released = self.store.expire_incomplete(now, self.config.inbound.reassembly_timeout)
+        released = self.store.inbox.expire_incomplete(now, self.config.inbound.reassembly_timeout)
+        settle_texts(self.store, released)
         if released:
             log.warning(
                 "%d incomplete concatenated message(s) released after the reassembly timeout", len(released)
             )
-        expired = self.store.expire_outbound(now)
+        expired = self.store.outbox.expire(now)
         if expired:
             log.warning("%d outbound part(s) expired before any modem could send them", expired)
         await self.store.commit()
@@ -222,7 +221,7 @@ class Bridge:
     def _on_modem_state(self, modem_id: str, state: ModemState, reason: str) -> None:
         log.debug("modem %s: %s (%s)", modem_id, state.name.lower(), reason)  # the driver logs it at info
         if state is not ModemState.READY:
-            released = self.store.release_modem(modem_id)
+            released = self.store.outbox.release_modem(modem_id)
             if released:
                 self.store.commit_now()
                 log.warning(
@@ -232,8 +231,7 @@ class Bridge:
 
     async def _on_status_report(self, modem_id: str, report: StatusReport, pdu: str) -> None:
         now = self._clock()
-        self.counters["status_reports"] += 1
-        matched = self.store.match_status_report(modem_id, report.mr, report.recipient, now)
+        matched = self.store.reports.match(modem_id, report.mr, report.recipient, now)
         if matched is None:
             log.warning(
                 "modem %s: status report mr=%d for %s matches no sent part (PDU %s)",
@@ -245,7 +243,7 @@ class Bridge:
             await self.store.commit()
             return
         final = not report.pending
-        self.store.record_status_report(
+        self.store.reports.record(
             matched.part_id, status=report.status, final=final, now=now, raw_pdu=pdu
         )
         kind = (
@@ -255,7 +253,7 @@ class Bridge:
             if report.failed
             else DlrStatus.BUFFERED
         )
-        self.metrics.dlr_received.labels(modem_id, kind.name.lower()).inc()
+        self.metrics.report_received(modem_id, kind.name.lower())
         log.info(
             "delivery report message=%s part=%d/%d to=%s: %s (status 0x%02X)",
             matched.message_id,
@@ -321,7 +319,7 @@ class Bridge:
             part=seq,
             parts=total,
         )
-        self.store.add_dlr_callback(event, now)
+        self.store.reports.add_callback(event, now)
         if self.dlr_loop is not None:
             self.dlr_loop.wakeup.poke()
 
@@ -342,20 +340,17 @@ class Bridge:
         self, message_id: str, msg: InboundMessage, result: DeliveryResult, now: float, outage: bool
     ) -> None:
         if result.outcome is DeliveryOutcome.DELIVERED:
-            self.store.mark_inbound_delivered(message_id, now)
-            self.counters["inbound_delivered"] += 1
+            self.store.inbox.mark_delivered(message_id, now)
             log.info(
                 "inbound message=%s from modem=%s parts=%d delivered", message_id, msg.modem_id, msg.parts
             )
         elif result.outcome is DeliveryOutcome.REJECTED:
-            self.store.mark_inbound_rejected(message_id, now, result.detail)
-            self.counters["inbound_rejected"] += 1
+            self.store.inbox.mark_rejected(message_id, now, result.detail)
             log.warning("inbound message=%s rejected by the router: %s", message_id, result.detail)
         else:
-            next_at = self.store.mark_inbound_retry(
+            next_at = self.store.inbox.mark_retry(
                 message_id, now, result.detail, self.config.router.retry, count_hold=not outage
             )
-            self.counters["inbound_retried"] += 1
             if next_at is None:
                 log.error("inbound message=%s dead after retries: %s", message_id, result.detail)
             else:
@@ -365,11 +360,9 @@ class Bridge:
         self, callback_id: int, event: DeliveryReportEvent, result: DeliveryResult, now: float, outage: bool
     ) -> None:
         done = result.outcome is not DeliveryOutcome.RETRY
-        self.store.mark_dlr_callback(
+        self.store.reports.mark_callback(
             callback_id, now, done=done, detail=result.detail, policy=self.config.dlr.retry
         )
-        if done:
-            self.counters["dlr_callbacks"] += 1
 
     # -- Gateway (what the HTTP server calls) -----------------------------------------------------
 
@@ -398,13 +391,12 @@ class Bridge:
             if request.validity
             else self.config.outbound.expiry
         )
-        accepted = self.store.add_outbound(
+        accepted = self.store.outbox.add(
             request, pdus, encoding=segments.encoding, now=now, expires_at=now + expiry
         )
         await self.store.commit()
         if not accepted.duplicate:
-            self.counters["outbound_accepted"] += 1
-            self.metrics.outbound_accepted.labels(request.source).inc()
+            self.metrics.send_accepted(request.source)
             log.info(
                 "outbound message=%s accepted to=%d recipient(s) parts=%d via=%s",
                 accepted.message_id,
@@ -415,8 +407,8 @@ class Bridge:
             self._poke_senders()
         return accepted
 
-    def message(self, message_id: str) -> dict[str, Any] | None:
-        return self.store.outbound_view(message_id) or self.store.inbound_view(message_id)
+    def message(self, message_id: str) -> MessageView | None:
+        return self.store.views.message(message_id)
 
     def modem_ids(self) -> tuple[str, ...]:
         return tuple(self.modems)
@@ -433,16 +425,14 @@ class Bridge:
             return False, "no modem is ready and registered"
         return True, f"ready: {', '.join(registered)}"
 
-    def status(self) -> dict[str, Any]:
+    def status(self) -> BridgeStatus:
         now = time.monotonic()
         if self._counts_cache is None or now - self._counts_cache[0] > COUNTS_TTL:
             # counts() derives every outbound message's state: too slow for each /metrics scrape at 100k rows
-            self._counts_cache = (now, self.store.counts())
-        return {
-            "modems": {mid: m.snapshot() for mid, m in self.modems.items()},
-            "queues": {
-                "outbound_parts": self.store.outbound_queue_depths(),
-                "journal": self._counts_cache[1],
-            },
-            "counters": dict(self.counters),
-        }
+            self._counts_cache = (now, self.store.views.counts())
+        return BridgeStatus(
+            modems={mid: m.snapshot() for mid, m in self.modems.items()},
+            queues=QueueStatus(outbound_parts=self.store.outbox.queue_depths(),
+                               journal=self._counts_cache[1]),
+            counters=self.metrics.totals(),
+        )

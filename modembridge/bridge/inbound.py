@@ -25,8 +25,9 @@ from modembridge.at import (
     StateChanged,
     SweepNeeded,
 )
-from modembridge.http.metrics import Metrics
+from modembridge.bridge.reassembly import settle_texts
 from modembridge.model import InboundMessage
+from modembridge.observe import Metrics
 from modembridge.sms import Deliver, PduError, StatusReport, decode_pdu
 from modembridge.store import PartFields, Store
 
@@ -59,8 +60,6 @@ class InboundReader:
         self._on_state = on_state
         self._clock = clock
         self._metrics = metrics
-        self.parts_received = 0
-        self.undecodable = 0
 
     async def run(self) -> None:
         while True:
@@ -110,7 +109,7 @@ class InboundReader:
         try:
             decoded = decode_pdu(pdu, tpdu_length=length or None)
         except PduError as exc:
-            self.undecodable += 1
+            self._metrics.inbound_undecodable(self.modem_id)
             log.warning(
                 "modem %s: undecodable PDU in %s/%d kept in the journal: %s", self.modem_id, mem, index, exc
             )
@@ -125,7 +124,7 @@ class InboundReader:
                 pdu, mem, index, now, "SMS-SUBMIT in modem storage (not an inbound message)"
             )
             return
-        result = self.store.add_inbound_part(
+        result = self.store.inbox.add_part(
             modem_id=self.modem_id,
             mem=mem,
             index=index,
@@ -134,6 +133,8 @@ class InboundReader:
             part=part_fields(decoded),
             error=None,
         )
+        if result.complete and not result.duplicate and decoded.concat is not None:
+            settle_texts(self.store, [result.message_id])  # the last part arrived: decide the text once
         # Bound now, awaited below: if another writer's COMMIT fails meanwhile, it rolls back this part's
         # rows too, and durable() raises instead of letting the caller delete the SMS from the SIM.
         txn = self.store.transaction
@@ -150,11 +151,9 @@ class InboundReader:
                 result.message_id,
             )
         else:
-            self.parts_received += 1
-            self._metrics.inbound_parts.labels(self.modem_id).inc()
+            self._metrics.inbound_part(self.modem_id, completes=result.complete)
             part = f"{decoded.concat.seq}/{decoded.concat.total}" if decoded.concat else "1/1"
             if result.complete:
-                self._metrics.inbound_messages.labels(self.modem_id).inc()
                 log.info(
                     "inbound message=%s modem=%s parts=%s received",
                     result.message_id,
@@ -184,7 +183,7 @@ class InboundReader:
 
     async def _keep_unusable(self, pdu: str, mem: str, index: int, now: float, error: str) -> None:
         """Journal a PDU that is not a deliverable message, raw and with the reason, so it stays visible."""
-        self.store.add_inbound_part(
+        self.store.inbox.add_part(
             modem_id=self.modem_id, mem=mem, index=index, pdu=pdu, received_at=now, part=None, error=error
         )
         await self.store.commit()

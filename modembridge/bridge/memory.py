@@ -16,8 +16,8 @@ class JournalMemory:
         self._clock = clock
 
     def recall(self, key: str) -> str | None:
-        return self.store.modem_fact(self.modem_id, key)
+        return self.store.facts.get(self.modem_id, key)
 
     async def remember(self, key: str, value: str | None) -> None:
-        self.store.set_modem_fact(self.modem_id, key, value, self._clock())
+        self.store.facts.set(self.modem_id, key, value, self._clock())
         await self.store.commit()

@@ -15,8 +15,8 @@ from functools import partial
 from modembridge.at import AtError, AtTimeout, CmsError, Modem, ModemState, ModemUnavailable, SendErrorClass
 from modembridge.bridge.wakeup import Wakeup
 from modembridge.config import OutboundConfig
-from modembridge.http.metrics import Metrics
 from modembridge.model import DlrStatus
+from modembridge.observe import Metrics
 from modembridge.retry import backoff_delay, exhausted
 from modembridge.store import OutboundPart, Store, StoreError
 
@@ -46,8 +46,6 @@ class ModemSender:
         self._on_outcome = on_outcome  # SMSC ack / reject, for dlr-mask 8 / 16 callbacks
         self._clock = clock
         self._metrics = metrics
-        self.sent = 0
-        self.failed = 0
         # the last modem answer, applied to the journal but not yet committed (re-applied after a rollback)
         self._outcome: Callable[[], None] | None = None
 
@@ -64,17 +62,17 @@ class ModemSender:
             await self._commit()
             await self.wakeup.wait(None)
             return
-        part = self.store.claim_next_part(self.modem_id, self._clock())
+        part = self.store.outbox.claim_next_part(self.modem_id, self._clock())
         if part is None:
             await self._commit()  # the last outcome, and expiries found by the claim
-            await self.wakeup.wait(self.store.next_outbound_due_at(self.modem_id))
+            await self.wakeup.wait(self.store.outbox.next_due_at(self.modem_id))
             return
         await self.send_part(part)
 
     async def send_part(self, part: OutboundPart) -> None:
         # One COMMIT makes both the previous part's outcome and this part's `sending` durable (one fsync
         # between two exchanges, not two); nothing is written to the modem before it succeeded.
-        self.store.mark_sending(part.part_id, self._clock())
+        self.store.outbox.mark_sending(part.part_id, self._clock())
         if not await self._commit():
             return  # rolled back: this part is still queued and is claimed again
         self._outcome = await self._send(part)
@@ -120,9 +118,8 @@ class ModemSender:
         return partial(self._on_sent, part, mr)
 
     def _on_sent(self, part: OutboundPart, mr: int) -> None:
-        self.store.mark_sent(part.part_id, mr, self._clock())
-        self.sent += 1
-        self._metrics.outbound_sent.labels(self.modem_id).inc()
+        self.store.outbox.mark_sent(part.part_id, mr, self._clock())
+        self._metrics.part_sent(self.modem_id)
         log.info(
             "outbound part message=%s to=%s part=%d/%d modem=%s sent mr=%d",
             part.message_id, part.recipient, part.seq, part.total, self.modem_id, mr,
@@ -142,23 +139,22 @@ class ModemSender:
         if self.config.unknown_policy == "resend":
             self._retry(part, reason, RETRY_SOON_SECONDS, unconfirmed=True)
         else:
-            self.store.mark_part_unknown(part.part_id, self._clock(), reason)
+            self.store.outbox.mark_unknown(part.part_id, self._clock(), reason)
             log.warning("outbound part message=%s part=%d unknown: %s", part.message_id, part.seq, reason)
 
     def _retry(self, part: OutboundPart, reason: str, delay: float, *, unconfirmed: bool = False) -> None:
         if exhausted(self.config.retry, part.attempts + 1):
             self._fail(part, f"{reason} (gave up after {part.attempts + 1} attempts)")
             return
-        self.store.mark_part_retry(part.part_id, self._clock(), reason, delay, unconfirmed=unconfirmed)
-        self._metrics.outbound_retried.labels(self.modem_id).inc()
+        self.store.outbox.mark_retry(part.part_id, self._clock(), reason, delay, unconfirmed=unconfirmed)
+        self._metrics.part_retried(self.modem_id)
         log.info(
             "outbound part message=%s part=%d retry in %.1fs: %s", part.message_id, part.seq, delay, reason
         )
 
     def _fail(self, part: OutboundPart, reason: str) -> None:
-        self.store.mark_part_failed(part.part_id, self._clock(), reason)
-        self.failed += 1
-        self._metrics.outbound_failed.labels(self.modem_id).inc()
+        self.store.outbox.mark_failed(part.part_id, self._clock(), reason)
+        self._metrics.part_failed(self.modem_id)
         log.warning(
             "outbound part message=%s to=%s part=%d failed: %s",
             part.message_id,

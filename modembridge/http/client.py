@@ -23,9 +23,9 @@ from yarl import URL
 
 from modembridge.config import DlrConfig, RouterConfig
 from modembridge.model import DeliveryOutcome, DeliveryReportEvent, DeliveryResult, InboundMessage
+from modembridge.observe import Metrics
 
 from .escapes import dlr_url, inbound_url
-from .metrics import Metrics
 
 log = logging.getLogger("modembridge.http.client")
 
@@ -173,8 +173,7 @@ class RouterClient:
             result = await _perform(self.session, req, self.config.timeout)
             elapsed = time.monotonic() - started
         if self.metrics is not None:
-            self.metrics.router_latency.observe(elapsed)
-            self.metrics.router_deliveries.labels(result.outcome.value).inc()
+            self.metrics.router_attempt(result.outcome.value, elapsed)
         log.debug("router delivery of %s: %s (%s)", msg.message_id, result.outcome.value, result.detail)
         return result
 
@@ -199,6 +198,6 @@ class DlrClient:
         else:
             result = await _perform(self.session, req, self.config.timeout)
         if self.metrics is not None:
-            self.metrics.dlr_callbacks.labels(result.outcome.value).inc()
+            self.metrics.dlr_callback(result.outcome.value)
         log.debug("dlr callback for %s: %s (%s)", event.message_id, result.outcome.value, result.detail)
         return result

@@ -20,9 +20,10 @@ from aiohttp.web_response import StreamResponse
 
 from modembridge.config import Config
 from modembridge.model import Gateway, SendAccepted, UnknownModemError
+from modembridge.model.wire import to_wire
+from modembridge.observe import CONTENT_TYPE, Metrics
 
 from .auth import bearer_ok, kannel_ok
-from .metrics import CONTENT_TYPE, Metrics
 from .validate import (
     Checked,
     RequestError,
@@ -90,15 +91,12 @@ async def _read_body(request: web.Request) -> bytes | None:
 
 
 def _reject(request: web.Request, source: str, err: RequestError) -> None:
-    request.app[METRICS].outbound_rejected.labels(source, err.field or "-").inc()
+    request.app[METRICS].send_rejected(source, err.field)
     log.info("%s send rejected: field=%s: %s", source, err.field, err.message)
 
 
 async def _submit(request: web.Request, checked: Checked) -> SendAccepted:
-    accepted = await request.app[GATEWAY].submit(checked.request)
-    if not accepted.duplicate:
-        request.app[METRICS].outbound_accepted.labels(checked.request.source).inc()
-    return accepted
+    return await request.app[GATEWAY].submit(checked.request)  # the bridge counts what it accepts
 
 
 # -- native API ---------------------------------------------------------------------------------------
@@ -149,7 +147,7 @@ async def get_message(request: web.Request) -> web.Response:
     view = request.app[GATEWAY].message(request.match_info["id"])
     if view is None:
         return _json_error(404, "unknown message", "id")
-    return web.json_response(view)
+    return web.json_response(to_wire(view))
 
 
 # -- Kannel sendsms -----------------------------------------------------------------------------------
@@ -243,7 +241,7 @@ async def status(request: web.Request) -> web.Response:
     denied = _status_guard(request)
     if denied is not None:
         return denied
-    return web.json_response(request.app[GATEWAY].status(), dumps=lambda o: json.dumps(o, default=str))
+    return web.json_response(to_wire(request.app[GATEWAY].status()))
 
 
 async def metrics(request: web.Request) -> web.Response:
@@ -262,9 +260,9 @@ async def _count_requests(request: web.Request, handler: Handler) -> StreamRespo
     try:
         response = await handler(request)
     except web.HTTPException as exc:
-        request.app[METRICS].http_requests.labels(route, str(exc.status)).inc()
+        request.app[METRICS].http_request(route, exc.status)
         raise
-    request.app[METRICS].http_requests.labels(route, str(response.status)).inc()
+    request.app[METRICS].http_request(route, response.status)
     return response
 
 

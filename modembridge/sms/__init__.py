@@ -6,7 +6,7 @@ Every malformed input raises `PduError` (a ValueError) naming the field and octe
 """
 
 from .address import Address
-from .concat import ReassembledMessage, Reassembler, join_data, join_parts
+from .concat import join_data, join_parts
 from .dcs import DcsInfo, Encoding, Mwi, build_dcs, parse_dcs
 from .errors import PduError
 from .gsm7 import (
@@ -43,8 +43,6 @@ __all__ = [
     "Language",
     "Mwi",
     "PduError",
-    "ReassembledMessage",
-    "Reassembler",
     "Segments",
     "StatusReport",
     "Submit",

@@ -1,18 +1,26 @@
 """The durable journal: one SQLite file (WAL) holding inbox, outbox, parts and delivery reports.
 
-Sync methods write inside an open transaction; ``await store.commit()`` makes everything so far durable,
-and concurrent callers in one loop iteration share one COMMIT (group commit). Times are unix seconds,
-passed in by the caller. See docs/durability.md.
+A :class:`Store` is the :class:`Journal` (connection, transactions, group commit) and one object per
+concern over it: ``inbox`` (inbound parts grouped into messages, delivery to the router), ``outbox``
+(accepted sends, routing parts to modems, send states), ``reports`` (status reports, dlr-url callbacks),
+``facts`` (what a modem driver remembers) and ``views`` (read models for operators). Their sync methods
+write inside the open transaction; ``await store.commit()`` right after writing makes it durable (see
+docs/durability.md). Times are unix seconds, passed in by the caller. The journal runs no codec.
 """
 
 from __future__ import annotations
 
+import random
+from pathlib import Path
+from typing import Literal
+
 from modembridge.config import StoreConfig
 
-from .facts import FactsMixin
-from .inbox import InboxMixin
-from .outbox import OutboxMixin
-from .reports import ReportsMixin, same_number
+from .facts import Facts
+from .inbox import Inbox
+from .journal import Journal, Transaction
+from .outbox import Outbox
+from .reports import Reports, same_number
 from .schema import VERSION as SCHEMA_VERSION
 from .schema import SchemaError
 from .types import (
@@ -24,12 +32,21 @@ from .types import (
     StoreError,
     UnknownMessageError,
 )
-from .views import ViewsMixin
+from .views import Views
 
 
-class Store(InboxMixin, OutboxMixin, ReportsMixin, ViewsMixin, FactsMixin):
-    """Store(path, synchronous="FULL"|"NORMAL", order_hold_attempts=5, dlr_window=7 days,
-    dedupe_window=1 hour, rng=None)."""
+class Store(Journal):
+    """The journal file with its parts: ``store.inbox``, ``.outbox``, ``.reports``, ``.facts``, ``.views``."""
+
+    def __init__(self, path: str | Path, *, synchronous: Literal["FULL", "NORMAL"] = "FULL",
+                 order_hold_attempts: int = 5, dlr_window: float = 7 * 86400.0, dedupe_window: float = 3600.0,
+                 rng: random.Random | None = None) -> None:
+        super().__init__(path, synchronous=synchronous, rng=rng)
+        self.inbox = Inbox(self, order_hold_attempts=order_hold_attempts, dedupe_window=dedupe_window)
+        self.outbox = Outbox(self)
+        self.reports = Reports(self, dlr_window=dlr_window)
+        self.facts = Facts(self)
+        self.views = Views(self)
 
     @classmethod
     def from_config(cls, config: StoreConfig) -> Store:
@@ -40,12 +57,14 @@ __all__ = [
     "SCHEMA_VERSION",
     "ConcatKey",
     "InboundPartResult",
+    "Journal",
     "MatchedPart",
     "OutboundPart",
     "PartFields",
     "SchemaError",
     "Store",
     "StoreError",
+    "Transaction",
     "UnknownMessageError",
     "same_number",
 ]

@@ -1,19 +1,19 @@
-"""Small per-modem facts that must survive a restart (see modembridge.at.memory)."""
+"""Small per-modem facts that must survive a restart (the driver's: the SIM last seen, rejected PINs)."""
 
 from __future__ import annotations
 
-from .base import StoreBase, atomic
+from .journal import Part, atomic
 
 
-class FactsMixin(StoreBase):
-    def modem_fact(self, modem_id: str, key: str) -> str | None:
+class Facts(Part):
+    def get(self, modem_id: str, key: str) -> str | None:
         row = self._db.execute(
             "SELECT value FROM modem_fact WHERE modem_id = ? AND key = ?", (modem_id, key)
         ).fetchone()
         return None if row is None else str(row[0])
 
     @atomic
-    def set_modem_fact(self, modem_id: str, key: str, value: str | None, now: float) -> None:
+    def set(self, modem_id: str, key: str, value: str | None, now: float) -> None:
         """Write (None: delete) inside the open transaction; durable after the next commit."""
         self._begin()
         if value is None:

@@ -1,4 +1,9 @@
-"""Inbox: inbound parts, reassembly into messages, delivery to the router in order per sender."""
+"""Inbox: inbound parts, their grouping into messages, delivery to the router in order per sender.
+
+The journal groups parts (which message a part belongs to, duplicates, completion) but never decodes: the
+caller (the bridge) gives each part's decoded fields and sets a completed message's text
+(:meth:`Inbox.set_text`), decoded once from the parts' PDUs together.
+"""
 
 from __future__ import annotations
 
@@ -11,9 +16,8 @@ from typing import cast
 from modembridge.config import RetryPolicy
 from modembridge.model import Encoding, InboundMessage
 from modembridge.retry import exhausted
-from modembridge.sms import Deliver, decode_pdu, join_parts
 
-from .base import StoreBase, atomic, utc
+from .journal import Journal, Part, atomic, utc
 from .types import ConcatKey, InboundPartResult, PartFields, UnknownMessageError
 
 # A message is held back while an older 'received' message of the same sender has failed fewer than
@@ -25,11 +29,21 @@ _BLOCKER = """
 """
 
 
-class InboxMixin(StoreBase):
+class Inbox(Part):
+    def __init__(self, journal: Journal, *, order_hold_attempts: int = 5,
+                 dedupe_window: float = 3600.0) -> None:
+        super().__init__(journal)
+        self.order_hold_attempts = order_hold_attempts
+        self.dedupe_window = dedupe_window  # a part resent this long after its message began is a duplicate
+
     @atomic
-    def add_inbound_part(self, *, modem_id: str, mem: str, index: int, pdu: str, received_at: float,
+    def add_part(self, *, modem_id: str, mem: str, index: int, pdu: str, received_at: float,
                          part: PartFields | None, error: str | None) -> InboundPartResult:
-        """Journal one PDU read from a modem (idempotent per modem and PDU); reassemble concatenated parts."""
+        """Journal one PDU read from a modem (idempotent per modem and PDU) and group it with its message.
+
+        A single-part message gets the part's text; a concatenated one that became complete needs its text
+        set (set_text) before the transaction commits.
+        """
         db = self._db
         pdu = pdu.strip().upper()
         sha = hashlib.sha256(pdu.encode("ascii", "replace")).hexdigest()
@@ -53,10 +67,10 @@ class InboxMixin(StoreBase):
             # its row was committed) gets the same id, so it may go to the router before the commit.
             message_id = hashlib.sha256(f"{modem_id}\n{sha}".encode()).hexdigest()[:32]
             mid = self._new_in_message(modem_id, part.sender, None, 1, None, part.encoding, "assembling",
-                                       received_at, message_id)
+                                       received_at, message_id, text=part.text)
             pid = self._insert_in_part(mid, modem_id, mem, index, pdu, sha, received_at, 1, part, error,
                                        False)
-            head = self._make_ready(mid, part.sender, received_at)
+            head = self._make_ready(mid, part.sender, received_at, message_id)
             return InboundPartResult(pid, message_id, False, True, head=head)
 
         key = (modem_id, part.sender, concat.ref, concat.total, concat.ref_bits)
@@ -95,9 +109,10 @@ class InboxMixin(StoreBase):
         have = db.execute("SELECT count(DISTINCT seq) FROM in_part WHERE message = ? AND duplicate = 0"
                           " AND seq BETWEEN 1 AND ?", (mid, concat.total)).fetchone()[0]
         complete = have >= concat.total
+        message_id = self._in_message_id(mid)
         if complete:
-            self._make_ready(mid, part.sender, received_at)
-        return InboundPartResult(pid, self._in_message_id(mid), False, complete)
+            self._make_ready(mid, part.sender, received_at, message_id)
+        return InboundPartResult(pid, message_id, False, complete)
 
     def _completed_with(self, key: tuple[str, str, int, int, int], seq: int, part: PartFields,
                         now: float) -> int | None:
@@ -116,11 +131,13 @@ class InboxMixin(StoreBase):
         return None
 
     def _new_in_message(self, modem_id: str, sender: str, ref: int | None, total: int, bits: int | None,
-                        encoding: str, state: str, now: float, message_id: str | None = None) -> int:
+                        encoding: str, state: str, now: float, message_id: str | None = None,
+                        text: str | None = None) -> int:
         cur = self._db.execute(
             "INSERT INTO in_message (message_id, modem_id, sender, concat_ref, concat_total, concat_bits,"
-            " encoding, state, created_at, received_at) VALUES (?,?,?,?,?,?,?,?,?,?)",
-            (message_id or uuid.uuid4().hex, modem_id, sender, ref, total, bits, encoding, state, now, now))
+            " encoding, state, created_at, received_at, text) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+            (message_id or uuid.uuid4().hex, modem_id, sender, ref, total, bits, encoding, state, now, now,
+             text))
         return cast(int, cur.lastrowid)
 
     def _insert_in_part(self, mid: int, modem_id: str, mem: str, index: int, pdu: str, sha: str,
@@ -139,7 +156,8 @@ class InboxMixin(StoreBase):
     def _in_message_id(self, rowid: int) -> str:
         return str(self._db.execute("SELECT message_id FROM in_message WHERE id = ?", (rowid,)).fetchone()[0])
 
-    def _make_ready(self, rowid: int, sender: str, now: float, incomplete: bool = False) -> bool:
+    def _make_ready(self, rowid: int, sender: str, now: float, message_id: str,
+                    incomplete: bool = False) -> bool:
         """assembling -> received. Not due before the newest older blocking message of its sender.
 
         True when no older message of the sender blocks it: it is the head of its sender's line."""
@@ -150,12 +168,13 @@ class InboxMixin(StoreBase):
         due = max(now, prev[0]) if prev is not None and prev[0] is not None else now
         self._db.execute("UPDATE in_message SET state = 'received', ready_at = ?, next_attempt_at = ?,"
                          " incomplete = ? WHERE id = ?", (now, due, int(incomplete), rowid))
-        self._begin().fresh_inbound.add(self._in_message_id(rowid))
+        self._begin().fresh_inbound.add(message_id)
         return prev is None
 
     @atomic
     def expire_incomplete(self, now: float, timeout: float) -> list[str]:
-        """Concatenated messages still missing parts `timeout` seconds after their first part: deliverable."""
+        """Concatenated messages still missing parts `timeout` seconds after their first part: deliverable
+        with what arrived (their text is the caller's to set, as for a completed one)."""
         rows = self._db.execute(
             "SELECT id, message_id, sender FROM in_message INDEXED BY in_message_assembling_age"
             " WHERE state = 'assembling' AND created_at <= ? ORDER BY created_at",
@@ -163,7 +182,7 @@ class InboxMixin(StoreBase):
         if rows:
             self._begin()
         for r in rows:
-            self._make_ready(r["id"], r["sender"], now, incomplete=True)
+            self._make_ready(r["id"], r["sender"], now, r["message_id"], incomplete=True)
         return [r["message_id"] for r in rows]
 
     def next_reassembly_deadline(self, timeout: float) -> float | None:
@@ -171,7 +190,7 @@ class InboxMixin(StoreBase):
         row = self._db.execute("SELECT min(created_at) FROM in_message WHERE state = 'assembling'").fetchone()
         return None if row[0] is None else float(row[0]) + timeout
 
-    def due_inbound(self, now: float, limit: int, order_hold_attempts: int | None = None,
+    def due(self, now: float, limit: int, order_hold_attempts: int | None = None,
                     exclude: Collection[str] = ()) -> list[InboundMessage]:
         """Deliverable messages due at `now`, oldest due first, in order per sender.
 
@@ -180,7 +199,7 @@ class InboxMixin(StoreBase):
         Messages that became deliverable in the still open transaction are skipped too (not yet durable).
         """
         hold = self.order_hold_attempts if order_hold_attempts is None else order_hold_attempts
-        txn = self.transaction
+        txn = self.journal.transaction
         skip = set(exclude) | (txn.fresh_inbound if txn is not None else set())
         rows = self._db.execute(
             "SELECT m.* FROM in_message m INDEXED BY in_message_due WHERE m.state = 'received'"
@@ -191,27 +210,45 @@ class InboxMixin(StoreBase):
         return out[:limit]
 
     def _inbound_message(self, m: sqlite3.Row) -> InboundMessage:
-        parts = self._db.execute(
-            "SELECT seq, text, data, smsc, smsc_time, pdu FROM in_part WHERE message = ? AND duplicate = 0"
-            " AND encoding IS NOT NULL ORDER BY seq, id", (m["id"],)).fetchall()
-        seen: dict[int, sqlite3.Row] = {}
-        for p in parts:
-            seen.setdefault(p["seq"], p)
-        ordered = [seen[k] for k in sorted(seen)]
-        first = ordered[0] if ordered else None
-        text = "".join(p["text"] or "" for p in ordered)
-        if len(ordered) > 1:
-            text = join_part_pdus([p["pdu"] for p in ordered]) or text
+        parts = self._distinct_parts(m["id"])
+        first = parts[0] if parts else None
+        text = m["text"] if m["text"] is not None else "".join(p["text"] or "" for p in parts)
         return InboundMessage(
             message_id=m["message_id"], sender=m["sender"], text=text,
             modem_id=m["modem_id"], received_at=utc(m["received_at"]),
             smsc_timestamp=utc(first["smsc_time"]) if first is not None and first["smsc_time"] is not None
             else None,
-            parts=len(ordered), total_parts=m["concat_total"], encoding=cast(Encoding, m["encoding"]),
+            parts=len(parts), total_parts=m["concat_total"], encoding=cast(Encoding, m["encoding"]),
             incomplete=bool(m["incomplete"]), smsc=first["smsc"] if first is not None else None)
 
-    def next_inbound_due_at(self, order_hold_attempts: int | None = None) -> float | None:
-        """When due_inbound will next return something (may be in the past); None when nothing waits."""
+    def _distinct_parts(self, rowid: int) -> list[sqlite3.Row]:
+        """The decoded parts of a message, one per seq (the first journalled), in seq order."""
+        rows = self._db.execute(
+            "SELECT seq, text, smsc, smsc_time, pdu FROM in_part WHERE message = ? AND duplicate = 0"
+            " AND encoding IS NOT NULL ORDER BY seq, id", (rowid,)).fetchall()
+        seen: dict[int, sqlite3.Row] = {}
+        for p in rows:
+            seen.setdefault(p["seq"], p)
+        return [seen[k] for k in sorted(seen)]
+
+    def part_pdus(self, message_id: str) -> list[str]:
+        """The raw PDUs of a message's parts, one per seq in seq order: what its text is decoded from."""
+        return [p["pdu"] for p in self._distinct_parts(self._in_row(message_id)["id"])]
+
+    @atomic
+    def set_text(self, message_id: str, text: str) -> None:
+        """The message's text, as the caller reassembled it."""
+        self._begin()
+        rowid = self._in_row(message_id)["id"]
+        self._db.execute("UPDATE in_message SET text = ? WHERE id = ?", (text, rowid))
+
+    def without_text(self) -> list[str]:
+        """Deliverable messages whose text was never set (journalled by a version before schema 6)."""
+        return [r[0] for r in self._db.execute(
+            "SELECT message_id FROM in_message WHERE state = 'received' AND text IS NULL ORDER BY id")]
+
+    def next_due_at(self, order_hold_attempts: int | None = None) -> float | None:
+        """When due() will next return something (may be in the past); None when nothing waits."""
         hold = self.order_hold_attempts if order_hold_attempts is None else order_hold_attempts
         row = self._db.execute(
             "SELECT m.next_attempt_at FROM in_message m INDEXED BY in_message_due WHERE m.state = 'received'"
@@ -228,14 +265,14 @@ class InboxMixin(StoreBase):
         return cast(sqlite3.Row, row)
 
     @atomic
-    def mark_inbound_delivered(self, message_id: str, now: float) -> None:
+    def mark_delivered(self, message_id: str, now: float) -> None:
         row = self._in_row(message_id)
         self._begin()
         self._db.execute("UPDATE in_message SET state = 'delivered', done_at = ?, next_attempt_at = NULL,"
                          " attempts = attempts + 1 WHERE id = ?", (now, row["id"]))
 
     @atomic
-    def mark_inbound_rejected(self, message_id: str, now: float, detail: str) -> None:
+    def mark_rejected(self, message_id: str, now: float, detail: str) -> None:
         """The router refused it (4xx): kept and visible, not retried."""
         row = self._in_row(message_id)
         self._begin()
@@ -243,7 +280,7 @@ class InboxMixin(StoreBase):
                          " attempts = attempts + 1, last_error = ? WHERE id = ?", (now, detail, row["id"]))
 
     @atomic
-    def mark_inbound_retry(self, message_id: str, now: float, detail: str,
+    def mark_retry(self, message_id: str, now: float, detail: str,
                            policy: RetryPolicy, *, count_hold: bool = True) -> float | None:
         """A failed try: back off (returns when it is due again), or None when it became 'dead'.
 
@@ -259,7 +296,7 @@ class InboxMixin(StoreBase):
             self._db.execute("UPDATE in_message SET state = 'dead', done_at = ?, next_attempt_at = NULL,"
                              " attempts = ?, last_error = ? WHERE id = ?", (now, attempts, detail, row["id"]))
             return None
-        due = now + self.backoff(policy, attempts)
+        due = now + self.journal.backoff(policy, attempts)
         self._db.execute(
             "UPDATE in_message SET attempts = ?, hold_failures = ?, next_attempt_at = ?, last_error = ?"
             " WHERE id = ?", (attempts, held, due, detail, row["id"]))
@@ -271,13 +308,15 @@ class InboxMixin(StoreBase):
                 (due, row["sender"], row["id"], due))
         return due
 
-
-def join_part_pdus(pdus: list[str]) -> str | None:
-    """The text of concatenated parts decoded together from their raw PDUs, so a character split across a
-    part boundary (a GSM 7-bit escape, a UTF-16 surrogate pair) comes out whole; None if any part fails."""
-    try:
-        decoded = [decode_pdu(pdu) for pdu in pdus]
-    except ValueError:
-        return None
-    delivers = [d for d in decoded if isinstance(d, Deliver)]
-    return join_parts(delivers) if len(delivers) == len(decoded) else None
+    @atomic
+    def retry(self, message_id: str, now: float) -> bool:
+        """An operator's retry: a dead or rejected message is deliverable again, its failures forgotten."""
+        row = self._db.execute("SELECT id, state FROM in_message WHERE message_id = ?",
+                               (message_id,)).fetchone()
+        if row is None or row["state"] not in ("dead", "rejected"):
+            return False
+        txn = self._begin()
+        self._db.execute("UPDATE in_message SET state = 'received', attempts = 0, hold_failures = 0,"
+                         " next_attempt_at = ?, done_at = NULL WHERE id = ?", (now, row["id"]))
+        txn.fresh_inbound.add(message_id)
+        return True

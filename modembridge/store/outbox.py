@@ -9,7 +9,7 @@ from typing import Literal, cast
 
 from modembridge.model import Encoding, SendAccepted, SendRequest
 
-from .base import StoreBase, atomic
+from .journal import Part, atomic
 from .types import OutboundPart, UnknownMessageError
 
 _PART_COLUMNS = """
@@ -19,9 +19,9 @@ _PART_COLUMNS = """
 """
 
 
-class OutboxMixin(StoreBase):
+class Outbox(Part):
     @atomic
-    def add_outbound(self, request: SendRequest, pdus: Mapping[str, Sequence[tuple[str, int]]], *,
+    def add(self, request: SendRequest, pdus: Mapping[str, Sequence[tuple[str, int]]], *,
                      encoding: str, now: float, expires_at: float | None) -> SendAccepted:
         """Journal a send: pdus maps recipient -> [(pdu_hex, tpdu_length) per part].
 
@@ -116,7 +116,7 @@ class OutboxMixin(StoreBase):
                 resent_after_unknown=bool(row["resent_after_unknown"]), modem_id=modem_id)
 
     @atomic
-    def expire_outbound(self, now: float) -> int:
+    def expire(self, now: float) -> int:
         """Fail every queued part past its message's expiry, whichever modem it waits for (a modem that never
         comes back must not keep its queue forever); returns how many parts failed."""
         return self._expire(now, None)
@@ -139,7 +139,7 @@ class OutboxMixin(StoreBase):
             "SELECT 1 FROM out_part WHERE recipient = ? AND state IN ('sending', 'sent', 'unknown') LIMIT 1",
             (recipient_row,)).fetchone() is not None
 
-    def next_outbound_due_at(self, modem_id: str) -> float | None:
+    def next_due_at(self, modem_id: str) -> float | None:
         """When modem_id next has a part to send (may be in the past); None when nothing is queued for it."""
         cands = self._candidates(modem_id, None)
         return min(float(r["next_attempt_at"]) for r in cands) if cands else None
@@ -162,7 +162,7 @@ class OutboxMixin(StoreBase):
                           " next_attempt_at = NULL, last_error = NULL", (mr, now, now))
 
     @atomic
-    def mark_part_retry(self, part_id: int, now: float, error: str, delay: float, *,
+    def mark_retry(self, part_id: int, now: float, error: str, delay: float, *,
                         unconfirmed: bool = False) -> None:
         """Back to 'queued', due again after `delay` seconds (the caller chose it, e.g. with backoff()).
 
@@ -173,12 +173,12 @@ class OutboxMixin(StoreBase):
                           (error, now + delay, now, unconfirmed))
 
     @atomic
-    def mark_part_failed(self, part_id: int, now: float, error: str) -> None:
+    def mark_failed(self, part_id: int, now: float, error: str) -> None:
         self._update_part(part_id, "state = 'failed', last_error = ?, next_attempt_at = NULL, updated_at = ?",
                           (error, now))
 
     @atomic
-    def mark_part_unknown(self, part_id: int, now: float, error: str) -> None:
+    def mark_unknown(self, part_id: int, now: float, error: str) -> None:
         """AT+CMGS was written but never confirmed: the network may or may not have it (final, visible)."""
         self._update_part(part_id, "state = 'unknown', last_error = ?, next_attempt_at = NULL,"
                           " updated_at = ?", (error, now))
@@ -221,7 +221,7 @@ class OutboxMixin(StoreBase):
                              " WHERE state = 'sending'", (now,))
         return len(rows)
 
-    def outbound_queue_depths(self) -> dict[str, int]:
+    def queue_depths(self) -> dict[str, int]:
         """Queued parts per assigned modem id, plus "unassigned"."""
         out: dict[str, int] = dict(self._db.execute(
             "SELECT assigned_modem, count(*) FROM out_part INDEXED BY out_part_assigned"
@@ -232,3 +232,33 @@ class OutboxMixin(StoreBase):
         if unassigned:
             out["unassigned"] = unassigned
         return out
+
+    @atomic
+    def retry(self, message_id: str, now: float) -> bool:
+        """An operator's retry: failed and unknown parts are queued again, with the expiry restarted."""
+        m = self._db.execute("SELECT id, created_at, expires_at FROM out_message WHERE message_id = ?",
+                             (message_id,)).fetchone()
+        if m is None:
+            return False
+        expires = None if m["expires_at"] is None else now + (m["expires_at"] - m["created_at"])
+        self._begin()
+        n = self._db.execute(
+            "UPDATE out_part SET state = 'queued', next_attempt_at = ?, expires_at = ?, updated_at = ?,"
+            " last_error = coalesce(last_error, '') || ' (retried by operator)'"
+            " WHERE message = ? AND state IN ('failed', 'unknown')",
+            (now, expires, now, m["id"])).rowcount
+        if n:
+            self._db.execute("UPDATE out_message SET expires_at = ? WHERE id = ?", (expires, m["id"]))
+        return n > 0
+
+    @atomic
+    def cancel(self, message_id: str, now: float) -> bool:
+        """An operator's cancel: queued parts fail ('cancelled'). True if any were queued."""
+        m = self._db.execute("SELECT id FROM out_message WHERE message_id = ?", (message_id,)).fetchone()
+        if m is None:
+            return False
+        self._begin()
+        n = self._db.execute(
+            "UPDATE out_part SET state = 'failed', last_error = 'cancelled', next_attempt_at = NULL,"
+            " updated_at = ? WHERE message = ? AND state = 'queued'", (now, m["id"])).rowcount
+        return n > 0

@@ -8,7 +8,7 @@ from modembridge.config import RetryPolicy
 from modembridge.model import DeliveryReportEvent, DlrStatus
 from modembridge.retry import exhausted
 
-from .base import StoreBase, atomic, utc
+from .journal import Journal, Part, atomic, utc
 from .types import MatchedPart, UnknownMessageError
 
 _NON_DIGITS = re.compile(r"\D")
@@ -30,8 +30,12 @@ def dlr_state(status: int, final: bool) -> str:
     return "delivered" if status < 0x20 else "failed"
 
 
-class ReportsMixin(StoreBase):
-    def match_status_report(self, modem_id: str, mr: int, recipient: str, now: float) -> MatchedPart | None:
+class Reports(Part):
+    def __init__(self, journal: Journal, *, dlr_window: float = 7 * 86400.0) -> None:
+        super().__init__(journal)
+        self.dlr_window = dlr_window  # how far back a status report may match a sent part
+
+    def match(self, modem_id: str, mr: int, recipient: str, now: float) -> MatchedPart | None:
         """The latest part sent on modem_id with reference mr to that recipient, within the window."""
         for row in self._db.execute(
                 "SELECT p.id, p.seq, p.total, p.mr, p.modem_id, p.sent_at, r.number, m.message_id,"
@@ -48,7 +52,7 @@ class ReportsMixin(StoreBase):
         return None
 
     @atomic
-    def record_status_report(self, part_id: int, *, status: int, final: bool, now: float,
+    def record(self, part_id: int, *, status: int, final: bool, now: float,
                              raw_pdu: str) -> None:
         """Keep the report on its part; a later pending report does not undo a final one."""
         self._begin()
@@ -62,7 +66,7 @@ class ReportsMixin(StoreBase):
             raise UnknownMessageError(f"outbound part {part_id}")
 
     @atomic
-    def add_dlr_callback(self, event: DeliveryReportEvent, now: float) -> int:
+    def add_callback(self, event: DeliveryReportEvent, now: float) -> int:
         """Journal a dlr-url callback to make; returns its id. Due at once (once committed)."""
         txn = self._begin()
         cur = self._db.execute(
@@ -75,9 +79,9 @@ class ReportsMixin(StoreBase):
         txn.fresh_callbacks.add(callback_id)
         return callback_id
 
-    def due_dlr_callbacks(self, now: float, limit: int) -> list[tuple[int, DeliveryReportEvent]]:
+    def due_callbacks(self, now: float, limit: int) -> list[tuple[int, DeliveryReportEvent]]:
         """Pending callbacks due at `now`, oldest first; those added in the open transaction wait for it."""
-        txn = self.transaction
+        txn = self.journal.transaction
         fresh = txn.fresh_callbacks if txn is not None else set()
         rows = self._db.execute(
             "SELECT * FROM dlr_callback INDEXED BY dlr_callback_due WHERE state = 'pending'"
@@ -89,13 +93,13 @@ class ReportsMixin(StoreBase):
             recipient=r["recipient"], modem_id=r["modem_id"], smsc_message_id=r["smsc_message_id"],
             at=utc(r["at"]), reply=r["reply"], part=r["part"], parts=r["parts"])) for r in rows]
 
-    def next_dlr_due_at(self) -> float | None:
+    def next_callback_due_at(self) -> float | None:
         row = self._db.execute(
             "SELECT min(next_attempt_at) FROM dlr_callback WHERE state = 'pending'").fetchone()
         return None if row[0] is None else float(row[0])
 
     @atomic
-    def mark_dlr_callback(self, callback_id: int, now: float, *, done: bool, detail: str,
+    def mark_callback(self, callback_id: int, now: float, *, done: bool, detail: str,
                           policy: RetryPolicy) -> None:
         """done: finished (any final answer); else retried with backoff until policy.max_attempts ('dead')."""
         row = self._db.execute("SELECT attempts FROM dlr_callback WHERE id = ?", (callback_id,)).fetchone()
@@ -112,6 +116,6 @@ class ReportsMixin(StoreBase):
                              " done_at = ?, next_attempt_at = NULL WHERE id = ?",
                              (attempts, detail, now, callback_id))
         else:
-            due = now + self.backoff(policy, attempts)
+            due = now + self.journal.backoff(policy, attempts)
             self._db.execute("UPDATE dlr_callback SET attempts = ?, last_detail = ?, next_attempt_at = ?"
                              " WHERE id = ?", (attempts, detail, due, callback_id))

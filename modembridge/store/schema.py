@@ -167,6 +167,12 @@ MIGRATIONS: tuple[str, ...] = (
         PRIMARY KEY (modem_id, key)
     );
     """,
+    # v6: a message's text as the bridge reassembled it (decoded once, from the parts' PDUs together, so a
+    # character split across parts comes out whole); NULL until set (rows of older versions: the bridge
+    # fills those still to be delivered at start-up)
+    """
+    ALTER TABLE in_message ADD COLUMN text TEXT;
+    """,
 )
 
 VERSION = len(MIGRATIONS)

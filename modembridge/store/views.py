@@ -1,12 +1,25 @@
-"""Operator views (JSON-ready dicts) and operator actions: retry, cancel, counts."""
+"""Read models for operators: one message's view, recent messages, counts per state (model.views)."""
 
 from __future__ import annotations
 
 import sqlite3
-from typing import Any, Literal
+from typing import Literal
 
-from .base import StoreBase, atomic, iso
-from .inbox import join_part_pdus
+from modembridge.model import (
+    DlrView,
+    InboundPartView,
+    InboundSummary,
+    InboundView,
+    JournalCounts,
+    MessageSummary,
+    MessageView,
+    OutboundPartView,
+    OutboundSummary,
+    OutboundView,
+    RecipientView,
+)
+
+from .journal import Part, when
 
 # Overall state of an outbound message, derived from its parts (never stored twice).
 OUT_STATE_SQL = """
@@ -38,8 +51,8 @@ def out_state(states: list[str]) -> str:
     return "partially_failed"
 
 
-class ViewsMixin(StoreBase):
-    def outbound_view(self, message_id: str) -> dict[str, Any] | None:
+class Views(Part):
+    def outbound(self, message_id: str) -> OutboundView | None:
         m = self._db.execute("SELECT * FROM out_message WHERE message_id = ?", (message_id,)).fetchone()
         if m is None:
             return None
@@ -47,113 +60,66 @@ class ViewsMixin(StoreBase):
         all_states: list[str] = []
         rrows = self._db.execute("SELECT * FROM out_recipient WHERE message = ? ORDER BY id", (m["id"],))
         for r in rrows.fetchall():
-            parts = [_part_view(p) for p in self._db.execute(
-                "SELECT * FROM out_part WHERE recipient = ? ORDER BY seq, id", (r["id"],))]
-            states = [p["state"] for p in parts]
+            parts = tuple(_part_view(p) for p in self._db.execute(
+                "SELECT * FROM out_part WHERE recipient = ? ORDER BY seq, id", (r["id"],)))
+            states = [p.state for p in parts]
             all_states += states
-            recipients.append({"number": r["number"], "modem": r["assigned_modem"],
-                               "state": out_state(states) if states else "failed", "parts": parts})
-        return {
-            "id": m["message_id"], "direction": "out",
-            "state": out_state(all_states) if all_states else "failed",
-            "client_id": m["client_id"], "source": m["source"], "text": m["text"], "sender": m["sender"],
-            "encoding": m["encoding"], "parts": m["parts"], "status_report": bool(m["status_report"]),
-            "validity": m["validity"], "flash": bool(m["flash"]), "modem": m["pinned_modem"],
-            "dlr_url": m["dlr_url"], "dlr_mask": m["dlr_mask"], "created_at": iso(m["created_at"]),
-            "expires_at": iso(m["expires_at"]), "recipients": recipients,
-        }
+            recipients.append(RecipientView(number=r["number"], modem=r["assigned_modem"],
+                                            state=out_state(states) if states else "failed", parts=parts))
+        return OutboundView(
+            id=m["message_id"], direction="out", state=out_state(all_states) if all_states else "failed",
+            client_id=m["client_id"], source=m["source"], text=m["text"], sender=m["sender"],
+            encoding=m["encoding"], parts=m["parts"], status_report=bool(m["status_report"]),
+            validity=m["validity"], flash=bool(m["flash"]), modem=m["pinned_modem"], dlr_url=m["dlr_url"],
+            dlr_mask=m["dlr_mask"], created_at=when(m["created_at"]), expires_at=when(m["expires_at"]),
+            recipients=tuple(recipients))
 
-    def inbound_view(self, message_id: str) -> dict[str, Any] | None:
+    def inbound(self, message_id: str) -> InboundView | None:
         m = self._db.execute("SELECT * FROM in_message WHERE message_id = ?", (message_id,)).fetchone()
         if m is None:
             return None
-        parts = [{
-            "seq": p["seq"], "modem": p["modem_id"], "mem": p["mem"], "index": p["idx"], "pdu": p["pdu"],
-            "text": p["text"], "data": p["data"].hex() if p["data"] is not None else None,
-            "encoding": p["encoding"],
-            "smsc": p["smsc"], "smsc_time": iso(p["smsc_time"]), "message_class": p["message_class"],
-            "received_at": iso(p["received_at"]), "error": p["error"], "duplicate": bool(p["duplicate"]),
-        } for p in self._db.execute("SELECT * FROM in_part WHERE message = ? ORDER BY seq, id", (m["id"],))]
+        parts = tuple(InboundPartView(
+            seq=p["seq"], modem=p["modem_id"], mem=p["mem"], index=p["idx"], pdu=p["pdu"], text=p["text"],
+            data=p["data"].hex() if p["data"] is not None else None, encoding=p["encoding"], smsc=p["smsc"],
+            smsc_time=when(p["smsc_time"]), message_class=p["message_class"],
+            received_at=when(p["received_at"]), error=p["error"], duplicate=bool(p["duplicate"]),
+        ) for p in self._db.execute("SELECT * FROM in_part WHERE message = ? ORDER BY seq, id", (m["id"],)))
         whole = _distinct_seq(parts)
-        text = "".join(p["text"] or "" for p in whole)
-        if len(whole) > 1:
-            text = join_part_pdus([p["pdu"] for p in whole]) or text
-        return {
-            "id": m["message_id"], "direction": "in", "state": m["state"], "modem": m["modem_id"],
-            "sender": m["sender"], "text": text, "encoding": m["encoding"],
-            "total_parts": m["concat_total"], "parts_received": len(_distinct_seq(parts)),
-            "incomplete": bool(m["incomplete"]), "attempts": m["attempts"], "last_error": m["last_error"],
-            "created_at": iso(m["created_at"]), "received_at": iso(m["received_at"]),
-            "next_attempt_at": iso(m["next_attempt_at"]), "done_at": iso(m["done_at"]), "parts": parts,
-        }
+        text = m["text"] if m["text"] is not None else "".join(p.text or "" for p in whole)
+        return InboundView(
+            id=m["message_id"], direction="in", state=m["state"], modem=m["modem_id"], sender=m["sender"],
+            text=text, encoding=m["encoding"], total_parts=m["concat_total"], parts_received=len(whole),
+            incomplete=bool(m["incomplete"]), attempts=m["attempts"], last_error=m["last_error"],
+            created_at=when(m["created_at"]), received_at=when(m["received_at"]),
+            next_attempt_at=when(m["next_attempt_at"]), done_at=when(m["done_at"]), parts=parts)
 
-    def message_view(self, message_id: str) -> dict[str, Any] | None:
-        """outbound_view or inbound_view, whichever knows the id."""
-        return self.outbound_view(message_id) or self.inbound_view(message_id)
+    def message(self, message_id: str) -> MessageView | None:
+        """The outbound or inbound message with this id."""
+        return self.outbound(message_id) or self.inbound(message_id)
 
-    def list_messages(self, *, direction: Literal["in", "out"], state: str | None,
-                      limit: int) -> list[dict[str, Any]]:
+    def recent(self, *, direction: Literal["in", "out"], state: str | None,
+               limit: int) -> list[MessageSummary]:
         """Newest first; summaries (use the views for details)."""
         if direction == "in":
             rows = self._db.execute(
-                "SELECT m.*, (SELECT group_concat(text, '') FROM (SELECT text FROM in_part"
-                " WHERE message = m.id AND duplicate = 0 GROUP BY seq ORDER BY seq)) AS body"
+                "SELECT m.*, coalesce(m.text, (SELECT group_concat(text, '') FROM (SELECT text FROM in_part"
+                " WHERE message = m.id AND duplicate = 0 GROUP BY seq ORDER BY seq))) AS body"
                 " FROM in_message m"
                 " WHERE (:state IS NULL OR m.state = :state) ORDER BY m.id DESC LIMIT :limit",
                 {"state": state, "limit": limit}).fetchall()
-            return [{"id": r["message_id"], "direction": "in", "state": r["state"], "sender": r["sender"],
-                     "modem": r["modem_id"], "text": r["body"] or "", "parts": r["concat_total"],
-                     "attempts": r["attempts"], "last_error": r["last_error"],
-                     "received_at": iso(r["received_at"])} for r in rows]
+            return [InboundSummary(id=r["message_id"], direction="in", state=r["state"], sender=r["sender"],
+                                   modem=r["modem_id"], text=r["body"] or "", parts=r["concat_total"],
+                                   attempts=r["attempts"], last_error=r["last_error"],
+                                   received_at=when(r["received_at"])) for r in rows]
         rows = self._db.execute(
             f"SELECT m.*, {OUT_STATE_SQL} AS st, count(DISTINCT p.recipient) AS nrcpt FROM out_message m"
             " JOIN out_part p ON p.message = m.id GROUP BY m.id HAVING (:state IS NULL OR st = :state)"
             " ORDER BY m.id DESC LIMIT :limit", {"state": state, "limit": limit}).fetchall()
-        return [{"id": r["message_id"], "direction": "out", "state": r["st"], "recipients": r["nrcpt"],
-                 "text": r["text"], "parts": r["parts"], "modem": r["pinned_modem"],
-                 "client_id": r["client_id"],
-                 "created_at": iso(r["created_at"])} for r in rows]
+        return [OutboundSummary(id=r["message_id"], direction="out", state=r["st"], recipients=r["nrcpt"],
+                                text=r["text"], parts=r["parts"], modem=r["pinned_modem"],
+                                client_id=r["client_id"], created_at=when(r["created_at"])) for r in rows]
 
-    @atomic
-    def retry_message(self, message_id: str, now: float) -> bool:
-        """Outbound failed/unknown parts -> queued (expiry restarted); inbound dead/rejected -> received."""
-        m = self._db.execute("SELECT id, created_at, expires_at FROM out_message WHERE message_id = ?",
-                             (message_id,)).fetchone()
-        if m is not None:
-            expires = None if m["expires_at"] is None else now + (m["expires_at"] - m["created_at"])
-            self._begin()
-            n = self._db.execute(
-                "UPDATE out_part SET state = 'queued', next_attempt_at = ?, expires_at = ?, updated_at = ?,"
-                " last_error = coalesce(last_error, '') || ' (retried by operator)'"
-                " WHERE message = ? AND state IN ('failed', 'unknown')",
-                (now, expires, now, m["id"])).rowcount
-            if n:
-                self._db.execute("UPDATE out_message SET expires_at = ? WHERE id = ?", (expires, m["id"]))
-            return n > 0
-        i = self._db.execute("SELECT id, state FROM in_message WHERE message_id = ?",
-                             (message_id,)).fetchone()
-        if i is None or i["state"] not in ("dead", "rejected"):
-            return False
-        txn = self._begin()
-        self._db.execute("UPDATE in_message SET state = 'received', attempts = 0, hold_failures = 0,"
-                         " next_attempt_at = ?,"
-                         " done_at = NULL WHERE id = ?", (now, i["id"]))
-        txn.fresh_inbound.add(message_id)
-        return True
-
-    @atomic
-    def cancel_message(self, message_id: str, now: float) -> bool:
-        """Queued outbound parts -> failed ('cancelled'). True if any were queued."""
-        m = self._db.execute("SELECT id FROM out_message WHERE message_id = ?", (message_id,)).fetchone()
-        if m is None:
-            return False
-        self._begin()
-        n = self._db.execute(
-            "UPDATE out_part SET state = 'failed', last_error = 'cancelled', next_attempt_at = NULL,"
-            " updated_at = ? WHERE message = ? AND state = 'queued'", (now, m["id"])).rowcount
-        return n > 0
-
-    def counts(self) -> dict[str, dict[str, int]]:
+    def counts(self) -> JournalCounts:
         """Messages per direction and state."""
         inbound = dict.fromkeys(IN_STATES, 0)
         for state, n in self._db.execute("SELECT state, count(*) FROM in_message GROUP BY state"):
@@ -163,21 +129,20 @@ class ViewsMixin(StoreBase):
                 f"SELECT st, count(*) FROM (SELECT {OUT_STATE_SQL} AS st FROM out_part p GROUP BY p.message)"
                 " GROUP BY st"):
             outbound[state] = n
-        return {"in": inbound, "out": outbound}
+        return JournalCounts(inbound=inbound, outbound=outbound)
 
 
-def _part_view(p: sqlite3.Row) -> dict[str, Any]:
-    return {
-        "seq": p["seq"], "total": p["total"], "state": p["state"], "attempts": p["attempts"], "mr": p["mr"],
-        "modem": p["modem_id"], "error": p["last_error"], "sent_at": iso(p["sent_at"]),
-        "next_attempt_at": iso(p["next_attempt_at"]), "resent_after_unknown": bool(p["resent_after_unknown"]),
-        "dlr": {"state": p["dlr_state"], "status": p["dlr_status"], "at": iso(p["dlr_at"])},
-    }
+def _part_view(p: sqlite3.Row) -> OutboundPartView:
+    return OutboundPartView(
+        seq=p["seq"], total=p["total"], state=p["state"], attempts=p["attempts"], mr=p["mr"],
+        modem=p["modem_id"], error=p["last_error"], sent_at=when(p["sent_at"]),
+        next_attempt_at=when(p["next_attempt_at"]), resent_after_unknown=bool(p["resent_after_unknown"]),
+        dlr=DlrView(state=p["dlr_state"], status=p["dlr_status"], at=when(p["dlr_at"])))
 
 
-def _distinct_seq(parts: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    seen: dict[int, dict[str, Any]] = {}
+def _distinct_seq(parts: tuple[InboundPartView, ...]) -> list[InboundPartView]:
+    seen: dict[int, InboundPartView] = {}
     for p in parts:
-        if not p["duplicate"] and p["encoding"] is not None:
-            seen.setdefault(p["seq"], p)
+        if not p.duplicate and p.encoding is not None:
+            seen.setdefault(p.seq, p)
     return [seen[k] for k in sorted(seen)]

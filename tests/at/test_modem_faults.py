@@ -71,7 +71,7 @@ async def sim_full(sim: SimModem, modem: Modem, c: Collector, during: list[str])
     c.go.clear()  # nobody empties the SIM for now: it fills up (capacity 3) and the network holds the rest
     await inject(sim, during)
     await until(lambda: modem.sim_full)  # by the vendor's URC, or the health poll's AT+CPMS?
-    assert modem.snapshot()["sim_full"] is True
+    assert modem.snapshot().sim_full is True
     c.go.set()
     await until(lambda: "SIM storage full" in c.sweeps)
 
@@ -101,7 +101,7 @@ async def vanish(sim: SimModem, modem: Modem, c: Collector, during: list[str]) -
 async def wedge(sim: SimModem, modem: Modem, c: Collector, during: list[str]) -> None:
     sim.set_wedged(True)  # AT answers, nothing else does: only a reset helps
     await inject(sim, during)
-    await until(lambda: modem.recoveries[Rung.RESET.value] >= 1, 30)
+    await until(lambda: modem.snapshot().recovery.taken[Rung.RESET.value] >= 1, 30)
     await until(lambda: not sim.e.wedged)  # the reset command got through and cleared it
 
 
@@ -125,7 +125,7 @@ async def test_fault_ends_in_a_working_modem_with_nothing_lost(sim_factory: Call
         await modem.send(*submit(f"after {fault}"))
         assert any(r["text"] == f"after {fault}" for r in sim.submitted())
         await until(lambda: not sim.storage()["memories"]["SM"], 10)  # everything read was freed
-        taken = modem.snapshot()["recovery"]["taken"]
+        taken = modem.snapshot().recovery.taken
         if fault == "hang":
             assert taken["reinit"] >= 1
         if fault == "wedge":  # AT answers, so re-init and reopen cannot help: straight to the reset

@@ -45,8 +45,8 @@ async def test_init_on_every_profile(sim_factory: SimFactory, profile: str) -> N
         assert modem.info.iccid == "8901260000000000001"
         assert modem.registration == "home" and modem.operator == "SIMNET" and modem.signal_dbm == -73
         snap = modem.snapshot()
-        assert snap["state"] == "ready" and snap["storage"]["SM"]["total"] > 0
-        assert snap["info"]["manufacturer"] == sim.e.profile.manufacturer
+        assert snap.state is ModemState.READY and snap.storage["SM"].total > 0
+        assert snap.info.manufacturer == sim.e.profile.manufacturer
         # a sweep is requested once ready, so messages stored while we were away are found
         await next_event(modem, SweepNeeded)
 
@@ -151,7 +151,7 @@ async def test_quectel_reports_stored_in_sr_and_memory_switching(sim_factory: Si
         assert inbound is not None and isinstance(decode_pdu(inbound.pdu), Deliver)
         listed = {(p.mem, p.index) for p in await modem.list_stored()}
         assert listed == {("SR", ev.index), ("SM", msg.index)}
-        assert modem.snapshot()["storage"]["SR"]["used"] == 1  # fill of every memory visited
+        assert modem.snapshot().storage["SR"].used == 1  # fill of every memory visited
         await modem.delete("SR", ev.index)
         assert not sim.e.storage.mems["SR"]
 
@@ -367,7 +367,7 @@ async def test_registration_changes_are_followed(sim: SimModem) -> None:
         await asyncio.wait_for(_until(lambda: modem.registration == "roaming"), 5)
         sim.set_registration(3)
         await asyncio.wait_for(_until(lambda: modem.registration == "denied"), 5)
-        assert modem.snapshot()["registration"] == "denied"
+        assert modem.snapshot().registration == "denied"
 
 
 async def test_waiting_operations_end_on_stop(tmp_path: Any) -> None:

@@ -157,7 +157,7 @@ async def test_a_swapped_sim_is_reported_once_and_remembered(
     memory.facts.update(imsi=OLD_IMSI, iccid=OLD_ICCID)
     with caplog.at_level(logging.WARNING, logger="modembridge.at.modem"):
         async with running(fast_config(str(sim.link)), memory=memory) as modem:
-            swap = modem.snapshot()["sim_swap"]
+            swap = modem.snapshot().sim_swap
             assert swap is not None and OLD_ICCID in swap and new_iccid in swap
             assert OLD_IMSI in swap and new_imsi in swap
     warnings = [r for r in caplog.records if r.levelno == logging.WARNING and "SIM changed" in r.getMessage()]
@@ -167,7 +167,7 @@ async def test_a_swapped_sim_is_reported_once_and_remembered(
     caplog.clear()
     with caplog.at_level(logging.WARNING, logger="modembridge.at.modem"):
         async with running(fast_config(str(sim.link)), memory=memory) as modem:
-            assert modem.snapshot()["sim_swap"] is None
+            assert modem.snapshot().sim_swap is None
     assert not [r for r in caplog.records if "SIM changed" in r.getMessage()]
     assert memory.facts == {"imsi": new_imsi, "iccid": new_iccid}
 

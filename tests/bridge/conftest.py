@@ -26,6 +26,7 @@ from modembridge.config import (
     StoreConfig,
 )
 from modembridge.http.client import DlrClient, RouterClient
+from modembridge.observe import Metrics
 from modembridge.sim.harness import SimModem
 from modembridge.store import Store
 
@@ -156,11 +157,13 @@ async def make_stack(tmp_path: Path, router: Router) -> AsyncIterator[Callable[.
             config = replace(config, **sections)
         store = Store(config.store.path, synchronous=config.store.synchronous)
         session = aiohttp.ClientSession()
+        metrics = Metrics()
         bridge = Bridge(
             config,
             store,
-            router=RouterClient(config.router, session).deliver,
-            dlr=DlrClient(config.dlr, session).call,
+            router=RouterClient(config.router, session, metrics).deliver,
+            dlr=DlrClient(config.dlr, session, metrics).call,
+            metrics=metrics,
         )
         await bridge.start()
         opened.append((bridge, store, list(sims.values()), session))

@@ -34,8 +34,8 @@ class FailingConnection:
 
 
 def fail_commits(store: Store, should_fail: Callable[[list[str]], bool]) -> FailingConnection:
-    conn = FailingConnection(store._db, should_fail)
-    store._db = conn  # type: ignore[assignment]
+    conn = FailingConnection(store.db, should_fail)
+    store.db = conn  # type: ignore[assignment]
     return conn
 
 
@@ -89,6 +89,6 @@ class DiskFullConnection:
 
 
 def disk_full(store: Store, statement_every: int = 5) -> DiskFullConnection:
-    conn = DiskFullConnection(store._db, statement_every)
-    store._db = conn  # type: ignore[assignment]
+    conn = DiskFullConnection(store.db, statement_every)
+    store.db = conn  # type: ignore[assignment]
     return conn

@@ -22,8 +22,8 @@ async def test_single_part_reaches_the_router_and_leaves_the_sim(make_stack: Any
     req = stack.router.delivered()[0]
     assert (req["sender"], req["text"]) == ("+254700000001", "hello router")
     view = stack.bridge.message(req["message_id"])
-    assert view is not None and view["direction"] == "in"
-    await wait_until(lambda: stack.store.inbound_view(req["message_id"])["state"] == "delivered")  # type: ignore[index]
+    assert view is not None and view.direction == "in"
+    await wait_until(lambda: stack.store.views.inbound(req["message_id"]).state == "delivered")
     await wait_until(lambda: sim_used(stack) == 0)
 
 
@@ -58,13 +58,13 @@ async def test_undecodable_part_is_kept_visible_and_its_slot_freed(make_stack: A
     await wait_until(lambda: sim_used(stack) == 0)
     undecodable = [
         m
-        for m in stack.store.list_messages(direction="in", state=None, limit=10)
-        if m["state"] not in ("delivered", "received")
+        for m in stack.store.views.recent(direction="in", state=None, limit=10)
+        if m.state not in ("delivered", "received")
     ]
     assert len(undecodable) == 1
-    view = stack.store.inbound_view(undecodable[0]["id"])
+    view = stack.store.views.inbound(undecodable[0].id)
     assert view is not None
-    assert view["parts"][0]["pdu"].upper() == broken and view["parts"][0]["error"]
+    assert view.parts[0].pdu.upper() == broken and view.parts[0].error
 
 
 async def test_router_errors_are_retried_and_4xx_is_rejected_not_retried(make_stack: Any) -> None:
@@ -80,7 +80,7 @@ async def test_router_errors_are_retried_and_4xx_is_rejected_not_retried(make_st
     rejected = [r for r in stack.router.requests if r["sender"] == "+254700000005"]
     assert [r["status"] for r in rejected] == [400]
     mid = rejected[0]["message_id"]
-    await wait_until(lambda: stack.store.inbound_view(mid)["state"] == "rejected")  # type: ignore[index]
+    await wait_until(lambda: stack.store.views.inbound(mid).state == "rejected")
     # the same message id is used on every retry, so the site can dedupe
     assert len({r["message_id"] for r in stack.router.requests if r["sender"] == "+254700000004"}) == 1
 
@@ -111,8 +111,8 @@ async def test_incomplete_message_is_delivered_after_the_reassembly_timeout(make
     stack.sim.inject_pdu(pdus[2].hex)
     await stack.router.wait(lambda: len(stack.router.delivered()) == 1, timeout=15)
     got = stack.router.delivered()[0]
-    view = stack.store.inbound_view(got["message_id"])
-    assert view is not None and view["incomplete"] and view["parts_received"] == 2
+    view = stack.store.views.inbound(got["message_id"])
+    assert view is not None and view.incomplete and view.parts_received == 2
     assert got["text"] == "x" * (len(text) - 153)  # what arrived, without the missing middle part
 
 
@@ -125,7 +125,7 @@ async def test_router_down_messages_are_journalled_and_the_sim_emptied(
     await stack.wait_ready()
     for i in range(5):
         await stack.sim.inject_text(sender, f"queued {i}")
-    await wait_until(lambda: sim_used(stack) == 0 and stack.store.counts()["in"].get("received", 0) >= 1)
+    await wait_until(lambda: sim_used(stack) == 0 and stack.store.views.counts().inbound["received"] >= 1)
     await stack.router.wait(lambda: len(stack.router.delivered()) == 5)
     assert [r["text"] for r in stack.router.delivered()] == [f"queued {i}" for i in range(5)]
 

@@ -30,8 +30,8 @@ async def test_a_failed_commit_leaves_the_sms_on_the_sim_and_the_reader_carries_
     # It may have reached the router before its failed commit (early delivery), and again after the
     # re-read: always under the same message id, so the site can tell it is the same SMS.
     assert first and len({r["message_id"] for r in first}) == 1
-    view = stack.store.inbound_view(first[0]["message_id"])
-    assert view is not None and view["state"] == "delivered"
+    view = stack.store.views.inbound(first[0]["message_id"])
+    assert view is not None and view.state == "delivered"
 
 
 async def test_a_failed_commit_after_cmgs_is_recorded_again_not_left_sending(make_stack: Any) -> None:
@@ -42,14 +42,14 @@ async def test_a_failed_commit_after_cmgs_is_recorded_again_not_left_sending(mak
     await stack.sim.wait_submitted(1)
 
     def state() -> str:
-        view = stack.store.outbound_view(accepted.message_id)
+        view = stack.store.views.outbound(accepted.message_id)
         assert view is not None
-        return str(view["recipients"][0]["parts"][0]["state"])
+        return str(view.recipients[0].parts[0].state)
 
     await wait_until(lambda: state() == "sent" and conn.failures == 1)
     after = await stack.bridge.submit(SendRequest(recipients=("+254733000003",), text="the sender lives"))
     await stack.sim.wait_submitted(2)
-    await wait_until(lambda: stack.store.outbound_view(after.message_id)["state"] == "sent")  # type: ignore[index]
+    await wait_until(lambda: stack.store.views.outbound(after.message_id).state == "sent")
     assert [r["text"] for r in stack.sim.submitted()] == ["once only", "the sender lives"]
 
 
@@ -64,7 +64,7 @@ async def test_a_part_rolled_back_by_another_writers_failed_commit_stays_on_the_
     hand_off = reader._on_message
 
     def other_writer() -> None:  # e.g. a driver remembering a SIM fact, committing synchronously
-        stack.store.set_modem_fact("gsm0", "probe", "x", 0.0)
+        stack.store.facts.set("gsm0", "probe", "x", 0.0)
         with contextlib.suppress(StoreError):
             stack.store.commit_now()
 
@@ -81,8 +81,8 @@ async def test_a_part_rolled_back_by_another_writers_failed_commit_stays_on_the_
     message_id = next(r["message_id"] for r in stack.router.delivered() if r["text"] == text)
 
     def state() -> str | None:  # the early hand-off reached the router; the row comes with the re-read
-        view = stack.store.inbound_view(message_id)
-        return None if view is None else str(view["state"])
+        view = stack.store.views.inbound(message_id)
+        return None if view is None else str(view.state)
 
     await wait_until(lambda: state() == "delivered", 5.0)  # read again from the SIM, same id
     await wait_until(lambda: not stack.sim.storage()["memories"]["SM"])

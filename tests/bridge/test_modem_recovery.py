@@ -13,7 +13,7 @@ import pytest
 
 from modembridge.at import Modem
 from modembridge.config import ModemConfig, OutboundConfig
-from modembridge.model import SendRequest
+from modembridge.model import ModemState, OutboundPartView, RecoveryStats, SendRequest
 from modembridge.sim.harness import SimModem
 from modembridge.store import Store
 
@@ -42,12 +42,12 @@ def commands(sim: SimModem) -> list[str]:
     return [line for line in rx_lines(sim) if line.upper().startswith("AT")]
 
 
-def part(stack: Stack, message_id: str) -> dict[str, Any]:
-    view = stack.store.outbound_view(message_id)
+def part(stack: Stack, message_id: str) -> OutboundPartView:
+    view = stack.store.views.outbound(message_id)
     assert view is not None
-    [recipient] = view["recipients"]
-    [only] = recipient["parts"]
-    return dict(only)
+    [recipient] = view.recipients
+    [only] = recipient.parts
+    return only
 
 
 def modem_idle(modem: Modem) -> bool:
@@ -81,9 +81,9 @@ async def test_a_transient_cms_error_is_retried_and_the_message_leaves_within_10
     assert time.monotonic() - started < 10.0
     assert (record["destination"], record["text"]) == ("+254711000101", "try again")
     assert f"+CMS ERROR: {cms}".encode() in stack.sim.traffic_bytes("tx")  # the first attempt did fail
-    await wait_until(lambda: part(stack, accepted.message_id)["state"] == "sent")
+    await wait_until(lambda: part(stack, accepted.message_id).state == "sent")
     sent = part(stack, accepted.message_id)
-    assert sent["attempts"] == 2 and sent["mr"] == record["mr"]
+    assert sent.attempts == 2 and sent.mr == record["mr"]
     assert len(stack.sim.submitted()) == 1
 
 
@@ -126,7 +126,7 @@ async def test_a_single_part_send_takes_one_command(make_stack: Any) -> None:
     accepted = await stack.bridge.submit(SendRequest(recipients=("+254711000102",), text="one command"))
     assert accepted.parts == 1
     [record] = await stack.sim.wait_submitted(1)
-    await wait_until(lambda: part(stack, accepted.message_id)["state"] == "sent" and modem_idle(modem))
+    await wait_until(lambda: part(stack, accepted.message_id).state == "sent" and modem_idle(modem))
     assert commands(stack.sim) == [f"AT+CMGS={record['length']}"]
     # the only other line is the PDU typed at the '> ' prompt, ended by Ctrl-Z
     assert rx_lines(stack.sim) == [f"AT+CMGS={record['length']}", record["pdu"] + "\x1a"]
@@ -139,27 +139,27 @@ async def test_a_single_part_send_takes_one_command(make_stack: Any) -> None:
 async def test_status_shows_sim_swap_sim_full_and_recovery(make_stack: Any, tmp_path: Path) -> None:
     # the journal remembers another SIM in gsm0 (as if the daemon ran before with a different card)
     previous = Store(tmp_path / "journal.db")
-    previous.set_modem_fact("gsm0", "iccid", "8901260000000077777", 1.0)
-    previous.set_modem_fact("gsm0", "imsi", "001017777777777", 1.0)
+    previous.facts.set("gsm0", "iccid", "8901260000000077777", 1.0)
+    previous.facts.set("gsm0", "imsi", "001017777777777", 1.0)
     await previous.commit()
     previous.close()
 
     stack: Stack = await make_stack(sim_kw={"profile": "sim800"})  # says +CIEV: "SMSFULL",1 when full
     modem = await ready_and_swept(stack)
     iccid, imsi = stack.sim.e.config.iccid, stack.sim.e.config.imsi
-    snap = stack.bridge.status()["modems"]["gsm0"]
-    assert snap["state"] == "ready"
-    swap = snap["sim_swap"]
+    snap = stack.bridge.status().modems["gsm0"]
+    assert snap.state is ModemState.READY
+    swap = snap.sim_swap
     assert swap is not None and "8901260000000077777" in swap and iccid in swap and imsi in swap
-    assert snap["sim_full"] is False
-    assert snap["recovery"] == {"failures": 0, "taken": {"reinit": 0, "reopen": 0, "reset": 0}}
+    assert snap.sim_full is False
+    assert snap.recovery == RecoveryStats(0, {"reinit": 0, "reopen": 0, "reset": 0})
     # the journal now holds the SIM in the modem
-    assert (stack.store.modem_fact("gsm0", "iccid"), stack.store.modem_fact("gsm0", "imsi")) == (iccid, imsi)
+    assert (stack.store.facts.get("gsm0", "iccid"), stack.store.facts.get("gsm0", "imsi")) == (iccid, imsi)
 
     stack.sim.set_sim_full(True)
     await stack.sim.inject_text("+254700000103", "no room")
     await stack.sim.wait_traffic(b'+CIEV: "SMSFULL",1')
     await wait_until(lambda: modem.sim_full)
-    assert stack.bridge.status()["modems"]["gsm0"]["sim_full"] is True
+    assert stack.bridge.status().modems["gsm0"].sim_full is True
     stack.sim.set_sim_full(False)  # the network delivers what it held
     await stack.router.wait(lambda: len(stack.router.delivered()) == 1)

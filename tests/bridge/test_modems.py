@@ -19,9 +19,9 @@ async def test_inbound_from_every_modem_is_merged(make_stack: Any) -> None:
     await stack.sims["gsm1"].inject_text("+254722000002", "via one")
     await stack.router.wait(lambda: len(stack.router.delivered()) == 2)
     by_text = {r["text"]: r["message_id"] for r in stack.router.delivered()}
-    views = {t: stack.store.inbound_view(mid) for t, mid in by_text.items()}
-    assert views["via zero"]["modem"] == "gsm0"  # type: ignore[index]
-    assert views["via one"]["modem"] == "gsm1"  # type: ignore[index]
+    views = {t: stack.store.views.inbound(mid) for t, mid in by_text.items()}
+    assert views["via zero"].modem == "gsm0"
+    assert views["via one"].modem == "gsm1"
 
 
 async def test_pinned_sends_use_their_modem_and_unknown_modems_are_refused(make_stack: Any) -> None:
@@ -60,6 +60,6 @@ async def test_a_vanished_modem_hands_its_work_to_the_other_and_recovers_on_repl
     [record] = await stack.sims["gsm0"].wait_submitted(1, timeout=10)
     assert record["text"] == "back"
     for a in (*accepted, back):
-        await wait_until(lambda a=a: stack.store.outbound_view(a.message_id)["state"] == "sent")  # type: ignore[misc]
+        await wait_until(lambda a=a: stack.store.views.outbound(a.message_id).state == "sent")
     status = stack.bridge.status()
-    assert set(status["modems"]) == {"gsm0", "gsm1"}
+    assert set(status.modems) == {"gsm0", "gsm1"}

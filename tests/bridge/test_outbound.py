@@ -15,9 +15,9 @@ from .conftest import FAST_RETRY, Stack, wait_until
 
 
 def part_states(stack: Stack, message_id: str) -> list[str]:
-    view = stack.store.outbound_view(message_id)
+    view = stack.store.views.outbound(message_id)
     assert view is not None
-    return [p["state"] for r in view["recipients"] for p in r["parts"]]
+    return [p.state for r in view.recipients for p in r.parts]
 
 
 async def test_send_reaches_the_modem_with_the_right_destination_and_text(make_stack: Any) -> None:
@@ -28,8 +28,8 @@ async def test_send_reaches_the_modem_with_the_right_destination_and_text(make_s
     [record] = await stack.sim.wait_submitted(1)
     assert (record["destination"], record["text"]) == ("+254711000001", "hi there ✓")
     await wait_until(lambda: part_states(stack, accepted.message_id) == ["sent"])
-    view = stack.store.outbound_view(accepted.message_id)
-    assert view is not None and view["recipients"][0]["parts"][0]["mr"] == record["mr"]
+    view = stack.store.views.outbound(accepted.message_id)
+    assert view is not None and view.recipients[0].parts[0].mr == record["mr"]
 
 
 async def test_the_same_client_id_twice_sends_once(make_stack: Any) -> None:
@@ -62,13 +62,13 @@ async def test_cms_error_classes_retry_soon_or_fail_with_the_reason(make_stack: 
     stack.sim.fail_sends(1, cms=42)  # network congestion: retry later (backoff)
     retried = await stack.bridge.submit(SendRequest(recipients=("+254711000004",), text="congested"))
     await wait_until(lambda: part_states(stack, retried.message_id) == ["sent"])
-    view = stack.store.outbound_view(retried.message_id)
-    assert view is not None and view["recipients"][0]["parts"][0]["attempts"] == 2
+    view = stack.store.views.outbound(retried.message_id)
+    assert view is not None and view.recipients[0].parts[0].attempts == 2
     stack.sim.fail_sends(1, cms=1)  # unassigned number: permanent
     failed = await stack.bridge.submit(SendRequest(recipients=("+254711000005",), text="nobody"))
     await wait_until(lambda: part_states(stack, failed.message_id) == ["failed"])
-    view = stack.store.outbound_view(failed.message_id)
-    assert view is not None and "CMS ERROR: 1" in (view["recipients"][0]["parts"][0]["error"] or "")
+    view = stack.store.views.outbound(failed.message_id)
+    assert view is not None and "CMS ERROR: 1" in (view.recipients[0].parts[0].error or "")
     assert [r["destination"] for r in stack.sim.submitted()] == ["+254711000004"]
 
 
@@ -78,8 +78,8 @@ async def test_a_message_not_sent_before_its_expiry_fails_instead_of_going_late(
     stack.sim.fail_sends(1000, cms=42)
     accepted = await stack.bridge.submit(SendRequest(recipients=("+254711000006",), text="too late"))
     await wait_until(lambda: part_states(stack, accepted.message_id) == ["failed"])
-    view = stack.store.outbound_view(accepted.message_id)
-    assert view is not None and "expire" in (view["recipients"][0]["parts"][0]["error"] or "")
+    view = stack.store.views.outbound(accepted.message_id)
+    assert view is not None and "expire" in (view.recipients[0].parts[0].error or "")
     assert stack.sim.submitted() == []
 
 
@@ -87,16 +87,16 @@ def _interrupted_send(path: str) -> str:
     """Journal a send and leave its part `sending`, as a crash between AT+CMGS and +CMGS: would."""
     store = Store(path)
     [pdu] = encode_submit("+254711000007", "in flight")
-    accepted = store.add_outbound(
+    accepted = store.outbox.add(
         SendRequest(recipients=("+254711000007",), text="in flight"),
         {"+254711000007": [(pdu.hex, pdu.tpdu_length)]},
         encoding="gsm7",
         now=1.0,
         expires_at=None,
     )
-    part = store.claim_next_part("gsm0", 1.0)
+    part = store.outbox.claim_next_part("gsm0", 1.0)
     assert part is not None
-    store.mark_sending(part.part_id, 1.0)
+    store.outbox.mark_sending(part.part_id, 1.0)
     store.commit_now()
     store.close()
     return accepted.message_id
@@ -133,9 +133,9 @@ async def test_status_report_updates_the_part_and_calls_the_dlr_url(make_stack: 
     assert statuses.index("8") < statuses.index("1")  # SMSC ack first, then delivered
     delivered = next(d for d in stack.router.dlrs if d["status"] == "1")
     assert (delivered["to"], delivered["smsc"], delivered["msg"]) == ("+254711000009", "gsm0", "MYID")
-    view = stack.store.outbound_view(accepted.message_id)
+    view = stack.store.views.outbound(accepted.message_id)
     assert view is not None
-    assert view["recipients"][0]["parts"][0]["dlr"]["status"] == 0  # 23.040 TP-ST 0: received by the SME
+    assert view.recipients[0].parts[0].dlr.status == 0  # 23.040 TP-ST 0: received by the SME
 
 
 async def test_unreachable_number_gives_a_failed_report(make_stack: Any) -> None:
@@ -164,5 +164,5 @@ async def test_parts_waiting_for_a_modem_that_never_comes_back_expire(make_stack
         SendRequest(recipients=("+254711000011",), text="stranded", modem="gsm0")
     )
     await wait_until(lambda: part_states(stack, accepted.message_id) == ["failed"], timeout=10)
-    view = stack.store.outbound_view(accepted.message_id)
-    assert view is not None and view["recipients"][0]["parts"][0]["error"] == "expired"
+    view = stack.store.views.outbound(accepted.message_id)
+    assert view is not None and view.recipients[0].parts[0].error == "expired"

@@ -170,7 +170,7 @@ async def test_site_down_messages_wait_in_the_journal_and_arrive_when_it_returns
         return stored == 0 and journal["received"] == len(texts) and journal["delivered"] == 0
 
     await eventually(sim_emptied_and_queued, f"SIM emptied into the journal\n{stack.diagnostics()}")
-    assert (await bridge.status())["counters"]["inbound_retried"] >= 1
+    assert (await bridge.status())["counters"]["router_retry"] >= 1
     assert await sim.submitted() == []
 
     site.restart()

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 from httpfakes import Client, ClientFactory, FakeGateway, make_config
 
-from modembridge.http import Metrics, create_app
+from modembridge.http import create_app
+from modembridge.observe import Metrics
 
 
 @pytest.fixture

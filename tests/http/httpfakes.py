@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
+from datetime import UTC, datetime
 from typing import Any
 
 from aiohttp import web
@@ -12,7 +14,22 @@ from aiohttp.test_utils import TestClient
 
 from modembridge.config import Config, HttpConfig, KannelConfig, ModemConfig
 from modembridge.http.segments import count_parts
-from modembridge.model import SendAccepted, SendRequest, UnknownModemError
+from modembridge.model import (
+    BridgeStatus,
+    JournalCounts,
+    MessageView,
+    ModemInfo,
+    ModemSnapshot,
+    ModemState,
+    OutboundView,
+    QueueStatus,
+    RecipientView,
+    RecoveryStats,
+    SendAccepted,
+    SendRequest,
+    StorageFill,
+    UnknownModemError,
+)
 
 TOKEN = "s3cret-token"
 KANNEL_USER = "rapidsms"
@@ -29,7 +46,7 @@ class FakeGateway:
         self.modems = modems
         self.submitted: list[SendRequest] = []
         self.by_client_id: dict[str, SendAccepted] = {}
-        self.views: dict[str, dict[str, Any]] = {}
+        self.views: dict[str, MessageView] = {}
         self.ready = (True, "ready: m1 registered")
         self.fail_next: Exception | None = None
         self.hold: asyncio.Event | None = None  # when set, submit waits for it (concurrency tests)
@@ -52,30 +69,33 @@ class FakeGateway:
         accepted = SendAccepted(str(uuid.uuid4()), request.recipients, encoding, parts)
         if request.client_id is not None:
             self.by_client_id[request.client_id] = accepted
-        self.views[accepted.message_id] = {
-            "id": accepted.message_id,
-            "state": "queued",
-            "recipients": [{"to": r, "state": "queued", "parts": []} for r in request.recipients],
-        }
+        self.views[accepted.message_id] = OutboundView(
+            id=accepted.message_id, direction="out", state="queued", client_id=request.client_id,
+            source=request.source, text=request.text, sender=request.sender, encoding=encoding, parts=parts,
+            status_report=request.status_report, validity=request.validity, flash=request.flash,
+            modem=request.modem, dlr_url=request.dlr_url, dlr_mask=request.dlr_mask,
+            created_at=datetime(2026, 12, 1, tzinfo=UTC), expires_at=None,
+            recipients=tuple(RecipientView(number=r, modem=None, state="queued", parts=())
+                             for r in request.recipients))
         return accepted
 
-    def message(self, message_id: str) -> dict[str, Any] | None:
+    def message(self, message_id: str) -> MessageView | None:
         return self.views.get(message_id)
 
-    def status(self) -> dict[str, Any]:
-        """The bridge's shape (modembridge/bridge/core.py)."""
-        return {
-            "modems": {
-                "m1": {"id": "m1", "state": "ready", "signal_dbm": -71, "registration": "home",
-                       "storage": {"SM": {"used": 3, "total": 30}}, "sim_full": False,
-                       "sim_swap": "SIM changed: ICCID 8901 -> 8902",
-                       "recovery": {"failures": 0, "taken": {"reinit": 2, "reopen": 1, "reset": 0}}},
-                "m2": {"id": "m2", "state": "no_sim", "signal_dbm": None, "registration": None,
-                       "storage": {}},
+    def status(self) -> BridgeStatus:
+        """Built from the bridge's own types, so it cannot drift from what the bridge reports."""
+        return BridgeStatus(
+            modems={
+                "m1": snapshot("m1", signal_dbm=-71, storage={"SM": StorageFill(3, 30)},
+                               sim_swap="SIM changed: ICCID 8901 -> 8902",
+                               recovery=RecoveryStats(0, {"reinit": 2, "reopen": 1, "reset": 0})),
+                "m2": snapshot("m2", state=ModemState.FAILED, state_reason="no SIM card inserted",
+                               signal_dbm=None, registration="unknown", last_error="no SIM card inserted"),
             },
-            "queues": {"outbound_parts": {"m1": len(self.submitted)}, "journal": {"in": {"received": 2}}},
-            "counters": {"inbound_delivered": 5, "outbound_accepted": len(self.submitted)},
-        }
+            queues=QueueStatus(outbound_parts={"m1": len(self.submitted)},
+                               journal=JournalCounts(inbound={"received": 2}, outbound={"queued": 1})),
+            counters={"router_delivered": 5, "outbound_accepted": len(self.submitted)},
+        )
 
     def readiness(self) -> tuple[bool, str]:
         return self.ready
@@ -91,3 +111,15 @@ def make_config(**http: Any) -> Config:
     }
     base.update(http)
     return Config(modems=(ModemConfig(id="m1", port="/dev/null"),), http=HttpConfig(**base))
+
+
+def snapshot(modem_id: str, **changes: Any) -> ModemSnapshot:
+    """A ready, registered modem's snapshot, with `changes`."""
+    base = ModemSnapshot(
+        id=modem_id, port=f"/dev/{modem_id}", state=ModemState.READY, state_reason="ready",
+        info=ModemInfo(manufacturer="SIMCOM", model="SIM800", imei="356938035643809",
+                       imsi="001010123456789", iccid="8901260000000000001", profile="sim800"),
+        signal_dbm=-71, registration="home", operator="SIMNET", storage={}, sim_full=False, sim_swap=None,
+        cnmi=(2, 1, 2, 1, 0), recovery=RecoveryStats(0, {"reinit": 0, "reopen": 0, "reset": 0}),
+        last_error=None)
+    return replace(base, **changes)

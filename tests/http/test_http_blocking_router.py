@@ -12,8 +12,9 @@ from aiohttp.test_utils import TestServer
 from httpfakes import KANNEL_PASS, KANNEL_USER, FakeGateway, make_config
 
 from modembridge.config import RouterConfig
-from modembridge.http import Metrics, RouterClient, create_app, start_server
+from modembridge.http import RouterClient, create_app, start_server
 from modembridge.model import DeliveryOutcome, InboundMessage
+from modembridge.observe import Metrics
 
 N = 40
 

@@ -19,8 +19,9 @@ from aiohttp import web
 from aiohttp.test_utils import TestServer
 
 from modembridge.config import DlrConfig, RouterConfig
-from modembridge.http import DlrClient, Metrics, RouterClient
+from modembridge.http import DlrClient, RouterClient
 from modembridge.model import DeliveryOutcome, DeliveryReportEvent, DlrStatus, InboundMessage
+from modembridge.observe import Metrics
 
 WHEN = datetime(2026, 3, 4, 5, 6, 7, tzinfo=UTC)
 MSG = InboundMessage(

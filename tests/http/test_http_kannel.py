@@ -9,7 +9,8 @@ from httpfakes import KANNEL_PASS, KANNEL_USER, Client, ClientFactory, FakeGatew
 from yarl import URL
 
 from modembridge.config import KannelConfig
-from modembridge.http import Metrics, create_app
+from modembridge.http import create_app
+from modembridge.observe import Metrics
 
 FORM = "application/x-www-form-urlencoded"
 CREDS = {"username": KANNEL_USER, "password": KANNEL_PASS}

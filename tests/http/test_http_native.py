@@ -7,7 +7,8 @@ from typing import Any
 import pytest
 from httpfakes import AUTH, TOKEN, Client, ClientFactory, FakeGateway, make_config
 
-from modembridge.http import Metrics, create_app
+from modembridge.http import create_app
+from modembridge.observe import Metrics
 
 
 async def post(client: Client, body: Any, **headers: str) -> tuple[int, Any]:

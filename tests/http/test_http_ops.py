@@ -9,8 +9,10 @@ import pytest
 from httpfakes import AUTH, KANNEL_PASS, KANNEL_USER, Client, ClientFactory, FakeGateway, make_config
 from yarl import URL
 
-from modembridge.http import Metrics, create_app, start_server
+from modembridge.http import create_app, start_server
 from modembridge.http.server import parse_listen
+from modembridge.model import BridgeStatus
+from modembridge.observe import Metrics
 
 
 async def test_healthz(client: Client) -> None:
@@ -34,14 +36,18 @@ async def test_status_json(client: Client) -> None:
 
 
 async def test_metrics_exposition(client: Client, metrics: Metrics) -> None:
+    """What the HTTP side counts (rejections, requests) and the gauges read from the status; what the
+    bridge counts is checked against a real bridge in tests/bridge/test_metrics.py."""
     await client.post("/api/v1/messages", json={"to": "+254700000001", "text": "x"}, headers=AUTH)
     await client.post("/api/v1/messages", json={"to": "bad", "text": "x"}, headers=AUTH)
-    metrics.inbound_parts.labels("m1").inc(3)
-    metrics.router_latency.observe(0.2)
+    for _ in range(3):
+        metrics.inbound_part("m1", completes=False)
+    metrics.router_attempt("delivered", 0.2)
+    metrics.modem("m1").recovery("reinit")
     resp = await client.get("/metrics")
     assert resp.status == 200 and resp.content_type == "text/plain"
     text = await resp.text()
-    assert 'modembridge_outbound_accepted_total{source="api"} 1.0' in text
+    assert 'modembridge_outbound_accepted_total{source="api"}' not in text  # the fake gateway counts nothing
     assert 'modembridge_outbound_rejected_total{field="to",source="api"} 1.0' in text
     assert 'modembridge_inbound_parts_total{modem="m1"} 3.0' in text
     assert "modembridge_router_request_seconds_count 1.0" in text
@@ -49,23 +55,23 @@ async def test_metrics_exposition(client: Client, metrics: Metrics) -> None:
     assert 'modembridge_queue_depth{queue="journal.in.received"} 2.0' in text
     assert 'modembridge_modem_signal_dbm{modem="m1"} -71.0' in text
     assert 'modembridge_modem_signal_dbm{modem="m2"}' not in text
-    assert 'modembridge_modem_state{modem="m2",state="no_sim"} 1.0' in text
+    assert 'modembridge_modem_state{modem="m2",state="failed"} 1.0' in text
     assert 'modembridge_modem_registered{modem="m1"} 1.0' in text
     assert 'modembridge_modem_registered{modem="m2"} 0.0' in text
     assert 'modembridge_modem_storage_used{memory="SM",modem="m1"} 3.0' in text
-    assert 'modembridge_modem_storage_total{memory="SM",modem="m1"} 30.0' in text
-    assert 'modembridge_bridge_events_total{event="inbound_delivered"} 5.0' in text
-    assert 'modembridge_modem_recoveries_total{modem="m1",rung="reinit"} 2.0' in text
+    assert 'modembridge_modem_storage_capacity{memory="SM",modem="m1"} 30.0' in text
+    assert 'modembridge_router_deliveries_total{outcome="delivered"} 1.0' in text
+    assert 'modembridge_modem_recoveries_total{modem="m1",rung="reinit"} 1.0' in text
     assert 'modembridge_modem_recoveries_total{modem="m1",rung="reset"} 0.0' in text
     assert 'modembridge_modem_sim_full{modem="m1"} 0.0' in text
     assert 'modembridge_modem_sim_swapped{modem="m1"} 1.0' in text
-    assert 'modembridge_modem_sim_full{modem="m2"}' not in text
+    assert 'modembridge_modem_sim_swapped{modem="m2"} 0.0' in text
     assert 'modembridge_http_requests_total{route="/api/v1/messages",status="202"} 1.0' in text
 
 
 def test_metrics_have_their_own_registry() -> None:
     a, b = Metrics(), Metrics()  # a second instance would clash on a shared (global) registry
-    a.inbound_messages.labels("m1").inc()
+    a.inbound_part("m1", completes=True)
     assert b"modembridge_inbound_messages_total{modem=\"m1\"} 1.0" in a.render()
     assert b"modembridge_inbound_messages_total{modem=\"m1\"}" not in b.render()
 
@@ -73,7 +79,7 @@ def test_metrics_have_their_own_registry() -> None:
 def test_status_collector_survives_a_failing_status() -> None:
     m = Metrics()
 
-    def broken() -> dict[str, object]:
+    def broken() -> BridgeStatus:
         raise RuntimeError("boom")
 
     m.bind_status(broken)
@@ -127,10 +133,12 @@ async def test_start_server_on_loopback(gateway: FakeGateway) -> None:
         await runner.cleanup()
 
 
-def test_metrics_bound_to_a_gateway_at_construction(gateway: FakeGateway) -> None:
-    text = Metrics(gateway).render()  # as the daemon builds it: Metrics(bridge)
+def test_metrics_read_the_gauges_from_the_bound_status(gateway: FakeGateway) -> None:
+    metrics = Metrics()
+    metrics.bind_status(gateway.status)
+    text = metrics.render()
     assert b'modembridge_queue_depth{queue="journal.in.received"} 2.0' in text
-    assert b'modembridge_modem_signal_dbm{modem="m1"} -71.0' in Metrics(gateway.status).render()
+    assert b'modembridge_modem_signal_dbm{modem="m1"} -71.0' in text
 
 
 async def test_malformed_request_logs_no_password(

@@ -9,32 +9,24 @@ from typing import Any
 
 from aiohttp import web
 
+from modembridge.model import BridgeStatus, JournalCounts, ModemState, QueueStatus, StorageFill
+from modembridge.model.wire import to_wire
+from tests.http.httpfakes import snapshot
+
 TOKEN = "s3cret-token"
 
-STATUS: dict[str, Any] = {
-    "modems": {
-        "gsm0": {
-            "state": "ready",
-            "signal_dbm": -73,
-            "registration": "home",
-            "operator": "Safaricom",
-            "storage": {"SM": {"used": 3, "total": 30}},
-            "last_error": None,
-            "imei": "356938035643809",
-        },
-        "gsm1": {
-            "state": "recovering",
-            "signal_dbm": None,
-            "registration": "searching",
-            "last_error": "+CME ERROR: 10 (SIM not inserted)",
-        },
+STATUS: dict[str, Any] = to_wire(BridgeStatus(  # the bridge's own types, as the daemon serializes them
+    modems={
+        "gsm0": snapshot("gsm0", signal_dbm=-73, operator="Safaricom", storage={"SM": StorageFill(3, 30)}),
+        "gsm1": snapshot("gsm1", state=ModemState.RECOVERING, state_reason="no answer: reopen",
+                         signal_dbm=None, registration="searching",
+                         last_error="+CME ERROR: 10 (SIM not inserted)"),
     },
-    "queues": {
-        "outbound_parts": {"gsm0": 2, "unassigned": 5},
-        "journal": {"in": {"received": 1, "delivered": 40}, "out": {"queued": 3, "sent": 99}},
-    },
-    "counters": {"inbound_received": 41, "outbound_accepted": 102},
-}
+    queues=QueueStatus(
+        outbound_parts={"gsm0": 2, "unassigned": 5},
+        journal=JournalCounts(inbound={"received": 1, "delivered": 40}, outbound={"queued": 3, "sent": 99})),
+    counters={"inbound_parts": 41, "outbound_accepted": 102},
+))  # type: ignore[assignment]
 
 
 @dataclass

@@ -152,9 +152,9 @@ async def test_status_readable(daemon: FakeDaemon, capsys: pytest.CaptureFixture
         assert word in gsm0
     gsm1 = next(line for line in out.splitlines() if line.strip().startswith("gsm1 "))
     assert "recovering" in gsm1 and "+CME ERROR: 10" in gsm1
-    assert "imei:         356938035643809" in out  # keys without a column are not dropped
+    assert "imei=356938035643809" in out  # details without a column are not dropped
     assert "outbound_parts: gsm0=2, unassigned=5" in out
-    assert "inbound_received: 41" in out
+    assert "inbound_parts: 41" in out
 
 
 async def test_status_json_and_token(

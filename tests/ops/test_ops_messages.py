@@ -22,7 +22,7 @@ def journal(tmp_path: Path) -> tuple[Path, dict[str, str]]:
     path = tmp_path / "journal.db"
     store = Store(path)
     ids = {}
-    two = store.add_outbound(
+    two = store.outbox.add(
         SendRequest(recipients=("+254700000001", "+254700000002"), text="long " * 40, client_id="ref-9"),
         {"+254700000001": [(PDU, 19), (PDU, 19)], "+254700000002": [(PDU, 19), (PDU, 19)]},
         encoding="gsm7",
@@ -30,7 +30,7 @@ def journal(tmp_path: Path) -> tuple[Path, dict[str, str]]:
         expires_at=NOW + 3600,
     )
     ids["queued"] = two.message_id
-    one = store.add_outbound(
+    one = store.outbox.add(
         SendRequest(recipients=("+254700000003",), text="will fail"),
         {"+254700000003": [(PDU, 19)]},
         encoding="gsm7",
@@ -38,14 +38,14 @@ def journal(tmp_path: Path) -> tuple[Path, dict[str, str]]:
         expires_at=None,
     )
     ids["failed"] = one.message_id
-    part = store.claim_next_part("gsm0", NOW)
+    part = store.outbox.claim_next_part("gsm0", NOW)
     while part is not None and part.message_id != one.message_id:
-        store.mark_part_retry(part.part_id, NOW, "not now", 3600)
-        part = store.claim_next_part("gsm0", NOW)
+        store.outbox.mark_retry(part.part_id, NOW, "not now", 3600)
+        part = store.outbox.claim_next_part("gsm0", NOW)
     assert part is not None
-    store.mark_sending(part.part_id, NOW)
-    store.mark_part_failed(part.part_id, NOW, "+CMS ERROR: 38 (network out of order)")
-    ok = store.add_inbound_part(
+    store.outbox.mark_sending(part.part_id, NOW)
+    store.outbox.mark_failed(part.part_id, NOW, "+CMS ERROR: 38 (network out of order)")
+    ok = store.inbox.add_part(
         modem_id="gsm0",
         mem="SM",
         index=1,
@@ -55,7 +55,7 @@ def journal(tmp_path: Path) -> tuple[Path, dict[str, str]]:
         error=None,
     )
     ids["inbound"] = ok.message_id
-    bad = store.add_inbound_part(
+    bad = store.inbox.add_part(
         modem_id="gsm0",
         mem="SM",
         index=2,
@@ -131,8 +131,8 @@ def test_retry_and_cancel_are_committed(
     ]
     store = Store(path)  # a fresh connection sees both changes: they were committed
     try:
-        assert store.outbound_view(ids["failed"])["state"] == "queued"  # type: ignore[index]
-        assert store.outbound_view(ids["queued"])["state"] == "failed"  # type: ignore[index]
+        assert store.views.outbound(ids["failed"]).state == "queued"
+        assert store.views.outbound(ids["queued"]).state == "failed"
     finally:
         store.close()
     assert main(["messages", "--db", str(path), "cancel", ids["queued"]]) == 1
@@ -164,18 +164,18 @@ def test_forget_pin_clears_only_the_pin_facts_and_commits(tmp_path: Path,
                                                           capsys: pytest.CaptureFixture[str]) -> None:
     path = tmp_path / "journal.db"
     store = Store(path)
-    store.set_modem_fact("gsm0", "pin_rejected", "abc def", NOW)
-    store.set_modem_fact("gsm0", "iccid", "8901260000000000001", NOW)
-    store.set_modem_fact("gsm1", "pin_rejected", "123", NOW)
+    store.facts.set("gsm0", "pin_rejected", "abc def", NOW)
+    store.facts.set("gsm0", "iccid", "8901260000000000001", NOW)
+    store.facts.set("gsm1", "pin_rejected", "123", NOW)
     store.commit_now()
     store.close()
     assert main(["forget-pin", "--db", str(path), "gsm0"]) == 0
     assert "gsm0: forgot pin_rejected" in capsys.readouterr().out
     store = Store(path)  # a fresh connection: committed
     try:
-        assert store.modem_fact("gsm0", "pin_rejected") is None
-        assert store.modem_fact("gsm0", "iccid") == "8901260000000000001"  # SIM identity kept
-        assert store.modem_fact("gsm1", "pin_rejected") == "123"  # other modems untouched
+        assert store.facts.get("gsm0", "pin_rejected") is None
+        assert store.facts.get("gsm0", "iccid") == "8901260000000000001"  # SIM identity kept
+        assert store.facts.get("gsm1", "pin_rejected") == "123"  # other modems untouched
     finally:
         store.close()
     assert main(["forget-pin", "--db", str(path), "gsm0"]) == 0

@@ -30,7 +30,7 @@ def add_part(
     """Journal one decoded part (committed, as the reader does before it frees the slot, unless
     commit=False); concat = (ref, total, seq)."""
     key = ConcatKey(concat[0], concat[1], concat[2], ref_bits) if concat else None
-    result = store.add_inbound_part(
+    result = store.inbox.add_part(
         modem_id=modem,
         mem="SM",
         index=index,
@@ -70,4 +70,4 @@ def send(
         status_report=status_report,
     )
     pdus = {r: [(fake_pdu(r, i, now, client_id), 20 + i) for i in range(parts)] for r in rcpts}
-    return store.add_outbound(req, pdus, encoding="gsm7", now=now, expires_at=expires_at).message_id
+    return store.outbox.add(req, pdus, encoding="gsm7", now=now, expires_at=expires_at).message_id

@@ -19,15 +19,15 @@ from .helpers import add_part, send
 
 def _count_commits(store: Store) -> list[str]:
     seen: list[str] = []
-    store._db.set_trace_callback(lambda sql: seen.append(sql) if sql.strip().upper() == "COMMIT" else None)
+    store.db.set_trace_callback(lambda sql: seen.append(sql) if sql.strip().upper() == "COMMIT" else None)
     return seen
 
 
 def test_pragmas(store: Store, db_path: Path) -> None:
-    assert store._db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
-    assert store._db.execute("PRAGMA synchronous").fetchone()[0] == 2  # FULL
+    assert store.db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    assert store.db.execute("PRAGMA synchronous").fetchone()[0] == 2  # FULL
     normal = Store(db_path, synchronous="NORMAL")
-    assert normal._db.execute("PRAGMA synchronous").fetchone()[0] == 1
+    assert normal.db.execute("PRAGMA synchronous").fetchone()[0] == 1
     normal.close()
     with pytest.raises(ValueError):
         Store(db_path, synchronous="OFF")  # type: ignore[arg-type]
@@ -78,14 +78,14 @@ async def test_cancelled_waiter_does_not_cancel_the_commit(store: Store) -> None
 async def test_commit_failure_reaches_every_waiter_and_rolls_back(store: Store) -> None:
     send(store, "+1")
     store.commit_now()
-    store._db.execute("BEGIN IMMEDIATE")
-    store._db.execute("PRAGMA defer_foreign_keys = ON")  # the violation below surfaces at COMMIT
-    store._db.execute("INSERT INTO out_recipient (message, number) VALUES (999, '+x')")
+    store.db.execute("BEGIN IMMEDIATE")
+    store.db.execute("PRAGMA defer_foreign_keys = ON")  # the violation below surfaces at COMMIT
+    store.db.execute("INSERT INTO out_recipient (message, number) VALUES (999, '+x')")
     send(store, "+2")
     results = await asyncio.gather(store.commit(), store.commit(), return_exceptions=True)
     assert all(isinstance(r, StoreError) for r in results)
     assert not store.writable() and not store.dirty
-    assert len(store.list_messages(direction="out", state=None, limit=10)) == 1  # +2 rolled back
+    assert len(store.views.recent(direction="out", state=None, limit=10)) == 1  # +2 rolled back
     send(store, "+3")
     await store.commit()
     assert store.writable()
@@ -94,16 +94,16 @@ async def test_commit_failure_reaches_every_waiter_and_rolls_back(store: Store) 
 async def test_a_failed_commit_now_fails_the_pending_group_commit_too(store: Store) -> None:
     """A waiter of commit() whose rows a failing synchronous commit_now() rolled back must not hear success
     (it would go on to delete the SMS from the SIM, or answer 202)."""
-    store._db.execute("BEGIN IMMEDIATE")
-    store._db.execute("PRAGMA defer_foreign_keys = ON")  # the violation below surfaces at COMMIT
-    store._db.execute("INSERT INTO out_recipient (message, number) VALUES (999, '+x')")
+    store.db.execute("BEGIN IMMEDIATE")
+    store.db.execute("PRAGMA defer_foreign_keys = ON")  # the violation below surfaces at COMMIT
+    store.db.execute("INSERT INTO out_recipient (message, number) VALUES (999, '+x')")
     send(store, "+1")
     waiter = store.commit()  # bound to the open transaction; its group COMMIT is not yet flushed
     with pytest.raises(StoreError):
         store.commit_now()  # another coroutine commits synchronously in the same iteration
     with pytest.raises(StoreError):
         await waiter
-    assert store.list_messages(direction="out", state=None, limit=10) == []
+    assert store.views.recent(direction="out", state=None, limit=10) == []
 
 
 def test_close_without_commit_loses_only_uncommitted(db_path: Path) -> None:
@@ -113,7 +113,7 @@ def test_close_without_commit_loses_only_uncommitted(db_path: Path) -> None:
     lost = send(s, "+2", client_id="lost")
     s.close(commit=False)
     s2 = Store(db_path)
-    assert s2.outbound_view(kept) is not None and s2.outbound_view(lost) is None
+    assert s2.views.outbound(kept) is not None and s2.views.outbound(lost) is None
     s2.close()
 
 
@@ -123,12 +123,12 @@ def test_process_killed_keeps_committed_and_drops_uncommitted(db_path: Path) -> 
         from modembridge.model import SendRequest
         from modembridge.store import Store, PartFields
         s = Store({str(db_path)!r})
-        s.add_outbound(SendRequest(recipients=("+1",), text="a", client_id="committed"),
+        s.outbox.add(SendRequest(recipients=("+1",), text="a", client_id="committed"),
                        {{"+1": [("AA", 1)]}}, encoding="gsm7", now=1.0, expires_at=None)
-        s.add_inbound_part(modem_id="g", mem="SM", index=1, pdu="0011", received_at=1.0,
+        s.inbox.add_part(modem_id="g", mem="SM", index=1, pdu="0011", received_at=1.0,
                            part=PartFields(sender="+9", text="in", encoding="gsm7"), error=None)
         s.commit_now()
-        s.add_outbound(SendRequest(recipients=("+2",), text="b", client_id="uncommitted"),
+        s.outbox.add(SendRequest(recipients=("+2",), text="b", client_id="uncommitted"),
                        {{"+2": [("BB", 1)]}}, encoding="gsm7", now=2.0, expires_at=None)
         print("ready", flush=True)
         os.kill(os.getpid(), signal.SIGKILL)
@@ -136,11 +136,11 @@ def test_process_killed_keeps_committed_and_drops_uncommitted(db_path: Path) -> 
     proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
     assert proc.returncode == -9 and proc.stdout.strip() == "ready", proc.stderr
     s = Store(db_path)
-    out = s.list_messages(direction="out", state=None, limit=10)
-    assert [m["client_id"] for m in out] == ["committed"]
-    assert [m.text for m in s.due_inbound(10.0, 10)] == ["in"]
+    out = s.views.recent(direction="out", state=None, limit=10)
+    assert [m.client_id for m in out] == ["committed"]
+    assert [m.text for m in s.inbox.due(10.0, 10)] == ["in"]
     # the re-read PDU after the crash is recognised
-    assert s.add_inbound_part(
+    assert s.inbox.add_part(
         modem_id="g", mem="SM", index=1, pdu="0011", received_at=5.0, part=None, error=None
     ).duplicate
     s.close()
@@ -165,16 +165,16 @@ def test_migrate_from_version_1(db_path: Path) -> None:
     """)
     db.close()
     s = Store(db_path)
-    assert version(s._db) == SCHEMA_VERSION
-    p = s.claim_next_part("gsm0", 2.0)
+    assert version(s.db) == SCHEMA_VERSION
+    p = s.outbox.claim_next_part("gsm0", 2.0)
     assert p is not None and p.message_id == "m1"
-    s.mark_sending(p.part_id, 2.0)
-    s.mark_sent(p.part_id, 3, 2.0)
-    s.record_status_report(p.part_id, status=0, final=True, now=3.0, raw_pdu="07")  # a v2 column
-    assert [m.message_id for m in s.due_inbound(2.0, 5)] == ["i1"]
+    s.outbox.mark_sending(p.part_id, 2.0)
+    s.outbox.mark_sent(p.part_id, 3, 2.0)
+    s.reports.record(p.part_id, status=0, final=True, now=3.0, raw_pdu="07")  # a v2 column
+    assert [m.message_id for m in s.inbox.due(2.0, 5)] == ["i1"]
     from .test_reports import _event
 
-    assert s.add_dlr_callback(_event(), 3.0) == 1  # a v2 table
+    assert s.reports.add_callback(_event(), 3.0) == 1  # a v2 table
     s.close()
 
 
@@ -192,7 +192,7 @@ def test_reopen_is_idempotent(db_path: Path) -> None:
     add_part(s, "+1", "x", now=1.0)
     s.close()
     s = Store(db_path)
-    assert len(s.due_inbound(2.0, 5)) == 1 and s.writable()
+    assert len(s.inbox.due(2.0, 5)) == 1 and s.writable()
     s.close()
 
 
@@ -202,8 +202,8 @@ def test_migrate_from_version_2_with_an_index_already_present(db_path: Path) -> 
     db.execute("CREATE INDEX out_part_recipient ON out_part(recipient, seq)")
     db.close()
     s = Store(db_path)
-    assert version(s._db) == SCHEMA_VERSION
-    names = {r[0] for r in s._db.execute("SELECT name FROM sqlite_master WHERE type = 'index'")}
+    assert version(s.db) == SCHEMA_VERSION
+    names = {r[0] for r in s.db.execute("SELECT name FROM sqlite_master WHERE type = 'index'")}
     assert {"out_part_recipient", "in_message_concat"} <= names
     s.close()
 
@@ -215,7 +215,7 @@ async def test_close_resolves_a_scheduled_commit(db_path: Path) -> None:
     s.close()
     await waiter  # committed by close()
     s2 = Store(db_path)
-    assert len(s2.list_messages(direction="out", state=None, limit=5)) == 1
+    assert len(s2.views.recent(direction="out", state=None, limit=5)) == 1
     send(s2, "+2")
     waiter = s2.commit()
     s2.close(commit=False)

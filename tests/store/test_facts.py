@@ -11,37 +11,37 @@ from modembridge.store.schema import migrate, version
 
 
 def test_set_get_delete(store: Store) -> None:
-    assert store.modem_fact("gsm0", "iccid") is None
-    store.set_modem_fact("gsm0", "iccid", "8901", 1.0)
-    store.set_modem_fact("gsm1", "iccid", "8902", 1.0)
-    store.set_modem_fact("gsm0", "imsi", "00101", 1.0)
-    assert store.modem_fact("gsm0", "iccid") == "8901"
-    assert store.modem_fact("gsm1", "iccid") == "8902"  # per modem
-    assert store.modem_fact("gsm0", "imsi") == "00101"  # per key
-    store.set_modem_fact("gsm0", "iccid", "8903", 2.0)  # overwrite
-    assert store.modem_fact("gsm0", "iccid") == "8903"
-    store.set_modem_fact("gsm0", "iccid", None, 3.0)  # None deletes
-    assert store.modem_fact("gsm0", "iccid") is None
-    assert store.modem_fact("gsm1", "iccid") == "8902" and store.modem_fact("gsm0", "imsi") == "00101"
-    store.set_modem_fact("gsm0", "never-set", None, 3.0)  # deleting nothing is fine
+    assert store.facts.get("gsm0", "iccid") is None
+    store.facts.set("gsm0", "iccid", "8901", 1.0)
+    store.facts.set("gsm1", "iccid", "8902", 1.0)
+    store.facts.set("gsm0", "imsi", "00101", 1.0)
+    assert store.facts.get("gsm0", "iccid") == "8901"
+    assert store.facts.get("gsm1", "iccid") == "8902"  # per modem
+    assert store.facts.get("gsm0", "imsi") == "00101"  # per key
+    store.facts.set("gsm0", "iccid", "8903", 2.0)  # overwrite
+    assert store.facts.get("gsm0", "iccid") == "8903"
+    store.facts.set("gsm0", "iccid", None, 3.0)  # None deletes
+    assert store.facts.get("gsm0", "iccid") is None
+    assert store.facts.get("gsm1", "iccid") == "8902" and store.facts.get("gsm0", "imsi") == "00101"
+    store.facts.set("gsm0", "never-set", None, 3.0)  # deleting nothing is fine
     sql = "SELECT modem_id, key, value, updated_at FROM modem_fact ORDER BY modem_id, key"
-    rows = store._db.execute(sql).fetchall()
+    rows = store.db.execute(sql).fetchall()
     assert [tuple(r) for r in rows] == [("gsm0", "imsi", "00101", 1.0), ("gsm1", "iccid", "8902", 1.0)]
 
 
 async def test_facts_survive_closing_and_reopening(db_path: Path) -> None:
     s = Store(db_path)
-    s.set_modem_fact("gsm0", "pin_rejected", "abc123", 1.0)
-    s.set_modem_fact("gsm0", "iccid", "8901", 1.0)
+    s.facts.set("gsm0", "pin_rejected", "abc123", 1.0)
+    s.facts.set("gsm0", "iccid", "8901", 1.0)
     await s.commit()
-    s.set_modem_fact("gsm0", "iccid", None, 2.0)
+    s.facts.set("gsm0", "iccid", None, 2.0)
     await s.commit()
-    s.set_modem_fact("gsm0", "imsi", "uncommitted", 3.0)
+    s.facts.set("gsm0", "imsi", "uncommitted", 3.0)
     s.close(commit=False)
     s = Store(db_path)
-    assert s.modem_fact("gsm0", "pin_rejected") == "abc123"
-    assert s.modem_fact("gsm0", "iccid") is None  # the committed delete holds
-    assert s.modem_fact("gsm0", "imsi") is None  # never committed
+    assert s.facts.get("gsm0", "pin_rejected") == "abc123"
+    assert s.facts.get("gsm0", "iccid") is None  # the committed delete holds
+    assert s.facts.get("gsm0", "imsi") is None  # never committed
     s.close()
 
 
@@ -61,15 +61,15 @@ def test_migration_from_version_4_keeps_data_and_adds_the_table(db_path: Path) -
     """)
     db.close()
     s = Store(db_path)
-    assert version(s._db) == SCHEMA_VERSION >= 5
-    view = s.outbound_view("m1")
-    assert view is not None and view["recipients"][0]["parts"][0]["state"] == "queued"
-    assert s.modem_fact("gsm0", "iccid") is None
-    s.set_modem_fact("gsm0", "iccid", "8901", 2.0)
+    assert version(s.db) == SCHEMA_VERSION >= 5
+    view = s.views.outbound("m1")
+    assert view is not None and view.recipients[0].parts[0].state == "queued"
+    assert s.facts.get("gsm0", "iccid") is None
+    s.facts.set("gsm0", "iccid", "8901", 2.0)
     s.commit_now()
     s.close()
     s = Store(db_path)
-    assert s.modem_fact("gsm0", "iccid") == "8901" and s.outbound_view("m1") is not None
+    assert s.facts.get("gsm0", "iccid") == "8901" and s.views.outbound("m1") is not None
     s.close()
 
 
@@ -86,9 +86,9 @@ async def test_journal_memory_round_trip(db_path: Path) -> None:
     # a second connection on the same file (another process, or the next start) sees it
     reader = Store(db_path)
     assert JournalMemory(reader, "gsm0", clock=lambda: 0.0).recall("iccid") == "8901"
-    row = reader._db.execute("SELECT updated_at FROM modem_fact WHERE key = 'pin_rejected'").fetchone()
+    row = reader.db.execute("SELECT updated_at FROM modem_fact WHERE key = 'pin_rejected'").fetchone()
     assert row[0] == 20.0
     await memory.remember("pin_rejected", None)
-    assert reader.modem_fact("gsm0", "pin_rejected") is None and reader.modem_fact("gsm0", "iccid") == "8901"
+    assert reader.facts.get("gsm0", "pin_rejected") is None and reader.facts.get("gsm0", "iccid") == "8901"
     reader.close()
     s.close(commit=False)

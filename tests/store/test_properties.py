@@ -44,7 +44,7 @@ def test_reassembly_any_order_with_duplicates(
             ids[sender].add(r.message_id)
             completions += r.complete and not r.duplicate
         assert len(ids["+1"]) == 1 and completions == (2 if interleave else 1)
-        delivered = {m.sender: m for m in store.due_inbound(1e6, 10)}
+        delivered = {m.sender: m for m in store.inbox.due(1e6, 10)}
         expected = "".join(f"<{seq}>" for seq in range(1, total + 1))
         assert delivered["+1"].text == expected and delivered["+1"].parts == total
         assert ("+2" in delivered) is interleave
@@ -67,24 +67,24 @@ def test_order_per_sender_under_any_outcomes(senders: list[str], outcomes: list[
         policy = RetryPolicy(initial=1.0, factor=1.0, cap=1.0)
         now = 0.0
         for outcome in outcomes:
-            nxt = store.next_inbound_due_at()
+            nxt = store.inbox.next_due_at()
             if nxt is None:
                 break
             assert nxt >= 0.0
             now = max(now, nxt)
-            due = store.due_inbound(now, 10)
+            due = store.inbox.due(now, 10)
             assert due, "next_inbound_due_at promised something due"
             m = due[0]
             # every older message of this sender is finished or has failed `hold` times
             older = [i for i in ids[: ids.index(m.message_id)] if sender_of[i] == m.sender]
             assert all(i in finished or failures[i] >= hold for i in older)
             if outcome == "ok":
-                store.mark_inbound_delivered(m.message_id, now)
+                store.inbox.mark_delivered(m.message_id, now)
                 finished.add(m.message_id)
             elif outcome == "reject":
-                store.mark_inbound_rejected(m.message_id, now, "400")
+                store.inbox.mark_rejected(m.message_id, now, "400")
                 finished.add(m.message_id)
             else:
-                store.mark_inbound_retry(m.message_id, now, "503", policy)
+                store.inbox.mark_retry(m.message_id, now, "503", policy)
                 failures[m.message_id] += 1
         store.close()

@@ -22,13 +22,13 @@ async def test_a_writer_whose_rows_another_writers_failed_commit_rolled_back_is_
     add_part(store, "+254700000001", "mine", now=1.0, commit=False)
     mine = store.transaction  # taken right after writing; the writer then yields before awaiting
     assert mine is not None
-    store._db.execute("PRAGMA defer_foreign_keys = ON")  # the other writer's row fails at COMMIT
-    store._db.execute("INSERT INTO out_recipient (message, number) VALUES (999, '+x')")
+    store.db.execute("PRAGMA defer_foreign_keys = ON")  # the other writer's row fails at COMMIT
+    store.db.execute("INSERT INTO out_recipient (message, number) VALUES (999, '+x')")
     with pytest.raises(StoreError):
         store.commit_now()  # the other writer's synchronous commit
     with pytest.raises(StoreError):
         await store.durable(mine)
-    assert store.list_messages(direction="in", state=None, limit=5) == []
+    assert store.views.recent(direction="in", state=None, limit=5) == []
     await store.commit()  # what the old code did: finds nothing open and returns — the trap
     assert mine.done and mine.error is not None
 
@@ -36,7 +36,7 @@ async def test_a_writer_whose_rows_another_writers_failed_commit_rolled_back_is_
 async def test_a_transaction_sqlite_rolled_back_by_itself_fails_its_writers(store: Store) -> None:
     add_part(store, "+254700000001", "lost", now=1.0, commit=False)
     txn = store.transaction
-    store._db.execute("ROLLBACK")  # what SQLite does on SQLITE_FULL inside a statement
+    store.db.execute("ROLLBACK")  # what SQLite does on SQLITE_FULL inside a statement
     with pytest.raises(StoreError, match="rolled"):
         await store.durable(txn)
     assert not store.writable()
@@ -44,13 +44,13 @@ async def test_a_transaction_sqlite_rolled_back_by_itself_fails_its_writers(stor
     nxt = store.transaction
     assert nxt is not None and nxt is not txn and nxt.seq == txn.seq + 1  # type: ignore[union-attr]
     await store.durable(nxt)
-    assert store.writable() and [m["sender"] for m in store.list_messages(
+    assert store.writable() and [m.sender for m in store.views.recent(
         direction="in", state=None, limit=5)] == ["+254700000002"]
 
 
 def test_commit_now_raises_when_the_open_transaction_was_lost(store: Store) -> None:
     send(store, "+1")
-    store._db.execute("ROLLBACK")
+    store.db.execute("ROLLBACK")
     with pytest.raises(StoreError):
         store.commit_now()
     store.commit_now()  # nothing open any more: a no-op
@@ -85,22 +85,22 @@ class FailingStatement:
 
 async def test_a_write_method_that_fails_half_way_leaves_nothing_behind(store: Store) -> None:
     send(store, "+1")  # another writer's row in the same transaction survives
-    store._db = FailingStatement(store._db, "INSERT INTO in_part")  # type: ignore[assignment]
+    store.db = FailingStatement(store.db, "INSERT INTO in_part")  # type: ignore[assignment]
     with pytest.raises(sqlite3.OperationalError):
         add_part(store, "+254700000001", "half", now=1.0, commit=False)  # in_part fails
     await store.commit()
-    assert store.list_messages(direction="in", state=None, limit=5) == []  # no part-less message
-    assert len(store.list_messages(direction="out", state=None, limit=5)) == 1
+    assert store.views.recent(direction="in", state=None, limit=5) == []  # no part-less message
+    assert len(store.views.recent(direction="out", state=None, limit=5)) == 1
 
 
 async def test_messages_that_became_deliverable_wait_for_their_commit(store: Store) -> None:
     add_part(store, "+254700000001", "single", now=1.0, commit=False)
     add_part(store, "+254700000002", "two ", now=1.0, concat=(5, 2, 1), commit=False)
     add_part(store, "+254700000002", "parts", now=1.0, concat=(5, 2, 2), commit=False)
-    assert store.due_inbound(10.0, 10) == []  # not durable yet: a rollback would change their ids
-    assert store.next_inbound_due_at() is not None  # the loop still wakes for them
+    assert store.inbox.due(10.0, 10) == []  # not durable yet: a rollback would change their ids
+    assert store.inbox.next_due_at() is not None  # the loop still wakes for them
     await store.commit()
-    assert sorted(m.sender for m in store.due_inbound(10.0, 10)) == ["+254700000001", "+254700000002"]
+    assert sorted(m.sender for m in store.inbox.due(10.0, 10)) == ["+254700000001", "+254700000002"]
 
 
 async def test_dlr_callbacks_wait_for_their_commit(store: Store) -> None:
@@ -109,9 +109,9 @@ async def test_dlr_callbacks_wait_for_their_commit(store: Store) -> None:
     event = DeliveryReportEvent(url_template="http://x/?s=%d", status=DlrStatus.DELIVERED, message_id="m",
                                 recipient="+1", modem_id="gsm0", smsc_message_id="3",
                                 at=datetime(2026, 1, 1, tzinfo=UTC))
-    first = store.add_dlr_callback(event, 1.0)
+    first = store.reports.add_callback(event, 1.0)
     await store.commit()
-    second = store.add_dlr_callback(event, 1.0)  # its row id could be reused if this rolls back
-    assert [cid for cid, _ in store.due_dlr_callbacks(2.0, 10)] == [first]
+    second = store.reports.add_callback(event, 1.0)  # its row id could be reused if this rolls back
+    assert [cid for cid, _ in store.reports.due_callbacks(2.0, 10)] == [first]
     await store.commit()
-    assert [cid for cid, _ in store.due_dlr_callbacks(2.0, 10)] == [first, second]
+    assert [cid for cid, _ in store.reports.due_callbacks(2.0, 10)] == [first, second]

@@ -1,4 +1,4 @@
-"""The connection, the open write transaction and group commit."""
+"""The journal's connection, its write transactions and group commit; the base of the journal's parts."""
 
 from __future__ import annotations
 
@@ -20,18 +20,15 @@ from .schema import migrate
 from .types import StoreError
 
 
-def iso(t: float | None) -> str | None:
-    """Unix seconds -> ISO 8601 UTC ('...Z'), for the JSON views."""
-    if t is None:
-        return None
-    return datetime.fromtimestamp(t, tz=UTC).isoformat().replace("+00:00", "Z")
-
-
 def utc(t: float) -> datetime:
     return datetime.fromtimestamp(t, tz=UTC)
 
 
-S = TypeVar("S", bound="StoreBase")
+def when(t: float | None) -> datetime | None:
+    return None if t is None else utc(t)
+
+
+S = TypeVar("S", bound="Part")
 P = ParamSpec("P")
 R = TypeVar("R")
 
@@ -68,46 +65,42 @@ def atomic(method: Callable[Concatenate[S, P], R]) -> Callable[Concatenate[S, P]
 
     @functools.wraps(method)
     def run(self: S, /, *args: P.args, **kwargs: P.kwargs) -> R:
-        outermost = self._atomic_depth == 0
-        self._atomic_depth += 1
+        j = self.journal
+        outermost = j._atomic_depth == 0
+        j._atomic_depth += 1
         try:
             result = method(self, *args, **kwargs)
         except BaseException:
-            if outermost and self._savepoint and self._db.in_transaction:
-                self._db.execute("ROLLBACK TO atomic_write")
-                self._db.execute("RELEASE atomic_write")
+            if outermost and j._savepoint and j.db.in_transaction:
+                j.db.execute("ROLLBACK TO atomic_write")
+                j.db.execute("RELEASE atomic_write")
             raise
         else:
-            if outermost and self._savepoint and self._db.in_transaction:
-                self._db.execute("RELEASE atomic_write")
+            if outermost and j._savepoint and j.db.in_transaction:
+                j.db.execute("RELEASE atomic_write")
             return result
         finally:
-            self._atomic_depth -= 1
+            j._atomic_depth -= 1
             if outermost:
-                self._savepoint = False
+                j._savepoint = False
 
     return run
 
 
-class StoreBase:
+class Journal:
     """One SQLite connection in WAL mode, used from one asyncio loop (no threads).
 
-    Sync write methods run inside an open transaction (begun on the first write); nothing is durable
-    until the transaction commits. ``await store.commit()`` right after the writes (or
-    :meth:`commit_now`) raises StoreError when the transaction holding them was rolled back.
+    Sync write methods (of the journal's parts) run inside an open transaction, begun on the first write;
+    nothing is durable until the transaction commits. ``await journal.commit()`` right after the writes
+    (or :meth:`commit_now`) raises StoreError when the transaction holding them was rolled back.
     """
 
     def __init__(self, path: str | Path, *, synchronous: Literal["FULL", "NORMAL"] = "FULL",
-                 order_hold_attempts: int = 5, dlr_window: float = 7 * 86400.0,
-                 dedupe_window: float = 3600.0,
                  rng: random.Random | None = None) -> None:
         if synchronous not in ("FULL", "NORMAL"):
             raise ValueError(f"synchronous must be FULL or NORMAL, not {synchronous!r}")
         self.path = str(path)
         self.synchronous = synchronous
-        self.order_hold_attempts = order_hold_attempts
-        self.dlr_window = dlr_window  # how far back a status report may match a sent part
-        self.dedupe_window = dedupe_window  # a part resent this long after its message began is a duplicate
         self.commits = 0  # COMMIT statements issued (each one fsync with FULL)
         self.rollbacks = 0  # transactions that ended without their COMMIT succeeding
         self._rng = rng or random.Random()
@@ -117,25 +110,25 @@ class StoreBase:
         self._atomic_depth = 0  # atomic write methods running (they may call each other)
         self._savepoint = False  # the outermost one has written: its savepoint is set
         try:
-            self._db = sqlite3.connect(self.path, isolation_level=None)
+            self.db = sqlite3.connect(self.path, isolation_level=None)
         except sqlite3.Error as e:
             raise StoreError(f"cannot open journal {self.path}: {e}") from e
-        self._db.row_factory = sqlite3.Row
+        self.db.row_factory = sqlite3.Row
         try:
-            mode = self._db.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+            mode = self.db.execute("PRAGMA journal_mode = WAL").fetchone()[0]
             if self.path != ":memory:" and str(mode).lower() != "wal":
                 raise StoreError(f"journal {self.path}: cannot switch to WAL mode (got {mode})")
-            self._db.execute(f"PRAGMA synchronous = {synchronous}")
-            self._db.execute("PRAGMA foreign_keys = ON")
-            self._db.execute("PRAGMA busy_timeout = 5000")
-            migrate(self._db)
+            self.db.execute(f"PRAGMA synchronous = {synchronous}")
+            self.db.execute("PRAGMA foreign_keys = ON")
+            self.db.execute("PRAGMA busy_timeout = 5000")
+            migrate(self.db)
         except BaseException:
-            self._db.close()
+            self.db.close()
             raise
 
     # -- transactions -------------------------------------------------------------------------------------
 
-    def _begin(self) -> Transaction:
+    def begin(self) -> Transaction:
         """Open the write transaction if none is open; every write method calls this before writing.
 
         Inside an :func:`atomic` method the first call also sets a savepoint, so the method's writes
@@ -143,12 +136,12 @@ class StoreBase:
         """
         txn = self._open_transaction()
         if txn is None:
-            if not self._db.in_transaction:  # (a test may have begun one on the connection itself)
-                self._db.execute("BEGIN IMMEDIATE")
+            if not self.db.in_transaction:  # (a test may have begun one on the connection itself)
+                self.db.execute("BEGIN IMMEDIATE")
             self._seq += 1
             txn = self._txn = Transaction(self._seq)
         if self._atomic_depth and not self._savepoint:
-            self._db.execute("SAVEPOINT atomic_write")
+            self.db.execute("SAVEPOINT atomic_write")
             self._savepoint = True
         return txn
 
@@ -156,7 +149,7 @@ class StoreBase:
         """The open transaction; one that SQLite rolled back by itself (SQLITE_FULL, SQLITE_IOERR inside a
         statement end the whole transaction) is ended here, and its writers are told."""
         txn = self._txn
-        if txn is not None and not self._db.in_transaction:
+        if txn is not None and not self.db.in_transaction:
             self._end(txn, StoreError("journal write failed and SQLite rolled the transaction back "
                                       "(disk full or I/O error): its writes are lost"))
             return None
@@ -179,17 +172,17 @@ class StoreBase:
         the outcome of this COMMIT — a failure rolled their writes back, and they must not go on to
         delete an SMS from the SIM or answer 202. Raises StoreError when the open transaction was lost.
         """
-        lost = self._txn is not None and not self._db.in_transaction
+        lost = self._txn is not None and not self.db.in_transaction
         txn = self._open_transaction()
         if txn is None:
             if lost:
                 raise StoreError("journal transaction was rolled back by SQLite (disk full or I/O error)")
             return
         try:
-            self._db.execute("COMMIT")
+            self.db.execute("COMMIT")
         except sqlite3.Error as e:
-            if self._db.in_transaction:
-                self._db.execute("ROLLBACK")
+            if self.db.in_transaction:
+                self.db.execute("ROLLBACK")
             error = StoreError(f"journal commit failed, uncommitted writes rolled back: {e}")
             self._end(txn, error)
             raise error from e
@@ -247,7 +240,7 @@ class StoreBase:
     def writable(self) -> bool:
         """The journal is open, its folder writable, and the last commit did not fail."""
         try:
-            self._db.execute("SELECT 1").fetchone()
+            self.db.execute("SELECT 1").fetchone()
         except sqlite3.Error:
             return False
         if self._failed is not None:
@@ -264,18 +257,32 @@ class StoreBase:
                 self.commit_now()
             else:
                 txn = self._open_transaction()
-                if self._db.in_transaction:
-                    self._db.execute("ROLLBACK")
+                if self.db.in_transaction:
+                    self.db.execute("ROLLBACK")
                 if txn is not None:
                     self._end(txn, StoreError("journal closed without committing"))
         finally:
-            self._db.close()
+            self.db.close()
 
     # -- retries ------------------------------------------------------------------------------------------
 
     def backoff(self, policy: RetryPolicy, attempts: int) -> float:
         """Delay after `attempts` failures (modembridge.retry.backoff_delay with this journal's RNG)."""
         return backoff_delay(policy, attempts, self._rng)
+
+
+class Part:
+    """One concern of the journal (inbox, outbox, reports, facts, views) over the shared connection."""
+
+    def __init__(self, journal: Journal) -> None:
+        self.journal = journal
+
+    @property
+    def _db(self) -> sqlite3.Connection:
+        return self.journal.db
+
+    def _begin(self) -> Transaction:
+        return self.journal.begin()
 
 
 def _consume(fut: asyncio.Future[None]) -> None:

@@ -1,15 +1,12 @@
-"""Types shared between the web side (http/), the wiring (bridge.py) and the journal (store.py).
-
-Neither side imports the other: the HTTP server talks to a :class:`Gateway`, which the bridge
-implements; the router client posts :class:`InboundMessage` and :class:`DeliveryReportEvent`.
-"""
+"""The messages that cross layers: a send request and its answer, an inbound message for the router, a
+delivery report callback, the outcome of a delivery and of a part at the SMSC."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
 from enum import Enum
-from typing import Any, Literal, Protocol
+from typing import Literal
 
 Encoding = Literal["gsm7", "ucs2", "8bit"]
 
@@ -40,32 +37,6 @@ class SendAccepted:
     encoding: Encoding
     parts: int  # parts per recipient
     duplicate: bool = False
-
-
-class UnknownModemError(ValueError):
-    """A send was pinned to a modem id that is not configured."""
-
-
-class Gateway(Protocol):
-    """What the HTTP server needs from the bridge."""
-
-    async def submit(self, request: SendRequest) -> SendAccepted:
-        """Journal the request durably (committed to disk) and only then return."""
-        ...
-
-    def message(self, message_id: str) -> dict[str, Any] | None:
-        """The message's state per recipient and part, JSON-ready; None if unknown."""
-        ...
-
-    def status(self) -> dict[str, Any]:
-        """Per modem: identity, state, signal, registration, SIM fill, last error; queues; counters."""
-        ...
-
-    def readiness(self) -> tuple[bool, str]:
-        """(ready, reason): a modem is registered and the store is writable."""
-        ...
-
-    def modem_ids(self) -> tuple[str, ...]: ...
 
 
 @dataclass(frozen=True)
@@ -122,3 +93,16 @@ class DeliveryReportEvent:
     reply: str = ""  # %A: the SMSC's reply / status text
     part: int = 1
     parts: int = 1
+
+
+@dataclass(frozen=True)
+class SmscOutcome:
+    """What the service centre answered for one sent part (Kannel's dlr-mask 8 and 16)."""
+
+    accepted: bool
+    mr: int | None = None  # TP-MR, when accepted
+    reason: str = ""  # the modem's answer when refused (+CMS ERROR ...)
+
+    @property
+    def status(self) -> DlrStatus:
+        return DlrStatus.SMSC_ACK if self.accepted else DlrStatus.SMSC_REJECT

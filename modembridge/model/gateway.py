@@ -1,0 +1,33 @@
+"""What the HTTP server needs from the bridge (the bridge implements it; the server never sees the rest)."""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from .messages import SendAccepted, SendRequest
+from .status import BridgeStatus
+from .views import MessageView
+
+
+class UnknownModemError(ValueError):
+    """A send was pinned to a modem id that is not configured."""
+
+
+class Gateway(Protocol):
+    async def submit(self, request: SendRequest) -> SendAccepted:
+        """Journal the request durably (committed to disk) and only then return."""
+        ...
+
+    def message(self, message_id: str) -> MessageView | None:
+        """The message's state per recipient and part; None if unknown."""
+        ...
+
+    def status(self) -> BridgeStatus:
+        """Per modem: identity, state, signal, registration, SIM fill, last error; queues; counters."""
+        ...
+
+    def readiness(self) -> tuple[bool, str]:
+        """(ready, reason): a modem is registered and the store is writable."""
+        ...
+
+    def modem_ids(self) -> tuple[str, ...]: ...

@@ -1,0 +1,96 @@
+"""What the daemon reports about itself: one modem's snapshot, the queues, the bridge's status.
+
+The driver (``at/``) builds :class:`ModemSnapshot`; the bridge builds :class:`BridgeStatus`; the HTTP
+server serializes it once (``modembridge.model.wire``); the CLI and the metrics collector read these same
+types (the CLI after parsing ``/status`` back with :func:`modembridge.model.wire.from_wire`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import Enum
+
+
+class ModemState(Enum):
+    STOPPED = "stopped"
+    CONNECTING = "connecting"  # opening the port (retried while it is missing or busy)
+    INITIALIZING = "initializing"
+    READY = "ready"
+    RECOVERING = "recovering"  # after a timeout, a vanished port or a modem restart
+    FAILED = "failed"  # needs a human: SIM PIN wrong or missing, PUK, no SIM
+
+
+REGISTERED = ("home", "roaming")  # registration names that mean "can send and receive"
+
+
+@dataclass(frozen=True)
+class ModemInfo:
+    """What the modem and its SIM say they are (None until read)."""
+
+    manufacturer: str | None = None
+    model: str | None = None
+    revision: str | None = None
+    imei: str | None = None
+    imsi: str | None = None
+    iccid: str | None = None
+    profile: str | None = None  # the quirk profile in use
+
+
+@dataclass(frozen=True)
+class StorageFill:
+    used: int
+    total: int
+
+
+@dataclass(frozen=True)
+class RecoveryStats:
+    failures: int  # consecutive failures now (0 when the modem is fine)
+    taken: Mapping[str, int]  # recovery rungs taken since start: reinit, reopen, reset
+
+
+@dataclass(frozen=True)
+class ModemSnapshot:
+    """One modem as the driver sees it at one instant."""
+
+    id: str
+    port: str
+    state: ModemState
+    state_reason: str
+    info: ModemInfo
+    signal_dbm: int | None
+    registration: str  # home, roaming, searching, denied, not registered, unknown
+    operator: str | None
+    storage: Mapping[str, StorageFill]  # per memory (SM, ME, SR ...)
+    sim_full: bool
+    sim_swap: str | None  # what changed since the last start, or None
+    cnmi: tuple[int, ...] | None  # the new-message indication setting in use
+    recovery: RecoveryStats
+    last_error: str | None
+
+    @property
+    def registered(self) -> bool:
+        return self.registration in REGISTERED
+
+
+@dataclass(frozen=True)
+class JournalCounts:
+    """Messages in the journal per state."""
+
+    inbound: Mapping[str, int] = field(metadata={"wire": "in"})
+    outbound: Mapping[str, int] = field(metadata={"wire": "out"})
+
+
+@dataclass(frozen=True)
+class QueueStatus:
+    outbound_parts: Mapping[str, int]  # queued parts per assigned modem, plus "unassigned"
+    journal: JournalCounts
+
+
+@dataclass(frozen=True)
+class BridgeStatus:
+    """``GET /status``: every modem, the queues, and the daemon's event counters."""
+
+    modems: Mapping[str, ModemSnapshot]
+    queues: QueueStatus
+    counters: Mapping[str, int]  # totals of the observability counters (modembridge.observe)

@@ -1,0 +1,216 @@
+"""Observability: every counter of one daemon, in one place, recorded once per event.
+
+The driver (``at/``), the bridge and the HTTP side record events through the typed methods of
+:class:`Metrics` (one per daemon, on its own registry, not the global one); nothing else counts.
+``/metrics`` is the Prometheus exposition of these counters plus gauges read from the bridge's
+:class:`~modembridge.model.BridgeStatus` at scrape time (so they never go stale); ``/status`` shows the
+counters' totals (:meth:`Metrics.totals`). A leaf module: it imports only the typed contracts.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterator
+
+from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client.core import GaugeMetricFamily, Metric
+from prometheus_client.registry import Collector
+
+from modembridge.model.status import BridgeStatus
+
+log = logging.getLogger(__name__)
+
+CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
+_LATENCY_BUCKETS = (0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
+RUNGS = ("reinit", "reopen", "reset")  # the recovery ladder's rungs (modembridge.at.recovery.Rung)
+
+StatusSource = Callable[[], BridgeStatus]
+
+
+class ModemMetrics:
+    """What one modem's driver records: the recovery rungs it takes."""
+
+    def __init__(self, recoveries: Counter, modem_id: str) -> None:
+        self._recoveries = recoveries
+        self._modem_id = modem_id
+        for rung in RUNGS:  # every rung is exposed from the start, at 0
+            recoveries.labels(modem_id, rung)
+
+    def recovery(self, rung: str) -> None:
+        self._recoveries.labels(self._modem_id, rung).inc()
+
+    def recoveries(self) -> dict[str, int]:
+        """Rungs taken since start, by rung."""
+        taken = dict.fromkeys(RUNGS, 0)
+        for family in self._recoveries.collect():
+            for s in family.samples:
+                if s.name.endswith("_total") and s.labels.get("modem") == self._modem_id:
+                    taken[s.labels["rung"]] = int(s.value)
+        return taken
+
+
+class Metrics:
+    """Counters, histograms and scrape-time gauges of one modembridge daemon."""
+
+    def __init__(self, *, registry: CollectorRegistry | None = None) -> None:
+        self.registry = registry if registry is not None else CollectorRegistry(auto_describe=True)
+        r = self.registry
+        self._inbound_parts = Counter("modembridge_inbound_parts",
+                                      "SMS parts read from modems and journalled", ["modem"], registry=r)
+        self._inbound_messages = Counter("modembridge_inbound_messages",
+                                         "Inbound messages complete (all parts journalled)", ["modem"],
+                                         registry=r)
+        self._inbound_undecodable = Counter("modembridge_inbound_undecodable",
+                                            "PDUs that could not be decoded (kept in the journal)", ["modem"],
+                                            registry=r)
+        self._router_deliveries = Counter(
+            "modembridge_router_deliveries", "Inbound delivery attempts to the router, by outcome",
+            ["outcome"], registry=r)
+        self._router_latency = Histogram("modembridge_router_request_seconds",
+                                         "Router request latency (inbound deliveries)",
+                                         buckets=_LATENCY_BUCKETS, registry=r)
+        self._outbound_accepted = Counter("modembridge_outbound_accepted", "Send requests accepted",
+                                          ["source"], registry=r)
+        self._outbound_rejected = Counter("modembridge_outbound_rejected", "Send requests rejected (4xx)",
+                                          ["source", "field"], registry=r)
+        self._parts_sent = Counter("modembridge_outbound_parts_sent", "SMS parts sent (+CMGS)",
+                                   ["modem"], registry=r)
+        self._parts_failed = Counter("modembridge_outbound_parts_failed", "SMS parts failed for good",
+                                     ["modem"], registry=r)
+        self._parts_retried = Counter("modembridge_outbound_parts_retried", "SMS part send retries",
+                                      ["modem"], registry=r)
+        self._dlr_received = Counter("modembridge_dlr_received", "Status reports received from modems",
+                                     ["modem", "status"], registry=r)
+        self._dlr_callbacks = Counter("modembridge_dlr_callbacks", "dlr-url callbacks made, by outcome",
+                                      ["outcome"], registry=r)
+        self._http_requests = Counter("modembridge_http_requests", "HTTP requests served",
+                                      ["route", "status"], registry=r)
+        self._recoveries = Counter("modembridge_modem_recoveries",
+                                   "Recovery rungs taken since start (reinit, reopen, reset)",
+                                   ["modem", "rung"], registry=r)
+        self._status = _StatusCollector()
+        r.register(self._status)
+
+    # -- recording (one call per event) ---------------------------------------------------------------
+
+    def modem(self, modem_id: str) -> ModemMetrics:
+        """The recorder one modem's driver gets."""
+        return ModemMetrics(self._recoveries, modem_id)
+
+    def inbound_part(self, modem_id: str, *, completes: bool) -> None:
+        """A part journalled; `completes`: its message is now whole (single-part messages too)."""
+        self._inbound_parts.labels(modem_id).inc()
+        if completes:
+            self._inbound_messages.labels(modem_id).inc()
+
+    def inbound_undecodable(self, modem_id: str) -> None:
+        self._inbound_undecodable.labels(modem_id).inc()
+
+    def router_attempt(self, outcome: str, seconds: float) -> None:
+        """One request to the router: its outcome (delivered, rejected, retry) and how long it took."""
+        self._router_deliveries.labels(outcome).inc()
+        self._router_latency.observe(seconds)
+
+    def send_accepted(self, source: str) -> None:
+        self._outbound_accepted.labels(source).inc()
+
+    def send_rejected(self, source: str, field: str | None) -> None:
+        self._outbound_rejected.labels(source, field or "-").inc()
+
+    def part_sent(self, modem_id: str) -> None:
+        self._parts_sent.labels(modem_id).inc()
+
+    def part_failed(self, modem_id: str) -> None:
+        self._parts_failed.labels(modem_id).inc()
+
+    def part_retried(self, modem_id: str) -> None:
+        self._parts_retried.labels(modem_id).inc()
+
+    def report_received(self, modem_id: str, status: str) -> None:
+        """A status report from the network: delivered, failed or buffered."""
+        self._dlr_received.labels(modem_id, status).inc()
+
+    def dlr_callback(self, outcome: str) -> None:
+        self._dlr_callbacks.labels(outcome).inc()
+
+    def http_request(self, route: str, status: int) -> None:
+        self._http_requests.labels(route, str(status)).inc()
+
+    # -- reading ---------------------------------------------------------------------------------------
+
+    def totals(self) -> dict[str, int]:
+        """Every counter summed over its labels (``/status`` counters), by name without the prefix."""
+        out: dict[str, int] = {}
+        for counter in (self._inbound_parts, self._inbound_messages, self._inbound_undecodable,
+                        self._outbound_accepted, self._outbound_rejected, self._parts_sent,
+                        self._parts_failed, self._parts_retried, self._dlr_received, self._dlr_callbacks):
+            for family in counter.collect():
+                name = family.name.removeprefix("modembridge_")
+                out[name] = int(sum(s.value for s in family.samples if s.name.endswith("_total")))
+        for family in self._router_deliveries.collect():
+            for s in family.samples:
+                if s.name.endswith("_total"):
+                    out[f"router_{s.labels['outcome']}"] = int(s.value)
+        return out
+
+    def bind_status(self, source: StatusSource) -> None:
+        """Read the queue and modem gauges from `source` (the gateway's ``status``) at each scrape."""
+        self._status.source = source
+
+    def render(self) -> bytes:
+        """The Prometheus text exposition of this registry."""
+        data: bytes = generate_latest(self.registry)
+        return data
+
+
+class _StatusCollector(Collector):
+    """Queue depths and modem gauges, read from the bridge's status at each scrape."""
+
+    def __init__(self) -> None:
+        self.source: StatusSource | None = None
+
+    def collect(self) -> Iterator[Metric]:
+        queue = GaugeMetricFamily(
+            "modembridge_queue_depth",
+            "Entries per queue and state: outbound_parts.<modem>, journal.<in|out>.<state>", labels=["queue"])
+        signal = GaugeMetricFamily("modembridge_modem_signal_dbm", "Modem signal strength (dBm)",
+                                   labels=["modem"])
+        state = GaugeMetricFamily("modembridge_modem_state", "1 for the modem's current state",
+                                  labels=["modem", "state"])
+        registered = GaugeMetricFamily("modembridge_modem_registered", "1 when registered (home or roaming)",
+                                       labels=["modem"])
+        sim_used = GaugeMetricFamily("modembridge_modem_storage_used", "Messages stored, per memory",
+                                     labels=["modem", "memory"])
+        sim_total = GaugeMetricFamily("modembridge_modem_storage_capacity", "Message slots, per memory",
+                                      labels=["modem", "memory"])
+        sim_full = GaugeMetricFamily("modembridge_modem_sim_full",
+                                     "1 while the SIM's message storage is full", labels=["modem"])
+        sim_swap = GaugeMetricFamily("modembridge_modem_sim_swapped",
+                                     "1 when the SIM differs from the one seen last time", labels=["modem"])
+        families = (queue, signal, state, registered, sim_used, sim_total, sim_full, sim_swap)
+        if self.source is None:
+            yield from families
+            return
+        try:
+            status = self.source()
+        except Exception:  # a scrape must never take the daemon down
+            log.exception("status() failed during a metrics scrape")
+            yield from families
+            return
+        for modem_id, depth in status.queues.outbound_parts.items():
+            queue.add_metric([f"outbound_parts.{modem_id}"], depth)
+        journal = status.queues.journal
+        for direction, counts in (("in", journal.inbound), ("out", journal.outbound)):
+            for name, n in counts.items():
+                queue.add_metric([f"journal.{direction}.{name}"], n)
+        for modem_id, snap in status.modems.items():
+            if snap.signal_dbm is not None:
+                signal.add_metric([modem_id], snap.signal_dbm)
+            state.add_metric([modem_id, snap.state.value], 1.0)
+            registered.add_metric([modem_id], 1.0 if snap.registered else 0.0)
+            sim_full.add_metric([modem_id], 1.0 if snap.sim_full else 0.0)
+            sim_swap.add_metric([modem_id], 1.0 if snap.sim_swap else 0.0)
+            for memory, fill in snap.storage.items():
+                sim_used.add_metric([modem_id, memory], fill.used)
+                sim_total.add_metric([modem_id, memory], fill.total)
+        yield from families
