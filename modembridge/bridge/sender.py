@@ -1,7 +1,9 @@
 """One modem's sender: takes the next due part from the journal, sends it with AT+CMGS, records the outcome.
 
 The part is committed as `sending` before AT+CMGS is written, so a crash in the exchange leaves it
-`unknown` at the next start (see Store.recover_interrupted) instead of silently resending or losing it.
+`unknown` at the next start (see Outbox.recover_interrupted) instead of silently resending or losing it.
+What the modem answered becomes a :data:`PartOutcome`, recorded in the journal (and, if the journal
+rolls it back, recorded again until it commits).
 """
 
 from __future__ import annotations
@@ -10,12 +12,12 @@ import asyncio
 import logging
 import time
 from collections.abc import Callable
-from functools import partial
+from dataclasses import dataclass
 
 from modembridge.at import AtError, AtTimeout, CmsError, Modem, ModemState, ModemUnavailable, SendErrorClass
 from modembridge.bridge.wakeup import Wakeup
 from modembridge.config import OutboundConfig
-from modembridge.model import DlrStatus
+from modembridge.model import SmscOutcome
 from modembridge.observe import Metrics
 from modembridge.retry import backoff_delay, exhausted
 from modembridge.store import OutboundPart, Store, StoreError
@@ -26,6 +28,33 @@ JOURNAL_RETRY_SECONDS = 1.0  # after a failed journal commit
 RETRY_SOON_SECONDS = 3.0  # SIM busy and similar: the modem wants a short pause, not a backoff
 
 
+@dataclass(frozen=True)
+class Sent:
+    mr: int  # the message reference the SMSC gave
+
+
+@dataclass(frozen=True)
+class Refused:
+    reason: str  # the network or the modem refuses this part for good
+
+
+@dataclass(frozen=True)
+class Retry:
+    reason: str
+    delay: float  # seconds before the next attempt
+    unconfirmed: bool = False  # AT+CMGS may have gone out (policy 'resend')
+
+
+@dataclass(frozen=True)
+class Unconfirmed:
+    reason: str  # AT+CMGS was written but not confirmed: the network may or may not have it
+
+
+PartOutcome = Sent | Refused | Retry | Unconfirmed
+
+SmscHook = Callable[[OutboundPart, SmscOutcome, float], None]  # the SMSC accepted or refused a part
+
+
 class ModemSender:
     def __init__(
         self,
@@ -34,7 +63,7 @@ class ModemSender:
         store: Store,
         config: OutboundConfig,
         *,
-        on_outcome: Callable[[OutboundPart, DlrStatus, str], None],
+        on_smsc: SmscHook,
         metrics: Metrics,
         clock: Callable[[], float] = time.time,
     ) -> None:
@@ -43,11 +72,11 @@ class ModemSender:
         self.store = store
         self.config = config
         self.wakeup = Wakeup()
-        self._on_outcome = on_outcome  # SMSC ack / reject, for dlr-mask 8 / 16 callbacks
+        self._on_smsc = on_smsc  # for dlr-mask 8 / 16 callbacks
         self._clock = clock
         self._metrics = metrics
         # the last modem answer, applied to the journal but not yet committed (re-applied after a rollback)
-        self._outcome: Callable[[], None] | None = None
+        self._unsaved: tuple[OutboundPart, PartOutcome] | None = None
 
     async def run(self) -> None:
         while True:
@@ -75,8 +104,9 @@ class ModemSender:
         self.store.outbox.mark_sending(part.part_id, self._clock())
         if not await self._commit():
             return  # rolled back: this part is still queued and is claimed again
-        self._outcome = await self._send(part)
-        self._outcome()  # committed with the next part's `sending`, or when the sender goes idle
+        outcome = await self._send(part)
+        self._record(part, outcome)  # committed with the next part's `sending`, or when the sender idles
+        self._unsaved = (part, outcome)
 
     async def _commit(self) -> bool:
         """Commit; True if everything written since the last commit is durable.
@@ -91,75 +121,74 @@ class ModemSender:
                 log.error("modem %s sender: journal commit failed (%s); retrying in %.0fs",
                           self.modem_id, exc, JOURNAL_RETRY_SECONDS)
                 await asyncio.sleep(JOURNAL_RETRY_SECONDS)
-                if self._outcome is None:
+                if self._unsaved is None:
                     return False
-                self._outcome()
+                self._record(*self._unsaved, again=True)
                 try:
                     await self.store.commit()
                 except StoreError as again:
                     exc = again
                     continue
-                self._outcome = None
+                self._unsaved = None
                 return False
-        self._outcome = None
+        self._unsaved = None
         return True
 
-    async def _send(self, part: OutboundPart) -> Callable[[], None]:
-        """AT+CMGS; returns how to record the outcome (re-applied if the journal rolls it back)."""
+    async def _send(self, part: OutboundPart) -> PartOutcome:
+        """AT+CMGS, and what its answer means for the part."""
         try:
-            mr = await self.modem.send(part.pdu, part.tpdu_length)
+            return Sent(await self.modem.send(part.pdu, part.tpdu_length))
         except CmsError as exc:
-            return partial(self._on_cms_error, part, exc)
+            reason = f"+CMS ERROR: {exc.code} {exc.text}".strip()
+            if exc.error_class is SendErrorClass.PERMANENT:
+                return Refused(reason)
+            delay = RETRY_SOON_SECONDS if exc.error_class is SendErrorClass.RETRY_SOON \
+                else backoff_delay(self.config.retry, part.attempts + 1)
+            return self._give_up(part, reason) or Retry(reason, delay)
         except AtTimeout as exc:
             # Written but not confirmed: the network may or may not have it. Same as a crash mid-exchange.
-            return partial(self._on_unconfirmed, part, f"AT+CMGS unconfirmed: {exc}")
-        except (ModemUnavailable, AtError) as exc:
-            return partial(self._retry, part, f"modem: {exc}", RETRY_SOON_SECONDS)
-        return partial(self._on_sent, part, mr)
+            reason = f"AT+CMGS unconfirmed: {exc}"
+            if self.config.unknown_policy == "resend":
+                return self._give_up(part, reason) or Retry(reason, RETRY_SOON_SECONDS, unconfirmed=True)
+            return Unconfirmed(reason)
+        except (ModemUnavailable, AtError) as exc:  # certainly not sent
+            reason = f"modem: {exc}"
+            return self._give_up(part, reason) or Retry(reason, RETRY_SOON_SECONDS)
 
-    def _on_sent(self, part: OutboundPart, mr: int) -> None:
-        self.store.outbox.mark_sent(part.part_id, mr, self._clock())
-        self._metrics.part_sent(self.modem_id)
-        log.info(
-            "outbound part message=%s to=%s part=%d/%d modem=%s sent mr=%d",
-            part.message_id, part.recipient, part.seq, part.total, self.modem_id, mr,
-        )  # fmt: skip
-        self._on_outcome(part, DlrStatus.SMSC_ACK, f"mr={mr}")
-
-    def _on_cms_error(self, part: OutboundPart, exc: CmsError) -> None:
-        reason = f"+CMS ERROR: {exc.code} {exc.text}".strip()
-        if exc.error_class is SendErrorClass.PERMANENT:
-            self._fail(part, reason)
-        elif exc.error_class is SendErrorClass.RETRY_SOON:
-            self._retry(part, reason, RETRY_SOON_SECONDS)
-        else:
-            self._retry(part, reason, backoff_delay(self.config.retry, part.attempts + 1))
-
-    def _on_unconfirmed(self, part: OutboundPart, reason: str) -> None:
-        if self.config.unknown_policy == "resend":
-            self._retry(part, reason, RETRY_SOON_SECONDS, unconfirmed=True)
-        else:
-            self.store.outbox.mark_unknown(part.part_id, self._clock(), reason)
-            log.warning("outbound part message=%s part=%d unknown: %s", part.message_id, part.seq, reason)
-
-    def _retry(self, part: OutboundPart, reason: str, delay: float, *, unconfirmed: bool = False) -> None:
+    def _give_up(self, part: OutboundPart, reason: str) -> Refused | None:
+        """Refused when this attempt uses up the retry policy."""
         if exhausted(self.config.retry, part.attempts + 1):
-            self._fail(part, f"{reason} (gave up after {part.attempts + 1} attempts)")
-            return
-        self.store.outbox.mark_retry(part.part_id, self._clock(), reason, delay, unconfirmed=unconfirmed)
-        self._metrics.part_retried(self.modem_id)
-        log.info(
-            "outbound part message=%s part=%d retry in %.1fs: %s", part.message_id, part.seq, delay, reason
-        )
+            return Refused(f"{reason} (gave up after {part.attempts + 1} attempts)")
+        return None
 
-    def _fail(self, part: OutboundPart, reason: str) -> None:
-        self.store.outbox.mark_failed(part.part_id, self._clock(), reason)
-        self._metrics.part_failed(self.modem_id)
-        log.warning(
-            "outbound part message=%s to=%s part=%d failed: %s",
-            part.message_id,
-            part.recipient,
-            part.seq,
-            reason,
-        )
-        self._on_outcome(part, DlrStatus.SMSC_REJECT, reason)
+    def _record(self, part: OutboundPart, outcome: PartOutcome, *, again: bool = False) -> None:
+        """The outcome into the journal (inside the open transaction); `again`: re-applied after a rollback,
+        so counted and logged the first time only."""
+        now = self._clock()
+        outbox = self.store.outbox
+        match outcome:
+            case Sent(mr=mr):
+                outbox.mark_sent(part.part_id, mr, now)
+                self._on_smsc(part, SmscOutcome(accepted=True, mr=mr), now)
+                if not again:
+                    self._metrics.part_sent(self.modem_id)
+                    log.info("outbound part message=%s to=%s part=%d/%d modem=%s sent mr=%d",
+                             part.message_id, part.recipient, part.seq, part.total, self.modem_id, mr)
+            case Refused(reason=reason):
+                outbox.mark_failed(part.part_id, now, reason)
+                self._on_smsc(part, SmscOutcome(accepted=False, reason=reason), now)
+                if not again:
+                    self._metrics.part_failed(self.modem_id)
+                    log.warning("outbound part message=%s to=%s part=%d failed: %s",
+                                part.message_id, part.recipient, part.seq, reason)
+            case Retry(reason=reason, delay=delay, unconfirmed=unconfirmed):
+                outbox.mark_retry(part.part_id, now, reason, delay, unconfirmed=unconfirmed)
+                if not again:
+                    self._metrics.part_retried(self.modem_id)
+                    log.info("outbound part message=%s part=%d retry in %.1fs: %s",
+                             part.message_id, part.seq, delay, reason)
+            case Unconfirmed(reason=reason):
+                outbox.mark_unknown(part.part_id, now, reason)
+                if not again:
+                    log.warning("outbound part message=%s part=%d unknown: %s", part.message_id, part.seq,
+                                reason)

@@ -18,6 +18,7 @@ from .messages import (
     SmscOutcome,
 )
 from .status import (
+    REGISTERED,
     BridgeStatus,
     JournalCounts,
     ModemInfo,
@@ -41,6 +42,7 @@ from .views import (
 )
 
 __all__ = [
+    "REGISTERED",
     "BridgeStatus",
     "DeliveryOutcome",
     "DeliveryReportEvent",

@@ -60,8 +60,8 @@ async def test_a_part_rolled_back_by_another_writers_failed_commit_stays_on_the_
     stack: Stack = await make_stack()
     await stack.wait_ready()
     conn = fail_commits(stack.store, once(_touches("modem_fact")))
-    reader = stack.bridge.readers["gsm0"]
-    hand_off = reader._on_message
+    inbound = stack.bridge.events["gsm0"].inbound
+    hand_off = inbound._hand_off
 
     def other_writer() -> None:  # e.g. a driver remembering a SIM fact, committing synchronously
         stack.store.facts.set("gsm0", "probe", "x", 0.0)
@@ -72,10 +72,10 @@ async def test_a_part_rolled_back_by_another_writers_failed_commit_stays_on_the_
         hand_off(message)
         asyncio.get_running_loop().call_soon(other_writer)  # runs during the reader's head start
 
-    reader._on_message = racing_hand_off
+    inbound._hand_off = racing_hand_off
     await stack.sim.inject_text("+254733000009", "rolled back, not lost")
     await wait_until(lambda: conn.failures == 1)
-    reader._on_message = hand_off
+    inbound._hand_off = hand_off
     text = "rolled back, not lost"
     await stack.router.wait(lambda: any(r["text"] == text for r in stack.router.delivered()))
     message_id = next(r["message_id"] for r in stack.router.delivered() if r["text"] == text)

@@ -1,0 +1,73 @@
+"""The report pipeline: what the network says about sent parts becomes journal state and dlr-url callbacks.
+
+Two sources: a status report (SMS-STATUS-REPORT: delivered, failed, buffered), matched to the part by
+the modem and its message reference; and the SMSC's own answer to ``AT+CMGS`` (accepted with a reference,
+or refused), Kannel's intermediate reports 8 and 16. A send's ``dlr-mask`` selects which become a call to
+its ``dlr-url``, journalled and made by the dlr delivery loop.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+from modembridge.config import RetryPolicy
+from modembridge.model import DeliveryOutcome, DeliveryReportEvent, DeliveryResult, DlrStatus, SmscOutcome
+from modembridge.observe import Metrics
+from modembridge.sms import StatusReport
+from modembridge.store import OutboundPart, Store
+
+log = logging.getLogger(__name__)
+
+
+class ReportPipeline:
+    def __init__(self, store: Store, *, metrics: Metrics, wake_callbacks: Callable[[], None]) -> None:
+        self.store = store
+        self._metrics = metrics
+        self._wake_callbacks = wake_callbacks  # a callback was journalled: the dlr loop should look
+
+    async def status_report(self, modem_id: str, report: StatusReport, pdu: str, now: float) -> None:
+        """Journal a status report on its part (and its callback); returns once durable."""
+        matched = self.store.reports.match(modem_id, report.mr, report.recipient, now)
+        if matched is None:
+            log.warning("modem %s: status report mr=%d for %s matches no sent part (PDU %s)",
+                        modem_id, report.mr, report.recipient, pdu)
+            await self.store.commit()
+            return
+        self.store.reports.record(matched.part_id, status=report.status, final=not report.pending, now=now,
+                                  raw_pdu=pdu)
+        kind = DlrStatus.DELIVERED if report.delivered else DlrStatus.FAILED if report.failed \
+            else DlrStatus.BUFFERED
+        if matched.dlr_url and matched.dlr_mask & kind:
+            self._add_callback(DeliveryReportEvent(
+                url_template=matched.dlr_url, status=kind, message_id=matched.message_id,
+                recipient=matched.recipient, modem_id=modem_id, smsc_message_id=str(report.mr),
+                at=datetime.fromtimestamp(now, UTC), reply=f"status=0x{report.status:02X}", part=matched.seq,
+                parts=matched.total), now)
+        await self.store.commit()
+        self._metrics.report_received(modem_id, kind.name.lower())
+        log.info("delivery report message=%s part=%d/%d to=%s: %s (status 0x%02X)", matched.message_id,
+                 matched.seq, matched.total, matched.recipient, kind.name.lower(), report.status)
+
+    def smsc_outcome(self, part: OutboundPart, outcome: SmscOutcome, now: float) -> None:
+        """The SMSC accepted or refused a part: its callback, inside the sender's open transaction."""
+        kind = outcome.status
+        if not (part.dlr_url and part.dlr_mask & kind):
+            return
+        smsc_id, reply = (str(outcome.mr), f"mr={outcome.mr}") if outcome.accepted else (outcome.reason,) * 2
+        self._add_callback(DeliveryReportEvent(
+            url_template=part.dlr_url, status=kind, message_id=part.message_id, recipient=part.recipient,
+            modem_id=part.modem_id or "", smsc_message_id=smsc_id, at=datetime.fromtimestamp(now, UTC),
+            reply=reply, part=part.seq, parts=part.total), now)
+
+    def _add_callback(self, event: DeliveryReportEvent, now: float) -> None:
+        self.store.reports.add_callback(event, now)
+        self._wake_callbacks()
+
+
+def record_callback_result(store: Store, policy: RetryPolicy, callback_id: int, event: DeliveryReportEvent,
+                           result: DeliveryResult, now: float, outage: bool) -> None:
+    """A dlr-url's answer, into the journal (the dlr queue's ``record``): any final answer ends it."""
+    store.reports.mark_callback(callback_id, now, done=result.outcome is not DeliveryOutcome.RETRY,
+                                detail=result.detail, policy=policy)
