@@ -56,6 +56,7 @@ async def serve(
 ) -> int:
     """Run until `stop` is set or SIGTERM/SIGINT arrives; `ready` is set once the HTTP server listens."""
     from modembridge.bridge import Bridge
+    from modembridge.http.callbacks import CallbackPolicy
     from modembridge.http.client import DlrClient, RouterClient
     from modembridge.http.server import create_app, start_server
     from modembridge.observe import Metrics
@@ -78,7 +79,7 @@ async def serve(
         metrics = Metrics()
         has_router = bool(config.router.url or config.router.url_template)
         router = RouterClient(config.router, session, metrics) if has_router else None
-        dlr = DlrClient(config.dlr, session, metrics)
+        dlr = DlrClient(config.dlr, session, metrics, policy=CallbackPolicy.from_config(config))
         bridge = Bridge(
             config, store, router=router.deliver if router else None, dlr=dlr.call, metrics=metrics
         )

@@ -1,7 +1,9 @@
 """Outgoing HTTP: inbound messages to the router (RapidSMS) and delivery-report callbacks.
 
-Outcome rules, shared by both: 2xx -> DELIVERED; 4xx -> REJECTED (except 408 and 429, which are
-RETRY); 5xx, 3xx, timeouts and connection errors -> RETRY. Nothing here raises on network errors.
+Outcome rules, shared by both: 2xx -> DELIVERED; 4xx -> REJECTED (except 408, 425 and 429, which are
+RETRY); 5xx, 3xx, timeouts and connection errors -> RETRY. Redirects are never followed: a 3xx from the
+router would otherwise take the message (and its HMAC signature) elsewhere and lose its query, and one
+from a dlr-url would lead the daemon to any internal address. Nothing here raises on network errors.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ import json
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 from urllib.parse import quote, urlencode
@@ -25,6 +27,7 @@ from modembridge.config import DlrConfig, RouterConfig
 from modembridge.model import DeliveryOutcome, DeliveryReportEvent, DeliveryResult, InboundMessage
 from modembridge.observe import Metrics
 
+from .callbacks import CallbackPolicy, CallbackRefused
 from .escapes import dlr_url, inbound_url
 
 log = logging.getLogger("modembridge.http.client")
@@ -97,9 +100,10 @@ def _one_line(text: str) -> str:
 
 
 async def _perform(
-    session: aiohttp.ClientSession, req: PreparedRequest, timeout: float
+    session: aiohttp.ClientSession, req: PreparedRequest, timeout: float, *, read_body: bool = True
 ) -> DeliveryResult:
-    """Make the request; never raises for network trouble."""
+    """Make the request, never following a redirect; never raises for network trouble. `read_body`: a
+    short excerpt of the answer goes into the detail (kept in the journal); else the status alone."""
     try:
         async with session.request(
             req.method,
@@ -107,8 +111,10 @@ async def _perform(
             data=req.body,
             headers=req.headers,
             timeout=aiohttp.ClientTimeout(total=timeout),
-            allow_redirects=req.method == "GET",
+            allow_redirects=False,
         ) as resp:
+            if not read_body:
+                return classify(resp.status, f"HTTP {resp.status}")
             snippet = (await resp.content.read(_DETAIL_BODY)).decode("utf-8", "replace")
             detail = f"HTTP {resp.status}" + (f": {_one_line(snippet)}" if snippet.strip() else "")
             return classify(resp.status, detail)
@@ -179,24 +185,29 @@ class RouterClient:
 
 
 class DlrClient:
-    """Calls a send's dlr-url (Kannel escapes substituted) for one delivery report."""
+    """Calls a send's dlr-url (Kannel escapes substituted) for one delivery report, if `policy` allows the
+    URL; only the answer's status is kept (a client-chosen URL's body is neither stored nor logged)."""
 
     def __init__(
-        self, config: DlrConfig, session: aiohttp.ClientSession, metrics: Metrics | None = None
+        self, config: DlrConfig, session: aiohttp.ClientSession, metrics: Metrics | None = None, *,
+        policy: CallbackPolicy,
     ) -> None:
         self.config = config
         self.session = session
         self.metrics = metrics
+        self.policy = policy
 
     def prepare(self, event: DeliveryReportEvent) -> PreparedRequest:
         return PreparedRequest("GET", dlr_url(event), None, {"X-Message-Id": event.message_id})
 
     async def call(self, event: DeliveryReportEvent) -> DeliveryResult:
         req = self.prepare(event)
-        if not req.url.lower().startswith(("http://", "https://")):
-            result = DeliveryResult(DeliveryOutcome.REJECTED, None, "dlr-url is not an http(s) URL")
+        try:
+            req = replace(req, url=self.policy.check(req.url))
+        except CallbackRefused as exc:
+            result = DeliveryResult(DeliveryOutcome.REJECTED, None, f"dlr-url refused: {exc}")
         else:
-            result = await _perform(self.session, req, self.config.timeout)
+            result = await _perform(self.session, req, self.config.timeout, read_body=False)
         if self.metrics is not None:
             self.metrics.dlr_callback(result.outcome.value)
         log.debug("dlr callback for %s: %s (%s)", event.message_id, result.outcome.value, result.detail)

@@ -24,6 +24,7 @@ from modembridge.model.wire import to_wire
 from modembridge.observe import CONTENT_TYPE, Metrics
 
 from .auth import bearer_ok, kannel_ok
+from .callbacks import CallbackPolicy
 from .validate import (
     Checked,
     RequestError,
@@ -37,6 +38,7 @@ from .validate import (
 log = logging.getLogger("modembridge.http")
 
 CONFIG = web.AppKey("config", Config)
+CALLBACKS = web.AppKey("callbacks", CallbackPolicy)
 GATEWAY = web.AppKey("gateway", Gateway)
 METRICS = web.AppKey("metrics", Metrics)
 
@@ -122,9 +124,8 @@ async def post_message(request: web.Request) -> web.Response:
             body = json.loads(raw)
         except (ValueError, RecursionError) as exc:
             raise RequestError(None, f"body is not valid JSON: {str(exc)[:80]}") from exc
-        checked = parse_native(
-            body, request.headers.get("Idempotency-Key"), request.app[GATEWAY].modem_ids(), config.max_parts
-        )
+        checked = parse_native(body, request.headers.get("Idempotency-Key"), request.app[GATEWAY].modem_ids(),
+                               config.max_parts, request.app[CALLBACKS])
     except RequestError as err:
         _reject(request, "api", err)
         return _json_error(err.status, err.message, err.field)
@@ -193,7 +194,8 @@ async def sendsms(request: web.Request) -> web.Response:
         log.warning("sendsms: authorization failed for user %r from %s", (user or "")[:32], request.remote)
         return _kannel_answer(403, KANNEL_AUTH_FAILED)
     try:
-        checked, denied = parse_kannel(fields, request.app[GATEWAY].modem_ids(), config.max_parts)
+        checked, denied = parse_kannel(fields, request.app[GATEWAY].modem_ids(), config.max_parts,
+                                       request.app[CALLBACKS])
     except RequestError as err:
         _reject(request, "kannel", err)
         return _kannel_answer(err.status, err.kannel)
@@ -270,6 +272,7 @@ def create_app(config: Config, gateway: Gateway, metrics_: Metrics) -> web.Appli
     """The web application. `metrics_` gets its queue/modem gauges bound to ``gateway.status``."""
     app = web.Application(client_max_size=config.http.max_body_bytes, middlewares=[_count_requests])
     app[CONFIG] = config
+    app[CALLBACKS] = CallbackPolicy.from_config(config)
     app[GATEWAY] = gateway
     app[METRICS] = metrics_
     metrics_.bind_status(gateway.status)

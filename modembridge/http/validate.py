@@ -14,6 +14,7 @@ from urllib.parse import unquote_to_bytes
 
 from modembridge.model import Encoding, SendRequest
 
+from .callbacks import CallbackPolicy, CallbackRefused
 from .segments import count_parts
 
 MAX_RECIPIENTS = 100
@@ -62,11 +63,12 @@ def check_text(text: str, max_parts: int, field: str = "text") -> tuple[Encoding
     return encoding, parts
 
 
-def check_dlr_url(url: str, field: str) -> str:
-    low = url[:8].lower()
-    if not (low.startswith("http://") or low.startswith("https://")) or len(url) > 2048:
-        raise RequestError(field, "must be an http:// or https:// URL", "DLR-URL field misformed, rejected")
-    return url
+def check_dlr_url(url: str, field: str, policy: CallbackPolicy) -> str:
+    """The dlr-url as it will be called (spaces and non-ASCII percent-encoded), if the policy allows it."""
+    try:
+        return policy.check(url)
+    except CallbackRefused as exc:
+        raise RequestError(field, str(exc), "DLR-URL field misformed, rejected") from None
 
 
 def _check_modem(modem: str | None, modem_ids: tuple[str, ...], field: str) -> None:
@@ -124,7 +126,8 @@ def check_client_id(value: Any, field: str) -> str:
 
 
 def parse_native(
-    body: Any, idempotency_key: str | None, modem_ids: tuple[str, ...], max_parts: int
+    body: Any, idempotency_key: str | None, modem_ids: tuple[str, ...], max_parts: int,
+    callbacks: CallbackPolicy,
 ) -> Checked:
     """Validate a decoded JSON body of ``POST /api/v1/messages``."""
     if not isinstance(body, dict):
@@ -162,7 +165,7 @@ def parse_native(
     if body.get("dlr_url") is not None:
         if not isinstance(body["dlr_url"], str):
             raise RequestError("dlr_url", "must be a string")
-        dlr_url = check_dlr_url(body["dlr_url"], "dlr_url")
+        dlr_url = check_dlr_url(body["dlr_url"], "dlr_url", callbacks)
         mask = _int(body, "dlr_mask")
         dlr_mask = 3 if mask is None else mask
     elif body.get("dlr_mask") is not None:
@@ -243,7 +246,7 @@ def kannel_credentials(fields: Mapping[str, bytes]) -> tuple[str | None, str | N
 
 
 def parse_kannel(
-    fields: Mapping[str, bytes], modem_ids: tuple[str, ...], max_parts: int
+    fields: Mapping[str, bytes], modem_ids: tuple[str, ...], max_parts: int, callbacks: CallbackPolicy
 ) -> tuple[Checked, list[str]]:
     """Validate Kannel sendsms parameters (credentials already checked).
 
@@ -286,7 +289,7 @@ def parse_kannel(
         raise RequestError("dlr-mask", "must be 0-63", "DLR-Mask field misformed, rejected")
     dlr_url = _kannel_str(fields, "dlr-url", "dlrurl") or None
     if dlr_url is not None:
-        check_dlr_url(dlr_url, "dlr-url")
+        dlr_url = check_dlr_url(dlr_url, "dlr-url", callbacks)
     validity_min = _kannel_int(fields, "validity", "Validity")
     validity: int | None = None
     if validity_min is not None:

@@ -25,6 +25,7 @@ from modembridge.config import (
     RouterConfig,
     StoreConfig,
 )
+from modembridge.http.callbacks import CallbackPolicy
 from modembridge.http.client import DlrClient, RouterClient
 from modembridge.observe import Metrics
 from modembridge.sim.harness import SimModem
@@ -162,7 +163,7 @@ async def make_stack(tmp_path: Path, router: Router) -> AsyncIterator[Callable[.
             config,
             store,
             router=RouterClient(config.router, session, metrics).deliver,
-            dlr=DlrClient(config.dlr, session, metrics).call,
+            dlr=DlrClient(config.dlr, session, metrics, policy=CallbackPolicy.from_config(config)).call,
             metrics=metrics,
         )
         await bridge.start()

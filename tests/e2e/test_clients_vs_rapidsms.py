@@ -14,6 +14,7 @@ import pytest
 import pytest_asyncio
 
 from modembridge.config import DlrConfig, RouterConfig
+from modembridge.http.callbacks import CallbackPolicy
 from modembridge.http.client import DlrClient, RouterClient
 from modembridge.model import DeliveryOutcome, DeliveryReportEvent, DlrStatus, InboundMessage
 
@@ -140,7 +141,8 @@ async def test_dlr_client_calls_rapidsms_delivery_report_view(
         at=at,
         reply=reply,
     )
-    result = await DlrClient(DlrConfig(), session).call(event)
+    policy = CallbackPolicy.for_router([rapidsms_site.inbound_url])
+    result = await DlrClient(DlrConfig(), session, policy=policy).call(event)
     assert (result.outcome, result.status) == (DeliveryOutcome.DELIVERED, 200), rapidsms_site.log()
     [row] = rapidsms_site.delivery_reports()
     assert (row.message_id, row.status, row.status_text) == (rapidsms_id, int(status), reply)
@@ -166,7 +168,8 @@ async def test_dlr_without_reply_text_still_gives_rapidsms_a_status_text(
         at=datetime.now(UTC),
         reply="",
     )
-    result = await DlrClient(DlrConfig(), session).call(event)
+    policy = CallbackPolicy.for_router([rapidsms_site.inbound_url])
+    result = await DlrClient(DlrConfig(), session, policy=policy).call(event)
     assert (result.outcome, result.status) == (DeliveryOutcome.DELIVERED, 200), rapidsms_site.log()
     [row] = rapidsms_site.delivery_reports()
     assert row.status == 1 and row.status_text

@@ -12,7 +12,7 @@ from typing import Any
 from aiohttp import web
 from aiohttp.test_utils import TestClient
 
-from modembridge.config import Config, HttpConfig, KannelConfig, ModemConfig
+from modembridge.config import Config, HttpConfig, KannelConfig, ModemConfig, RouterConfig
 from modembridge.http.segments import count_parts
 from modembridge.model import (
     BridgeStatus,
@@ -32,6 +32,7 @@ from modembridge.model import (
 )
 
 TOKEN = "s3cret-token"
+ROUTER_URL = "http://site/backend/kannel/"  # the RapidSMS site: dlr-urls under its origin are allowed
 KANNEL_USER = "rapidsms"
 KANNEL_PASS = "p@ss word"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
@@ -110,7 +111,8 @@ def make_config(**http: Any) -> Config:
         "kannel": KannelConfig(username=KANNEL_USER, password=KANNEL_PASS),
     }
     base.update(http)
-    return Config(modems=(ModemConfig(id="m1", port="/dev/null"),), http=HttpConfig(**base))
+    return Config(modems=(ModemConfig(id="m1", port="/dev/null"),), http=HttpConfig(**base),
+                  router=RouterConfig(url=ROUTER_URL))
 
 
 def snapshot(modem_id: str, **changes: Any) -> ModemSnapshot:

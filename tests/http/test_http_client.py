@@ -20,6 +20,7 @@ from aiohttp.test_utils import TestServer
 
 from modembridge.config import DlrConfig, RouterConfig
 from modembridge.http import DlrClient, RouterClient
+from modembridge.http.callbacks import CallbackPolicy
 from modembridge.model import DeliveryOutcome, DeliveryReportEvent, DlrStatus, InboundMessage
 from modembridge.observe import Metrics
 
@@ -240,7 +241,8 @@ def event(url: str, **kw: Any) -> DeliveryReportEvent:
 
 
 async def test_dlr_rapidsms_escapes(receiver: Receiver, session: aiohttp.ClientSession) -> None:
-    result = await DlrClient(DlrConfig(), session).call(event(RAPIDSMS_DLR.format(base=receiver.url)))
+    result = await DlrClient(DlrConfig(), session, policy=allow(receiver.url)).call(
+        event(RAPIDSMS_DLR.format(base=receiver.url)))
     assert result.outcome is DeliveryOutcome.DELIVERED
     seen = receiver.seen[0]
     assert seen.query == {
@@ -258,13 +260,15 @@ async def test_dlr_status_text_never_empty(
     receiver: Receiver, session: aiohttp.ClientSession, status: DlrStatus, text: str
 ) -> None:
     # RapidSMS's delivery-report view answers 400 to an empty status_text
-    await DlrClient(DlrConfig(), session).call(event(receiver.url + "?s=%d&t=%A", status=status, reply=""))
+    await DlrClient(DlrConfig(), session, policy=allow(receiver.url)).call(
+        event(receiver.url + "?s=%d&t=%A", status=status, reply=""))
     assert receiver.seen[0].query == {"s": [str(int(status))], "t": [text]}
 
 
 async def test_dlr_other_escapes(receiver: Receiver, session: aiohttp.ClientSession) -> None:
     url = receiver.url + "?P=%P&T=%T&F=%F&pct=100%%&d=%d"
-    await DlrClient(DlrConfig(), session).call(event(url, status=DlrStatus.SMSC_REJECT))
+    client = DlrClient(DlrConfig(), session, policy=allow(receiver.url))
+    await client.call(event(url, status=DlrStatus.SMSC_REJECT))
     q = receiver.seen[0].query
     assert q == {"P": [""], "T": [str(int(WHEN.timestamp()))], "F": ["17"], "pct": ["100%"], "d": ["16"]}
 
@@ -277,7 +281,8 @@ async def test_dlr_classification(
 ) -> None:
     receiver.status = status
     metrics = Metrics()
-    result = await DlrClient(DlrConfig(), session, metrics).call(event(receiver.url + "?s=%d"))
+    result = await DlrClient(DlrConfig(), session, metrics, policy=allow(receiver.url)).call(
+        event(receiver.url + "?s=%d"))
     assert result.outcome is outcome
     assert f'modembridge_dlr_callbacks_total{{outcome="{outcome.value}"}} 1.0'.encode() in metrics.render()
 
@@ -290,17 +295,25 @@ async def test_dlr_timeout_and_refused(receiver: Receiver, session: aiohttp.Clie
 
     receiver.hook = stall
     try:
-        result = await DlrClient(DlrConfig(timeout=0.2), session).call(event(receiver.url))
+        result = await DlrClient(DlrConfig(timeout=0.2), session, policy=allow(receiver.url)).call(
+            event(receiver.url))
     finally:
         release.set()
     assert result.outcome is DeliveryOutcome.RETRY and "timeout" in result.detail
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    result = await DlrClient(DlrConfig(), session).call(event(f"http://127.0.0.1:{port}/?s=%d"))
+    closed = f"http://127.0.0.1:{port}/?s=%d"
+    result = await DlrClient(DlrConfig(), session, policy=allow(closed)).call(event(closed))
     assert result.outcome is DeliveryOutcome.RETRY
 
 
 async def test_dlr_non_http_url_is_rejected(session: aiohttp.ClientSession) -> None:
-    result = await DlrClient(DlrConfig(), session).call(event("file:///etc/passwd"))
+    result = await DlrClient(DlrConfig(), session, policy=allow("http://127.0.0.1")).call(
+        event("file:///etc/passwd"))
     assert result.outcome is DeliveryOutcome.REJECTED
+
+
+def allow(url: str) -> CallbackPolicy:
+    """Callbacks to the origin (scheme, host, port) of `url` only."""
+    return CallbackPolicy.for_router([url])

@@ -171,7 +171,7 @@ async def test_max_parts_from_config(aiohttp_client: ClientFactory, gateway: Fak
 
 
 async def test_dlr_url_in_native_api(client: Client, gateway: FakeGateway) -> None:
-    status, _ = await post(client, {"to": "+254700000001", "text": "x", "dlr_url": "http://h/dlr?s=%d"})
+    status, _ = await post(client, {"to": "+254700000001", "text": "x", "dlr_url": "http://site/dlr?s=%d"})
     assert status == 202
     req = gateway.submitted[0]
-    assert req.dlr_url == "http://h/dlr?s=%d" and req.dlr_mask == 3 and req.status_report
+    assert req.dlr_url == "http://site/dlr?s=%d" and req.dlr_mask == 3 and req.status_report

@@ -1,0 +1,168 @@
+"""What a hostile or careless client finds (issue 12): SSRF through dlr-url, redirects from the router and
+from callbacks, credentials in URLs. Real aiohttp servers on 127.0.0.1 play the site and the "internal
+service" an attacker aims at."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+import aiohttp
+import pytest
+from aiohttp import web
+from aiohttp.test_utils import TestServer
+from httpfakes import AUTH, KANNEL_PASS, KANNEL_USER, Client, FakeGateway
+
+from modembridge.config import DlrConfig, RouterConfig
+from modembridge.http import DlrClient, RouterClient
+from modembridge.http.callbacks import CallbackPolicy, CallbackRefused
+from modembridge.model import DeliveryOutcome, DeliveryReportEvent, DlrStatus, InboundMessage
+
+SECRET = "internal service: do not leak this body"
+
+
+@dataclass
+class Server:
+    """A server that records its requests; /go redirects to `redirect_to`, everything else answers `body`."""
+
+    url: str = ""
+    hits: list[str] = field(default_factory=list)
+    redirect_to: str = ""
+    body: str = SECRET
+
+    async def handle(self, request: web.Request) -> web.StreamResponse:
+        self.hits.append(request.path_qs)
+        if request.path.startswith("/go") and self.redirect_to:
+            raise web.HTTPFound(self.redirect_to)
+        return web.Response(text=self.body)
+
+
+async def _server(aiohttp_server: Callable[..., Awaitable[TestServer]]) -> Server:
+    rec = Server()
+    app = web.Application()
+    app.router.add_route("*", "/{tail:.*}", rec.handle)
+    server = await aiohttp_server(app)
+    rec.url = str(server.make_url("/")).rstrip("/")
+    return rec
+
+
+@pytest.fixture
+async def site(aiohttp_server: Callable[..., Awaitable[TestServer]]) -> Server:
+    return await _server(aiohttp_server)
+
+
+@pytest.fixture
+async def internal(aiohttp_server: Callable[..., Awaitable[TestServer]]) -> Server:
+    return await _server(aiohttp_server)
+
+
+@pytest.fixture
+async def session() -> AsyncIterator[aiohttp.ClientSession]:
+    async with aiohttp.ClientSession() as s:
+        yield s
+
+
+def report(url: str) -> DeliveryReportEvent:
+    return DeliveryReportEvent(url_template=url, status=DlrStatus.DELIVERED, message_id="m1",
+                               recipient="+2547", modem_id="gsm0", smsc_message_id="5",
+                               at=datetime(2026, 1, 1, tzinfo=UTC))
+
+
+# -- the policy ---------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("url", [
+    "http://site/dlr?s=%d", "http://site:80/x", "HTTP://SITE/", "http://site/dlr?s=%d&t=%A",
+])
+def test_urls_under_the_router_origin_are_allowed(url: str) -> None:
+    assert CallbackPolicy.for_router(["http://site/backend/kannel/"]).check(url)
+
+
+@pytest.mark.parametrize(("url", "why"), [
+    ("http://127.0.0.1:6379/", "not under"),  # another service on the host
+    ("http://site:8080/dlr", "not under"),  # another port
+    ("https://site/dlr", "not under"),  # another scheme
+    ("http://169.254.169.254/latest/meta-data/", "not under"),  # link-local: cloud metadata
+    ("http://user:secret@site/dlr", "credentials"),
+    ("http://site@127.0.0.1/", "credentials"),
+    ("http://site.evil.example/", "not under"),
+    ("ftp://site/", "http"),
+    ("file:///etc/passwd", "http"),
+    ("http://site/" + "x" * 3000, "longer"),
+])
+def test_other_targets_are_refused(url: str, why: str) -> None:
+    with pytest.raises(CallbackRefused, match=why):
+        CallbackPolicy.for_router(["http://site/backend/kannel/"]).check(url)
+
+
+def test_explicit_prefixes_widen_it_at_a_path_boundary() -> None:
+    policy = CallbackPolicy.for_router(["http://site/"], ["https://hooks.example/sms/dlr"])
+    assert policy.check("https://hooks.example/sms/dlr?id=%I")
+    assert policy.check("https://hooks.example/sms/dlr/more")
+    with pytest.raises(CallbackRefused):
+        policy.check("https://hooks.example/sms/dlrx")
+    with pytest.raises(CallbackRefused):
+        policy.check("https://hooks.example/other")
+    assert CallbackPolicy.for_router([]).prefixes == ()  # no router, no prefixes: nothing is called back
+
+
+def test_spaces_and_non_ascii_are_percent_encoded_escapes_kept() -> None:
+    policy = CallbackPolicy.for_router(["http://site/"])
+    assert policy.check("http://site/dlr?note=caf\u00e9 ok&s=%d") == "http://site/dlr?note=caf%C3%A9%20ok&s=%d"
+
+
+# -- at accept time -----------------------------------------------------------------------------------
+
+async def test_a_refused_dlr_url_is_a_400_at_accept_time(client: Client, gateway: FakeGateway) -> None:
+    params = {"username": KANNEL_USER, "password": KANNEL_PASS, "to": "+254700000001", "text": "x",
+              "dlr-mask": "1", "dlr-url": "http://127.0.0.1:6379/?s=%d"}
+    resp = await client.get("/cgi-bin/sendsms", params=params)
+    assert (resp.status, await resp.text()) == (400, "DLR-URL field misformed, rejected")
+    resp = await client.post("/api/v1/messages", headers=AUTH,
+                             json={"to": "+254700000001", "text": "x", "dlr_url": "http://u:p@site/d"})
+    assert resp.status == 400 and (await resp.json())["field"] == "dlr_url"
+    assert gateway.submitted == []  # nothing reached the journal
+    params["dlr-url"] = "http://site/dlr?s=%d&who=caf\u00e9 x"
+    assert (await client.get("/cgi-bin/sendsms", params=params)).status == 202
+    assert gateway.submitted[0].dlr_url == "http://site/dlr?s=%d&who=caf%C3%A9%20x"
+
+
+# -- at call time ---------------------------------------------------------------------------------------
+
+async def test_a_journalled_dlr_url_outside_the_policy_is_never_called(
+        session: aiohttp.ClientSession, internal: Server) -> None:
+    client = DlrClient(DlrConfig(), session, policy=CallbackPolicy.for_router(["http://site/"]))
+    result = await client.call(report(internal.url + "/?s=%d"))  # accepted under an older rule
+    assert result.outcome is DeliveryOutcome.REJECTED and "refused" in result.detail
+    assert internal.hits == []
+
+
+async def test_callbacks_follow_no_redirect_and_keep_no_body(session: aiohttp.ClientSession, site: Server,
+                                                             internal: Server) -> None:
+    site.redirect_to = internal.url + "/admin"
+    client = DlrClient(DlrConfig(), session, policy=CallbackPolicy.for_router([site.url]))
+    result = await client.call(report(site.url + "/go?s=%d"))
+    assert result.outcome is DeliveryOutcome.RETRY and result.detail == "HTTP 302"
+    assert internal.hits == []  # the redirect target was never fetched
+    ok = await client.call(report(site.url + "/dlr?s=%d"))
+    assert ok.outcome is DeliveryOutcome.DELIVERED and ok.detail == "HTTP 200"  # the body is not kept
+    assert SECRET not in ok.detail
+
+
+# -- the router -----------------------------------------------------------------------------------------
+
+MSG = InboundMessage(message_id="in-1", sender="+254700000001", text="hello", modem_id="m1",
+                     received_at=datetime(2026, 1, 1, tzinfo=UTC), smsc_timestamp=None, parts=1,
+                     total_parts=1, encoding="gsm7")
+
+
+@pytest.mark.parametrize("format_", ["kannel", "generic", "json"])
+async def test_a_router_redirect_is_a_failure_to_retry_never_followed(
+        session: aiohttp.ClientSession, site: Server, internal: Server, format_: str) -> None:
+    site.redirect_to = internal.url + "/elsewhere"
+    config = RouterConfig(url=site.url + "/go/backend/", format=format_,  # type: ignore[arg-type]
+                          hmac_secret="shh")
+    result = await RouterClient(config, session).deliver(MSG)
+    assert result.outcome is DeliveryOutcome.RETRY and result.status == 302
+    assert internal.hits == []  # neither the message nor its signature went to the other host
+    assert len(site.hits) == 1
