@@ -115,6 +115,10 @@ async def _perform(
         ) as resp:
             if not read_body:
                 return classify(resp.status, f"HTTP {resp.status}")
+            if 300 <= resp.status < 400:  # the router is the operator's site: say where it points
+                where = resp.headers.get("Location", "?")[:200]
+                return classify(resp.status, f"HTTP {resp.status}: redirect to {where} not followed (fix the "
+                                "router URL)")
             snippet = (await resp.content.read(_DETAIL_BODY)).decode("utf-8", "replace")
             detail = f"HTTP {resp.status}" + (f": {_one_line(snippet)}" if snippet.strip() else "")
             return classify(resp.status, detail)

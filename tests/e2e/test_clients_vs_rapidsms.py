@@ -96,13 +96,14 @@ async def test_router_client_classifies_empty_text_as_rejected(
     assert rapidsms_site.messages() == []
 
 
-async def test_router_client_follows_the_append_slash_redirect(
+async def test_router_client_does_not_follow_the_append_slash_redirect_and_says_why(
     rapidsms_site: RapidSMSSite, kannel_standin: KannelStandIn, session: aiohttp.ClientSession
 ) -> None:
     url = rapidsms_site.inbound_url.rstrip("/")  # the trailing slash forgotten in router.url: 301
     result = await RouterClient(RouterConfig(url=url, format="kannel"), session).deliver(inbound("echo x"))
-    assert (result.outcome, result.status) == (DeliveryOutcome.DELIVERED, 200)
-    assert [(m.direction, m.text) for m in rapidsms_site.messages()] == [("I", "echo x"), ("O", "x")]
+    assert (result.outcome, result.status) == (DeliveryOutcome.RETRY, 301)  # retried, visible, not lost
+    assert "not followed" in result.detail and "/backend/kannel-bridge/" in result.detail
+    assert rapidsms_site.messages() == []
 
 
 async def test_router_client_wrong_path_is_rejected_not_retried(
