@@ -21,9 +21,15 @@ def bearer_ok(authorization: str | None, token: str) -> bool:
     return ok and scheme.lower() == "bearer"
 
 
+def kannel_enabled(config: KannelConfig) -> bool:
+    """Kannel sendsms is on only with both a username and a password: a missing secret (an empty
+    password from a secrets file that was not there) must not open it to anyone who sends ``password=``."""
+    return bool(config.username and config.password)
+
+
 def kannel_ok(username: str | None, password: str | None, config: KannelConfig) -> bool:
-    """Kannel sendsms credentials; disabled (always False) while username and password are both empty."""
-    if not config.username and not config.password:
+    """Kannel sendsms credentials; always False while sendsms is disabled (see kannel_enabled)."""
+    if not kannel_enabled(config):
         return False
     user_ok = _same(username or "", config.username)
     pass_ok = _same(password or "", config.password)

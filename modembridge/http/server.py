@@ -243,7 +243,10 @@ async def status(request: web.Request) -> web.Response:
     denied = _status_guard(request)
     if denied is not None:
         return denied
-    return web.json_response(to_wire(request.app[GATEWAY].status()))
+    status = request.app[GATEWAY].status()
+    if not request.app[CONFIG].http.status_token:  # open: no IMEI, IMSI or ICCID for anyone who asks
+        status = status.anonymous()
+    return web.json_response(to_wire(status))
 
 
 async def metrics(request: web.Request) -> web.Response:

@@ -8,7 +8,7 @@ types (the CLI after parsing ``/status`` back with :func:`modembridge.model.wire
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import Enum
 
 
@@ -35,6 +35,11 @@ class ModemInfo:
     imsi: str | None = None
     iccid: str | None = None
     profile: str | None = None  # the quirk profile in use
+
+
+    def anonymous(self) -> ModemInfo:
+        """The same without the subscriber and device identifiers (IMEI, IMSI, ICCID)."""
+        return replace(self, imei=None, imsi=None, iccid=None)
 
 
 @dataclass(frozen=True)
@@ -72,6 +77,10 @@ class ModemSnapshot:
     def registered(self) -> bool:
         return self.registration in REGISTERED
 
+    def anonymous(self) -> ModemSnapshot:
+        """The same without identifiers: the IMEI, IMSI and ICCID, also in what a SIM swap says."""
+        return replace(self, info=self.info.anonymous(), sim_swap="SIM changed" if self.sim_swap else None)
+
 
 @dataclass(frozen=True)
 class JournalCounts:
@@ -94,3 +103,7 @@ class BridgeStatus:
     modems: Mapping[str, ModemSnapshot]
     queues: QueueStatus
     counters: Mapping[str, int]  # totals of the observability counters (modembridge.observe)
+
+    def anonymous(self) -> BridgeStatus:
+        """For an unauthenticated reader: every modem without its identifiers."""
+        return replace(self, modems={mid: m.anonymous() for mid, m in self.modems.items()})

@@ -4,6 +4,7 @@ service" an attacker aims at."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -12,12 +13,13 @@ import aiohttp
 import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestServer
-from httpfakes import AUTH, KANNEL_PASS, KANNEL_USER, Client, FakeGateway
+from httpfakes import AUTH, KANNEL_PASS, KANNEL_USER, Client, ClientFactory, FakeGateway, make_config
 
-from modembridge.config import DlrConfig, RouterConfig
-from modembridge.http import DlrClient, RouterClient
+from modembridge.config import DlrConfig, KannelConfig, RouterConfig
+from modembridge.http import DlrClient, RouterClient, create_app
 from modembridge.http.callbacks import CallbackPolicy, CallbackRefused
 from modembridge.model import DeliveryOutcome, DeliveryReportEvent, DlrStatus, InboundMessage
+from modembridge.observe import Metrics
 
 SECRET = "internal service: do not leak this body"
 
@@ -166,3 +168,32 @@ async def test_a_router_redirect_is_a_failure_to_retry_never_followed(
     assert result.outcome is DeliveryOutcome.RETRY and result.status == 302
     assert internal.hits == []  # neither the message nor its signature went to the other host
     assert len(site.hits) == 1
+
+
+# -- fail-open Kannel auth (item 5) -------------------------------------------------------------------
+
+@pytest.mark.parametrize(("username", "password"), [("rapidsms", ""), ("", "secret"), ("", "")])
+async def test_sendsms_is_off_unless_both_username_and_password_are_set(
+        aiohttp_client: ClientFactory, gateway: FakeGateway, username: str, password: str) -> None:
+    config = make_config(kannel=KannelConfig(username=username, password=password))
+    client = await aiohttp_client(create_app(config, gateway, Metrics()))
+    for query in ({"username": username, "password": password}, {"username": username}, {}):
+        resp = await client.get("/cgi-bin/sendsms", params={**query, "to": "+254700000001", "text": "x"})
+        assert (resp.status, await resp.text()) == (403, "Authorization failed for sendsms")
+    assert gateway.submitted == []
+
+
+# -- identifiers on an open /status (item 6) -----------------------------------------------------------
+
+async def test_an_open_status_leaves_out_imei_imsi_and_iccid(client: Client, aiohttp_client: ClientFactory,
+                                                             gateway: FakeGateway) -> None:
+    body = await (await client.get("/status")).text()  # no status_token: open on loopback
+    info = json.loads(body)["modems"]["m1"]["info"]
+    assert (info["imei"], info["imsi"], info["iccid"], info["model"]) == (None, None, None, "SIM800")
+    for identifier in ("356938035643809", "001010123456789", "8901260000000000001", "8902"):
+        assert identifier not in body  # the SIM-swap text said ICCID 8901 -> 8902
+    assert json.loads(body)["modems"]["m1"]["sim_swap"] == "SIM changed"
+    with_token = await aiohttp_client(create_app(make_config(status_token="st"), gateway, Metrics()))
+    full = await (await with_token.get("/status", headers={"Authorization": "Bearer st"})).json()
+    assert full["modems"]["m1"]["info"]["imei"] == "356938035643809"
+    assert full["modems"]["m1"]["sim_swap"] == "SIM changed: ICCID 8901 -> 8902"
