@@ -19,7 +19,7 @@ from aiohttp.web_request import BaseRequest
 from aiohttp.web_response import StreamResponse
 
 from modembridge.config import Config
-from modembridge.model import Gateway, SendAccepted, UnknownModemError
+from modembridge.model import ClientIdConflict, Gateway, SendAccepted, UnknownModemError
 from modembridge.model.wire import to_wire
 from modembridge.observe import CONTENT_TYPE, Metrics
 
@@ -133,6 +133,8 @@ async def post_message(request: web.Request) -> web.Response:
         accepted = await _submit(request, checked)
     except UnknownModemError as exc:
         return _json_error(400, str(exc) or "unknown modem", "modem")
+    except ClientIdConflict as exc:
+        return web.json_response({"error": str(exc), "field": "id", "id": exc.message_id}, status=409)
     except Exception:
         log.exception("gateway.submit failed")
         return _json_error(503, "temporarily unable to accept messages, try again later")
@@ -212,6 +214,9 @@ async def sendsms(request: web.Request) -> web.Response:
         await _submit(request, checked)
     except UnknownModemError:
         return _kannel_answer(400, "Not routable. Do not try again.")
+    except ClientIdConflict as exc:
+        return _kannel_answer(409, f"Idempotency-Key already used for message {exc.message_id} with other "
+                              "content, rejected")
     except Exception:
         log.exception("gateway.submit failed")
         return _kannel_answer(503, KANNEL_TEMP_FAILURE)

@@ -6,6 +6,7 @@ a JSON message for the native API and a Kannel-style text for ``/cgi-bin/sendsms
 
 from __future__ import annotations
 
+import codecs
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -24,6 +25,13 @@ MAX_CLIENT_ID = 128
 _NUMBER = re.compile(r"\+[0-9]{3,15}|[0-9]{3,20}")
 _STRIP = str.maketrans("", "", " -.()\t")
 _KANNEL_NUMBER_CHARS = frozenset("0123456789+-")  # Kannel's default sendsms-chars (space splits)
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")  # a JSON string may carry one ("\\ud83d" alone)
+# Kannel's charset names Python spells otherwise (Kannel hands them to iconv)
+_CHARSET_ALIASES = {"ucs-2": "utf-16-be", "ucs2": "utf-16-be", "iso-10646-ucs-2": "utf-16-be",
+                    "ucs-2be": "utf-16-be", "unicodebig": "utf-16-be"}
+# codecs Python decodes text with that are not charsets a message is written in
+_NOT_CHARSETS = frozenset({"utf-7", "idna", "punycode", "unicode-escape", "raw-unicode-escape", "undefined",
+                           "mbcs", "oem", "palmos"})
 
 
 class RequestError(ValueError):
@@ -56,6 +64,9 @@ def normalize_number(raw: str) -> str | None:
 def check_text(text: str, max_parts: int, field: str = "text") -> tuple[Encoding, int]:
     if text == "":
         raise RequestError(field, "text is empty", "Empty text not allowed, rejected")
+    if _LONE_SURROGATE.search(text):
+        raise RequestError(field, "contains a lone UTF-16 surrogate (U+D800-U+DFFF): not a character",
+                           "Text field misformed, rejected")
     encoding, parts = count_parts(text)
     if parts > max_parts:
         msg = f"text needs {parts} SMS parts, at most {max_parts} allowed"
@@ -103,8 +114,6 @@ def _recipients(raw: Any, field: str = "to") -> tuple[str, ...]:
     items = [raw] if isinstance(raw, str) else raw
     if not isinstance(items, list) or not items:
         raise RequestError(field, "must be a phone number or a non-empty list of phone numbers")
-    if len(items) > MAX_RECIPIENTS:
-        raise RequestError(field, f"too many recipients ({len(items)}, at most {MAX_RECIPIENTS})")
     out: list[str] = []
     for i, item in enumerate(items):
         if not isinstance(item, str):
@@ -116,6 +125,8 @@ def _recipients(raw: Any, field: str = "to") -> tuple[str, ...]:
             )
         if n not in out:
             out.append(n)
+    if len(out) > MAX_RECIPIENTS:  # counted once duplicates are gone
+        raise RequestError(field, f"too many recipients ({len(out)}, at most {MAX_RECIPIENTS})")
     return tuple(out)
 
 
@@ -225,11 +236,22 @@ def _kannel_int(fields: Mapping[str, bytes], name: str, label: str) -> int | Non
         raise RequestError(name, "must be an integer", f"{label} field misformed, rejected") from exc
 
 
+def text_codec(charset: str) -> str:
+    """The Python codec for a charset name as Kannel clients give it (UCS-2 is UTF-16BE); LookupError for
+    an unknown name or one that is not a charset text is written in (UTF-7, IDNA, escape codecs ...)."""
+    name = charset.strip().lower()
+    name = _CHARSET_ALIASES.get(name, name)
+    info = codecs.lookup(name)  # LookupError when unknown
+    if info.name.replace("_", "-") in _NOT_CHARSETS or not getattr(info, "_is_text_encoding", True):
+        raise LookupError(f"{charset} is not a text charset")
+    return info.name
+
+
 def decode_text(raw: bytes, charset: str | None, coding: int) -> str:
     """Decode the raw text bytes; the default charset is UTF-8, UTF-16BE with coding=2 (as Kannel)."""
     name = charset or ("UTF-16BE" if coding == 2 else "UTF-8")
     try:
-        return raw.decode(name)
+        return raw.decode(text_codec(name))
     except (LookupError, UnicodeDecodeError) as exc:
         raise RequestError("charset", f"text cannot be decoded as {name[:40]!r}",
                            "Charset or body misformed, rejected") from exc

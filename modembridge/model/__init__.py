@@ -5,7 +5,7 @@ the daemon reports about modems and queues; ``views``: an operator's view of one
 what the HTTP server asks of the bridge; ``wire``: the JSON form of all of them, both ways.
 """
 
-from .gateway import Gateway, UnknownModemError
+from .gateway import ClientIdConflict, Gateway, UnknownModemError
 from .messages import (
     DeliveryOutcome,
     DeliveryReportEvent,
@@ -44,6 +44,7 @@ from .views import (
 __all__ = [
     "REGISTERED",
     "BridgeStatus",
+    "ClientIdConflict",
     "DeliveryOutcome",
     "DeliveryReportEvent",
     "DeliveryResult",

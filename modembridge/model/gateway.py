@@ -13,9 +13,20 @@ class UnknownModemError(ValueError):
     """A send was pinned to a modem id that is not configured."""
 
 
+class ClientIdConflict(ValueError):
+    """A client id (``id`` / ``Idempotency-Key``) already taken by a message with other content."""
+
+    def __init__(self, client_id: str, message_id: str) -> None:
+        super().__init__(f"client id {client_id!r} was used for message {message_id} with other content")
+        self.client_id = client_id
+        self.message_id = message_id  # the first message's id
+
+
 class Gateway(Protocol):
     async def submit(self, request: SendRequest) -> SendAccepted:
-        """Journal the request durably (committed to disk) and only then return."""
+        """Journal the request durably (committed to disk) and only then return. The same client id with
+        the same content again returns the first answer (duplicate=True); with other content it raises
+        ClientIdConflict. UnknownModemError for a modem that is not configured."""
         ...
 
     def message(self, message_id: str) -> MessageView | None:

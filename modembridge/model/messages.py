@@ -3,6 +3,8 @@ delivery report callback, the outcome of a delivery and of a part at the SMSC.""
 
 from __future__ import annotations
 
+import hashlib
+import json
 from dataclasses import dataclass
 from datetime import datetime
 from enum import Enum
@@ -26,6 +28,14 @@ class SendRequest:
     dlr_mask: int = 0  # Kannel dlr-mask bits: 1 delivered, 2 failed, 4 buffered, 8 smsc ack, 16 smsc reject
     sender: str | None = None  # Kannel `from`; informational, a GSM modem cannot set it
     source: Literal["api", "kannel", "cli"] = "api"
+
+    def fingerprint(self) -> str:
+        """What makes two requests the same message (all but the client id and the API it came through):
+        a client id sent again with another fingerprint is a different message, not a retry."""
+        fields = [self.recipients, self.text, self.status_report, self.validity, self.flash, self.modem,
+                  self.dlr_url, self.dlr_mask, self.sender]
+        canonical = json.dumps(fields, ensure_ascii=False).encode("utf-8", "surrogatepass")
+        return hashlib.sha256(canonical).hexdigest()
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,7 @@ import uuid
 from collections.abc import Mapping, Sequence
 from typing import Literal, cast
 
-from modembridge.model import Encoding, SendAccepted, SendRequest
+from modembridge.model import ClientIdConflict, Encoding, SendAccepted, SendRequest
 
 from .journal import Part, atomic
 from .types import OutboundPart, UnknownMessageError
@@ -26,13 +26,16 @@ class Outbox(Part):
         """Journal a send: pdus maps recipient -> [(pdu_hex, tpdu_length) per part].
 
         Idempotent on request.client_id: the same id again returns the first answer (duplicate=True)
-        and writes nothing.
+        and writes nothing; the same id for a request with other content raises ClientIdConflict.
         """
         db = self._db
+        fingerprint = request.fingerprint()
         if request.client_id is not None:
-            row = db.execute("SELECT id, message_id, encoding, parts FROM out_message WHERE client_id = ?",
-                             (request.client_id,)).fetchone()
+            row = db.execute("SELECT id, message_id, encoding, parts, request_sha256 FROM out_message"
+                             " WHERE client_id = ?", (request.client_id,)).fetchone()
             if row is not None:
+                if row["request_sha256"] not in (None, fingerprint):
+                    raise ClientIdConflict(request.client_id, row["message_id"])
                 numbers = tuple(r[0] for r in db.execute(
                     "SELECT number FROM out_recipient WHERE message = ? ORDER BY id", (row["id"],)))
                 return SendAccepted(row["message_id"], numbers, cast(Encoding, row["encoding"]), row["parts"],
@@ -48,11 +51,11 @@ class Outbox(Part):
         self._begin()
         cur = db.execute(
             "INSERT INTO out_message (message_id, client_id, source, text, sender, encoding, parts,"
-            " status_report, validity, flash, pinned_modem, dlr_url, dlr_mask, created_at, expires_at)"
-            " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            " status_report, validity, flash, pinned_modem, dlr_url, dlr_mask, created_at, expires_at,"
+            " request_sha256) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
             (message_id, request.client_id, request.source, request.text, request.sender, encoding, parts,
              int(request.status_report), request.validity, int(request.flash), request.modem, request.dlr_url,
-             request.dlr_mask, now, expires_at))
+             request.dlr_mask, now, expires_at, fingerprint))
         mrow = cur.lastrowid
         for number in recipients:
             rrow = db.execute("INSERT INTO out_recipient (message, number, assigned_modem) VALUES (?,?,NULL)",

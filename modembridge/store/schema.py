@@ -173,6 +173,11 @@ MIGRATIONS: tuple[str, ...] = (
     """
     ALTER TABLE in_message ADD COLUMN text TEXT;
     """,
+    # v7: what a send asked for (SendRequest.fingerprint), so a client id sent again with other content is a
+    # conflict, not a duplicate (NULL for older rows: taken for the same request)
+    """
+    ALTER TABLE out_message ADD COLUMN request_sha256 TEXT;
+    """,
 )
 
 VERSION = len(MIGRATIONS)

@@ -16,6 +16,7 @@ from modembridge.config import Config, HttpConfig, KannelConfig, ModemConfig, Ro
 from modembridge.http.segments import count_parts
 from modembridge.model import (
     BridgeStatus,
+    ClientIdConflict,
     JournalCounts,
     MessageView,
     ModemInfo,
@@ -46,7 +47,7 @@ class FakeGateway:
     def __init__(self, modems: tuple[str, ...] = ("m1", "m2")) -> None:
         self.modems = modems
         self.submitted: list[SendRequest] = []
-        self.by_client_id: dict[str, SendAccepted] = {}
+        self.by_client_id: dict[str, tuple[SendAccepted, str]] = {}  # with the request's fingerprint
         self.views: dict[str, MessageView] = {}
         self.ready = (True, "ready: m1 registered")
         self.fail_next: Exception | None = None
@@ -61,7 +62,9 @@ class FakeGateway:
         if request.modem is not None and request.modem not in self.modems:
             raise UnknownModemError(request.modem)
         if request.client_id is not None and request.client_id in self.by_client_id:
-            first = self.by_client_id[request.client_id]
+            first, fingerprint = self.by_client_id[request.client_id]
+            if fingerprint != request.fingerprint():
+                raise ClientIdConflict(request.client_id, first.message_id)
             return SendAccepted(
                 first.message_id, first.recipients, first.encoding, first.parts, duplicate=True
             )
@@ -69,7 +72,7 @@ class FakeGateway:
         encoding, parts = count_parts(request.text)
         accepted = SendAccepted(str(uuid.uuid4()), request.recipients, encoding, parts)
         if request.client_id is not None:
-            self.by_client_id[request.client_id] = accepted
+            self.by_client_id[request.client_id] = (accepted, request.fingerprint())
         self.views[accepted.message_id] = OutboundView(
             id=accepted.message_id, direction="out", state="queued", client_id=request.client_id,
             source=request.source, text=request.text, sender=request.sender, encoding=encoding, parts=parts,

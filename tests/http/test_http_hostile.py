@@ -8,12 +8,14 @@ import json
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from urllib.parse import urlencode
 
 import aiohttp
 import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 from httpfakes import AUTH, KANNEL_PASS, KANNEL_USER, Client, ClientFactory, FakeGateway, make_config
+from yarl import URL
 
 from modembridge.config import DlrConfig, KannelConfig, RouterConfig
 from modembridge.http import DlrClient, RouterClient, create_app
@@ -197,3 +199,53 @@ async def test_an_open_status_leaves_out_imei_imsi_and_iccid(client: Client, aio
     full = await (await with_token.get("/status", headers={"Authorization": "Bearer st"})).json()
     assert full["modems"]["m1"]["info"]["imei"] == "356938035643809"
     assert full["modems"]["m1"]["sim_swap"] == "SIM changed: ICCID 8901 -> 8902"
+
+
+# -- bad input answered rightly (item 8) ----------------------------------------------------------------
+
+async def test_a_lone_surrogate_is_a_400_naming_the_field(client: Client, gateway: FakeGateway) -> None:
+    raw = '{"to": "+254700000001", "text": "broken \\ud83d emoji"}'  # JSON may carry half a pair
+    headers = {**AUTH, "Content-Type": "application/json"}
+    resp = await client.post("/api/v1/messages", headers=headers, data=raw)
+    assert resp.status == 400 and (await resp.json())["field"] == "text"  # not a 503 to retry for ever
+    assert gateway.submitted == []
+
+
+async def test_the_same_client_id_with_another_body_is_a_409(client: Client) -> None:
+    first = await client.post("/api/v1/messages", headers=AUTH,
+                              json={"to": "+254700000001", "text": "one", "id": "order-1"})
+    assert first.status == 202
+    first_id = (await first.json())["id"]
+    again = await client.post("/api/v1/messages", headers=AUTH,
+                              json={"to": "+254700000001", "text": "one", "id": "order-1"})
+    assert again.status == 202 and (await again.json())["duplicate"] is True
+    other = await client.post("/api/v1/messages", headers=AUTH,
+                              json={"to": "+254700000001", "text": "two", "id": "order-1"})
+    body = await other.json()
+    assert other.status == 409 and body["id"] == first_id and body["field"] == "id"
+    kannel = await client.get("/cgi-bin/sendsms", headers={"Idempotency-Key": "order-1"}, params={
+        "username": KANNEL_USER, "password": KANNEL_PASS, "to": "+254700000009", "text": "three"})
+    assert kannel.status == 409 and first_id in await kannel.text()
+
+
+async def test_recipients_are_counted_once_duplicates_are_gone(client: Client, gateway: FakeGateway) -> None:
+    resp = await client.post("/api/v1/messages", headers=AUTH,
+                             json={"to": ["+254700000001"] * 3000, "text": "once"})
+    assert resp.status == 202 and (await resp.json())["recipients"] == ["+254700000001"]
+    many = [f"+2547000{i:05d}" for i in range(101)]
+    assert (await client.post("/api/v1/messages", headers=AUTH, json={"to": many, "text": "x"})).status == 400
+
+
+@pytest.mark.parametrize(("charset", "status"), [
+    ("UCS-2", 202), ("ucs2", 202), ("UTF-16BE", 202), ("utf-7", 400), ("idna", 400), ("unicode_escape", 400),
+    ("base64", 400), ("no-such-charset", 400),
+])
+async def test_only_real_text_charsets(client: Client, gateway: FakeGateway, charset: str,
+                                       status: int) -> None:
+    text = "héllo ☺".encode("utf-16-be") if status == 202 else b"hello"
+    query = urlencode({"username": KANNEL_USER, "password": KANNEL_PASS, "to": "+254700000001", "text": text,
+                       "charset": charset, "coding": "2"})
+    resp = await client.get(URL(f"/cgi-bin/sendsms?{query}", encoded=True))
+    assert resp.status == status, await resp.text()
+    if status == 202:
+        assert gateway.submitted[-1].text == "héllo ☺"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from modembridge.model import SendRequest
+from modembridge.model import ClientIdConflict, SendRequest
 from modembridge.store import Store, UnknownMessageError
 from modembridge.store.journal import utc
 
@@ -22,18 +22,16 @@ def test_add_outbound_returns_accepted_and_is_idempotent_on_client_id(store: Sto
         False,
     )
     store.commit_now()
-    again = store.outbox.add(
-        SendRequest(recipients=("+9",), text="other", client_id="abc"),
-        {"+9": [("EE", 1)]},
-        encoding="ucs2",
-        now=2.0,
-        expires_at=None,
-    )
+    again = store.outbox.add(req, pdus, encoding="gsm7", now=2.0, expires_at=None)  # a client's retry
     assert again.duplicate and (again.message_id, again.recipients, again.parts) == (
         first.message_id,
         ("+1", "+2"),
         2,
     )
+    with pytest.raises(ClientIdConflict) as conflict:  # the same id for another message: not a retry
+        store.outbox.add(SendRequest(recipients=("+9",), text="other", client_id="abc"), {"+9": [("EE", 1)]},
+                         encoding="ucs2", now=2.0, expires_at=None)
+    assert conflict.value.message_id == first.message_id
     assert not store.dirty  # wrote nothing
     assert store.outbox.queue_depths() == {"unassigned": 4}
     no_id = [send(store, "+1"), send(store, "+1")]
