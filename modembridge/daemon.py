@@ -58,7 +58,7 @@ async def serve(
     from modembridge.bridge import Bridge
     from modembridge.http.callbacks import CallbackPolicy
     from modembridge.http.client import DlrClient, RouterClient
-    from modembridge.http.server import create_app, start_server
+    from modembridge.http import create_app, start_server
     from modembridge.observe import Metrics
     from modembridge.store import Store
 

@@ -8,14 +8,11 @@ from __future__ import annotations
 
 import json
 import logging
-import re
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from typing import Any
 
 from aiohttp import web
-from aiohttp.abc import AbstractAccessLogger
-from aiohttp.web_request import BaseRequest
 from aiohttp.web_response import StreamResponse
 
 from modembridge.config import Config
@@ -295,38 +292,7 @@ def create_app(config: Config, gateway: Gateway, metrics_: Metrics) -> web.Appli
     return app
 
 
-# -- running ------------------------------------------------------------------------------------------
-
-
-class AccessLogger(AbstractAccessLogger):
-    """Access log without query strings: sendsms carries passwords and message text there."""
-
-    def log(self, request: BaseRequest, response: StreamResponse, time: float) -> None:
-        self.logger.info(
-            "%s %s %s %d %.3fs", request.remote, request.method, request.path, response.status, time
-        )
-
-
-_SECRET_PARAM = re.compile(r"((?:password|pass|api_token|token)=)[^&\s'\"]*", re.IGNORECASE)
-
-
-def redact(text: str) -> str:
-    """Mask credential parameters (``password=``, ``pass=``, ...) in a request line or URL."""
-    return _SECRET_PARAM.sub(r"\1***", text)
-
-
-class RedactSecrets(logging.Filter):
-    """aiohttp logs a malformed request with its request line (and so the sendsms password): mask it."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        if record.exc_info and not record.exc_text:
-            record.exc_text = logging.Formatter().formatException(record.exc_info)
-        if record.exc_text:
-            record.exc_text = redact(record.exc_text)
-        if record.args:
-            record.msg, record.args = record.getMessage(), None
-        record.msg = redact(str(record.msg))
-        return True
+# -- the listen address (the server is started by serving.start_server) ------------------------------
 
 
 def parse_listen(listen: str) -> tuple[str, int]:
@@ -339,25 +305,3 @@ def parse_listen(listen: str) -> tuple[str, int]:
         raise ValueError(f"http.listen {listen!r}: want host:port")
     host = host.strip("[]") or "127.0.0.1"
     return host, int(port)
-
-
-async def start_server(app: web.Application, listen: str) -> web.AppRunner:
-    """Start serving `app` on `listen`; the caller awaits ``runner.cleanup()`` to stop.
-    ``runner.addresses`` gives the bound address (useful with port 0)."""
-    host, port = parse_listen(listen)
-    for name in ("aiohttp.server", "aiohttp.web", "aiohttp.access"):
-        logger = logging.getLogger(name)
-        if not any(isinstance(f, RedactSecrets) for f in logger.filters):
-            logger.addFilter(RedactSecrets())
-    # a GET sendsms carries the whole text in its request line: allow it as much as a POST body
-    line = max(8190, app[CONFIG].http.max_body_bytes)
-    runner = web.AppRunner(app, access_log_class=AccessLogger, max_line_size=line, max_field_size=8190)
-    await runner.setup()
-    site = web.TCPSite(runner, host, port)
-    try:
-        await site.start()
-    except BaseException:
-        await runner.cleanup()
-        raise
-    log.info("HTTP server listening on %s", ", ".join(str(a) for a in runner.addresses))
-    return runner

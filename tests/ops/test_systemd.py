@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from modembridge.http.serving import FD_RESERVE, MAX_CONNECTIONS
+
 from .supervisor_harness import SHIPPED, _read
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -52,6 +54,9 @@ def test_structure() -> None:
     assert svc["TimeoutStopSec"] == stopwait, "systemd and supervisord give the daemon the same time to stop"
     assert unit["Unit"]["StartLimitIntervalSec"] == ["0"]
     assert unit["Install"]["WantedBy"] == ["multi-user.target"]
+    # room for the HTTP connection cap (512) and the descriptors the daemon keeps for itself
+    assert int(svc["LimitNOFILE"]) >= MAX_CONNECTIONS + FD_RESERVE
+    assert int(_read(SHIPPED / "supervisord.conf")["supervisord"]["minfds"]) >= MAX_CONNECTIONS + FD_RESERVE
 
 
 def _verify(tmp_path: Path, text: str) -> subprocess.CompletedProcess[str]:
