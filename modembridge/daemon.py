@@ -56,9 +56,9 @@ async def serve(
 ) -> int:
     """Run until `stop` is set or SIGTERM/SIGINT arrives; `ready` is set once the HTTP server listens."""
     from modembridge.bridge import Bridge
+    from modembridge.http import create_app, start_server
     from modembridge.http.callbacks import CallbackPolicy
     from modembridge.http.client import DlrClient, RouterClient
-    from modembridge.http import create_app, start_server
     from modembridge.observe import Metrics
     from modembridge.store import Store
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterator
+from typing import Literal
 
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client.core import GaugeMetricFamily, Metric
@@ -25,6 +26,25 @@ _LATENCY_BUCKETS = (0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0
 RUNGS = ("reinit", "reopen", "reset")  # the recovery ladder's rungs (modembridge.at.recovery.Rung)
 
 StatusSource = Callable[[], BridgeStatus]
+
+
+# -- phone numbers in logs -------------------------------------------------------------------------------
+
+_numbers_in_logs: Literal["full", "masked"] = "masked"
+
+
+def log_numbers(mode: Literal["full", "masked"]) -> None:
+    """How phone numbers appear in the daemon's log (personal data): in full, or masked (the default)."""
+    global _numbers_in_logs
+    _numbers_in_logs = mode
+
+
+def number(value: str) -> str:
+    """A phone number as the log may show it: masked keeps a leading + and the last 3 digits."""
+    if _numbers_in_logs == "full" or len(value) <= 3:
+        return value
+    head, tail = value[:-3], value[-3:]
+    return ("+" if head.startswith("+") else "") + "*" * (len(head) - head.startswith("+")) + tail
 
 
 class ModemMetrics:

@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 
 from modembridge.config import RetryPolicy
 from modembridge.model import DeliveryOutcome, DeliveryReportEvent, DeliveryResult, DlrStatus, SmscOutcome
-from modembridge.observe import Metrics
+from modembridge.observe import Metrics, number
 from modembridge.sms import StatusReport
 from modembridge.store import OutboundPart, Store
 
@@ -31,8 +31,9 @@ class ReportPipeline:
         """Journal a status report on its part (and its callback); returns once durable."""
         matched = self.store.reports.match(modem_id, report.mr, report.recipient, now)
         if matched is None:
-            log.warning("modem %s: status report mr=%d for %s matches no sent part (PDU %s)",
-                        modem_id, report.mr, report.recipient, pdu)
+            log.warning("modem %s: status report mr=%d for %s matches no sent part", modem_id, report.mr,
+                        number(report.recipient))
+            log.debug("modem %s: the unmatched status report: %s", modem_id, pdu)
             await self.store.commit()
             return
         self.store.reports.record(matched.part_id, status=report.status, final=not report.pending, now=now,
@@ -48,7 +49,7 @@ class ReportPipeline:
         await self.store.commit()
         self._metrics.report_received(modem_id, kind.name.lower())
         log.info("delivery report message=%s part=%d/%d to=%s: %s (status 0x%02X)", matched.message_id,
-                 matched.seq, matched.total, matched.recipient, kind.name.lower(), report.status)
+                 matched.seq, matched.total, number(matched.recipient), kind.name.lower(), report.status)
 
     def smsc_outcome(self, part: OutboundPart, outcome: SmscOutcome, now: float) -> None:
         """The SMSC accepted or refused a part: its callback, inside the sender's open transaction."""

@@ -18,7 +18,7 @@ from modembridge.at import AtError, AtTimeout, CmsError, Modem, ModemState, Mode
 from modembridge.bridge.wakeup import Wakeup
 from modembridge.config import OutboundConfig
 from modembridge.model import SmscOutcome
-from modembridge.observe import Metrics
+from modembridge.observe import Metrics, number
 from modembridge.retry import backoff_delay, exhausted
 from modembridge.store import OutboundPart, Store, StoreError
 
@@ -173,14 +173,14 @@ class ModemSender:
                 if not again:
                     self._metrics.part_sent(self.modem_id)
                     log.info("outbound part message=%s to=%s part=%d/%d modem=%s sent mr=%d",
-                             part.message_id, part.recipient, part.seq, part.total, self.modem_id, mr)
+                             part.message_id, number(part.recipient), part.seq, part.total, self.modem_id, mr)
             case Refused(reason=reason):
                 outbox.mark_failed(part.part_id, now, reason)
                 self._on_smsc(part, SmscOutcome(accepted=False, reason=reason), now)
                 if not again:
                     self._metrics.part_failed(self.modem_id)
                     log.warning("outbound part message=%s to=%s part=%d failed: %s",
-                                part.message_id, part.recipient, part.seq, reason)
+                                part.message_id, number(part.recipient), part.seq, reason)
             case Retry(reason=reason, delay=delay, unconfirmed=unconfirmed):
                 outbox.mark_retry(part.part_id, now, reason, delay, unconfirmed=unconfirmed)
                 if not again:

@@ -18,7 +18,7 @@ from aiohttp.web_response import StreamResponse
 from modembridge.config import Config
 from modembridge.model import ClientIdConflict, Gateway, SendAccepted, UnknownModemError
 from modembridge.model.wire import to_wire
-from modembridge.observe import CONTENT_TYPE, Metrics
+from modembridge.observe import CONTENT_TYPE, Metrics, number
 
 from .auth import bearer_ok, kannel_ok
 from .callbacks import CallbackPolicy
@@ -206,7 +206,8 @@ async def sendsms(request: web.Request) -> web.Response:
         except RequestError:
             return _kannel_answer(400, "Idempotency-Key field misformed, rejected")
     if denied:
-        log.warning("sendsms: dropped %d invalid receiver(s): %s", len(denied), " ".join(denied))
+        log.warning("sendsms: dropped %d invalid receiver(s): %s", len(denied),
+                    " ".join(number(d) for d in denied))
     try:
         await _submit(request, checked)
     except UnknownModemError:
