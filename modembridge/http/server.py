@@ -18,7 +18,7 @@ from aiohttp.abc import AbstractAccessLogger
 from aiohttp.web_request import BaseRequest
 from aiohttp.web_response import StreamResponse
 
-from modembridge.config import Config
+from modembridge.config import Config, parse_listen
 from modembridge.model import Gateway, SendAccepted, UnknownModemError
 from modembridge.model.wire import to_wire
 from modembridge.observe import CONTENT_TYPE, Metrics
@@ -318,21 +318,9 @@ class RedactSecrets(logging.Filter):
         return True
 
 
-def parse_listen(listen: str) -> tuple[str, int]:
-    """``host:port``, ``[v6]:port``, ``:port`` or ``port`` (host defaults to 127.0.0.1)."""
-    text = listen.strip()
-    if text.isdigit():
-        return "127.0.0.1", int(text)
-    host, sep, port = text.rpartition(":")
-    if not sep or not port.isdigit():
-        raise ValueError(f"http.listen {listen!r}: want host:port")
-    host = host.strip("[]") or "127.0.0.1"
-    return host, int(port)
-
-
 async def start_server(app: web.Application, listen: str) -> web.AppRunner:
-    """Start serving `app` on `listen`; the caller awaits ``runner.cleanup()`` to stop.
-    ``runner.addresses`` gives the bound address (useful with port 0)."""
+    """Start serving `app` on `listen` (``host:port``, read by config.parse_listen: ValueError if malformed);
+    the caller awaits ``runner.cleanup()`` to stop. ``runner.addresses`` gives the bound address (port 0)."""
     host, port = parse_listen(listen)
     for name in ("aiohttp.server", "aiohttp.web", "aiohttp.access"):
         logger = logging.getLogger(name)
