@@ -23,7 +23,8 @@ from pathlib import Path
 import aiohttp
 from aiohttp import web
 
-from modembridge.daemon import serve, setup_logging
+from modembridge.app import serve, setup_logging
+from modembridge.sim.profiles import PROFILES
 
 log = logging.getLogger("modembridge.demo")
 
@@ -35,7 +36,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
         "--router", help="URL of a real router (RapidSMS Kannel backend) instead of the echo stand-in"
     )
     parser.add_argument(
-        "--profile", default="generic", help="simulated modem profile: generic|huawei|sim800|quectel"
+        "--profile", default="generic", help=f"simulated modem profile: {'|'.join(sorted(PROFILES))}"
     )
     parser.add_argument(
         "--exit-after",
