@@ -13,6 +13,7 @@ import dataclasses
 import json
 import re
 import sys
+import textwrap
 import typing
 from collections.abc import Iterator, Sequence
 from dataclasses import MISSING, dataclass
@@ -164,7 +165,7 @@ def sections_reference() -> str:
         title = " — ".join(t for t in (names, sec.title) if t)
         out += [f"{level} {title}", ""]
         if text(sec.doc):
-            out += [text(sec.doc), ""]
+            out += [textwrap.fill(text(sec.doc), 110, break_long_words=False, break_on_hyphens=False), ""]
         labels = ["default"] if len(where) == 1 else [f"{p.key.rsplit('.', 1)[0]} default" for p in where]
         out.append("| key | " + " | ".join(labels) + " | meaning |")
         out.append("|---|" + "---|" * len(labels) + "---|")
