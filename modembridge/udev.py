@@ -1,4 +1,4 @@
-"""`modembridge udev-rule PORT`: print a udev rule giving the modem at PORT a stable /dev/gsm/<name>.
+"""A udev rule giving the modem at a tty a stable /dev/gsm/<name>; `modembridge udev-rule PORT` prints it.
 
 Reads sysfs only (no udev database, no pyudev): /sys/class/tty/<tty> -> its `device` -> up the
 tree to the USB interface (bInterfaceNumber) and the USB device (idVendor, idProduct, serial ...).
@@ -9,10 +9,8 @@ vendor/product/serial through ATTRS{} of the USB device.
 
 from __future__ import annotations
 
-import argparse
 import os
 import re
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -206,25 +204,3 @@ def default_name(info: UsbSerialPort) -> str:
     base = re.sub(r"[^a-z0-9]+", "-", (info.product or "modem").lower()).strip("-") or "modem"
     suffix = f"-if{info.interface_number}" if info.interface_number is not None else ""
     return f"{base[:40]}{suffix}"
-
-
-def configure(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("port", metavar="PORT", help="the modem's tty, e.g. /dev/ttyUSB2 or ttyACM0")
-    parser.add_argument(
-        "--name", help="link name: the rule creates /dev/gsm/NAME (default: from the product)"
-    )
-    parser.add_argument("--sysfs-root", default="/sys", metavar="DIR", help="sysfs mount point (tests)")
-    parser.epilog = (
-        "Install: save the output to /etc/udev/rules.d/99-modembridge.rules, then "
-        "`udevadm control --reload && udevadm trigger -s tty` and check `ls -l /dev/gsm/`."
-    )
-
-
-def run(args: argparse.Namespace) -> int:
-    try:
-        info = find_usb_serial(args.port, args.sysfs_root)
-        sys.stdout.write(render_rule(info, args.name or default_name(info)))
-    except UdevRuleError as exc:
-        print(f"modembridge udev-rule: {exc}", file=sys.stderr)
-        return 1
-    return 0

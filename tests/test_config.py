@@ -2,20 +2,27 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+import typing
 from pathlib import Path
 
 import pytest
 
+from modembridge.at.quirks import PROFILES
 from modembridge.config import (
     Config,
     ConfigError,
     ModemConfig,
     RetryPolicy,
+    docs,
     example_config,
     is_loopback,
     load_config,
+    modem_profiles,
     parse_listen,
 )
+from modembridge.config.schema import setting_of
 
 MINIMAL = '[[modem]]\nid = "gsm0"\nport = "/dev/gsm0"\n'
 
@@ -268,3 +275,75 @@ def test_listen_addresses(listen: str, host: str, port: int, loopback: bool) -> 
 def test_bad_listen_addresses(listen: str) -> None:
     with pytest.raises(ValueError):
         parse_listen(listen)
+
+
+# -- the schema and the documents generated from it -------------------------------------------------------
+
+DOC = Path(__file__).resolve().parents[1] / "docs" / "configuration.md"
+
+
+def test_committed_reference_matches_the_schema() -> None:
+    committed = DOC.read_text(encoding="utf-8")
+    assert docs.render(committed) == committed, (
+        "docs/configuration.md is out of date: run `python -m modembridge.config --write`"
+    )
+    assert "```toml\n" + example_config() + "```" in committed
+
+
+def test_render_replaces_only_the_generated_regions() -> None:
+    stale = DOC.read_text(encoding="utf-8").replace("| `baud` | `115200` |", "| `baud` | `9600` |")
+    fresh = docs.render(stale)
+    assert "| `baud` | `115200` |" in fresh and fresh == DOC.read_text(encoding="utf-8")
+    with pytest.raises(ValueError, match="generated regions"):
+        docs.render("# no markers\n")
+
+
+def test_the_docs_command_checks_and_writes(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    copy = tmp_path / "configuration.md"
+    copy.write_text(DOC.read_text(encoding="utf-8").replace("`115200`", "`9600`"), encoding="utf-8")
+    assert docs.main([str(copy)]) == 1
+    assert "out of date" in capsys.readouterr().err
+    assert docs.main(["--write", str(copy)]) == 0
+    assert copy.read_text(encoding="utf-8") == DOC.read_text(encoding="utf-8")
+    assert docs.main([str(copy)]) == 0
+
+
+def test_every_key_is_documented_with_its_choices() -> None:
+    seen = set()
+    for place in docs.places():
+        hints = typing.get_type_hints(place.cls)
+        for f in docs.scalars(place.cls):
+            key = f"{place.key}.{f.name}".lstrip(".")
+            seen.add(key)
+            meta = setting_of(f)
+            doc = meta.doc() if callable(meta.doc) else meta.doc
+            assert doc, f"{key} has no doc"
+            hint = hints[f.name]
+            for choice in typing.get_args(hint) if typing.get_origin(hint) is typing.Literal else ():
+                assert f"`{choice}`" in doc, f"{key}: the doc does not explain {choice!r}"
+    assert seen >= {"log_level", "http.kannel.password", "dlr.retry.cap", "outbound.retry.cap", "modem.smsc"}
+
+
+def test_profile_names_come_from_the_quirk_table(tmp_path: Path) -> None:
+    assert modem_profiles() == ("auto", *PROFILES)
+    lines = DOC.read_text(encoding="utf-8").splitlines()
+    row = next(line for line in lines if line.startswith("| `profile`"))
+    assert all(f"`{name}`" in row for name in modem_profiles())
+    assert f'profile = "auto"                   # {" | ".join(modem_profiles())}' in example_config()
+    for name in PROFILES:
+        text = MINIMAL + f'profile = "{name}"\n'
+        assert load_config(write(tmp_path, text), env={}).modems[0].profile == name
+    with pytest.raises(ConfigError, match=f"must be one of {', '.join(modem_profiles())}, not 'nokia'"):
+        load_config(write(tmp_path, MINIMAL + 'profile = "nokia"\n'), env={})
+
+
+def test_importing_the_config_does_not_import_the_driver() -> None:
+    """The profile names are read from modembridge.at.quirks only when checked: importing modembridge.at
+    runs the driver, which imports modembridge.config (the cycle a module-level import would close)."""
+    code = (
+        "import sys, modembridge.config as c; assert 'modembridge.at' not in sys.modules, 'driver imported'; "
+        "c.config_from_dict({'modem': [{'id': 'a', 'port': '/dev/a', 'profile': 'huawei'}]}); "
+        "assert 'modembridge.at.quirks' in sys.modules; print('ok')"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0 and done.stdout == "ok\n", done.stderr

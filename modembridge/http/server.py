@@ -291,18 +291,3 @@ def create_app(config: Config, gateway: Gateway, metrics_: Metrics) -> web.Appli
     app.router.add_get("/status", status)
     app.router.add_get("/metrics", metrics)
     return app
-
-
-# -- the listen address (the server is started by serving.start_server) ------------------------------
-
-
-def parse_listen(listen: str) -> tuple[str, int]:
-    """``host:port``, ``[v6]:port``, ``:port`` or ``port`` (host defaults to 127.0.0.1)."""
-    text = listen.strip()
-    if text.isdigit():
-        return "127.0.0.1", int(text)
-    host, sep, port = text.rpartition(":")
-    if not sep or not port.isdigit():
-        raise ValueError(f"http.listen {listen!r}: want host:port")
-    host = host.strip("[]") or "127.0.0.1"
-    return host, int(port)

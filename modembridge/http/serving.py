@@ -24,7 +24,9 @@ from aiohttp.http_exceptions import HttpProcessingError
 from aiohttp.web_request import BaseRequest
 from aiohttp.web_response import StreamResponse
 
-from .server import CONFIG, parse_listen
+from modembridge.config import parse_listen
+
+from .server import CONFIG
 
 log = logging.getLogger("modembridge.http")
 

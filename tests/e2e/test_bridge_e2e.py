@@ -26,7 +26,7 @@ pytest.importorskip("rapidsms", reason="e2e extra not installed: pip install -e 
 pytestmark = [
     pytest.mark.slow,
     pytest.mark.skipif(
-        importlib.util.find_spec("modembridge.daemon") is None
+        importlib.util.find_spec("modembridge.app") is None
         or importlib.util.find_spec("modembridge.sim.process") is None,
         reason="daemon not landed",
     ),

@@ -9,8 +9,8 @@ import pytest
 from httpfakes import AUTH, KANNEL_PASS, KANNEL_USER, Client, ClientFactory, FakeGateway, make_config
 from yarl import URL
 
+from modembridge.config import parse_listen
 from modembridge.http import create_app, start_server
-from modembridge.http.server import parse_listen
 from modembridge.model import BridgeStatus
 from modembridge.observe import Metrics
 
@@ -113,13 +113,14 @@ async def test_secrets_never_logged(gateway: FakeGateway, caplog: pytest.LogCapt
     assert "private" not in caplog.text
 
 
-def test_parse_listen() -> None:
-    assert parse_listen("127.0.0.1:13013") == ("127.0.0.1", 13013)
-    assert parse_listen("[::1]:80") == ("::1", 80)
-    assert parse_listen(":8080") == ("127.0.0.1", 8080)
-    assert parse_listen("0") == ("127.0.0.1", 0)
-    with pytest.raises(ValueError):
-        parse_listen("localhost")
+@pytest.mark.parametrize("listen", [":8080", "8080", "localhost", "[::1:80"])
+async def test_start_server_reads_listen_like_the_config(gateway: FakeGateway, listen: str) -> None:
+    """One parser (config.parse_listen): the host is required, as the config's validation says."""
+    with pytest.raises(ValueError, match="is not host:port") as err:
+        await start_server(create_app(make_config(), gateway, Metrics()), listen)
+    with pytest.raises(ValueError) as again:
+        parse_listen(listen)
+    assert str(err.value) == str(again.value)
 
 
 async def test_start_server_on_loopback(gateway: FakeGateway) -> None:

@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from modembridge import ops
-from modembridge.cli import main
+from modembridge.cli import api, main
+from modembridge.cli.common import CliError
 from modembridge.sim.process import SimProcess
 
 from .supervisor_harness import VENV_BIN, daemon_command, supervisord
@@ -35,8 +35,8 @@ async def _until_ready(url: str, timeout: float = 30) -> dict[str, object]:
     last: object = None
     while time.monotonic() < deadline:
         try:
-            code, body = await asyncio.to_thread(ops.http_json, "GET", f"{url}/status", timeout=5)
-        except ops.OpsError as exc:
+            code, body = await asyncio.to_thread(api.http_json, "GET", f"{url}/status", timeout=5)
+        except CliError as exc:
             last = exc
         else:
             last = body
@@ -74,7 +74,7 @@ async def test_operators_day(
 ) -> None:
     if not (VENV_BIN / "supervisord").exists():
         pytest.skip("supervisord not installed in the venv")
-    for name in (*ops.TOKEN_ENV, *ops.STATUS_TOKEN_ENV):
+    for name in (*api.TOKEN_ENV, *api.STATUS_TOKEN_ENV):
         monkeypatch.delenv(name, raising=False)
     port = _free_port()
     config = tmp_path / "modembridge.toml"

@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from modembridge import ops
-from modembridge.cli import main
+from modembridge.cli import api, main
+from modembridge.cli.common import EXIT_UNREACHABLE
 
 from .fake_daemon import TOKEN, FakeDaemon, fake_daemon
 
@@ -34,7 +34,7 @@ async def cli(*argv: str) -> int:
 
 @pytest.fixture(autouse=True)
 def _no_token_env(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in (*ops.TOKEN_ENV, *ops.STATUS_TOKEN_ENV):
+    for name in (*api.TOKEN_ENV, *api.STATUS_TOKEN_ENV):
         monkeypatch.delenv(name, raising=False)
 
 
@@ -125,7 +125,7 @@ async def test_send_daemon_not_running(capsys: pytest.CaptureFixture[str]) -> No
     code = await cli(
         "send", "--url", f"http://127.0.0.1:{port}", "--token", TOKEN, "--to", "+2547", "--text", "x"
     )
-    assert code == ops.EXIT_UNREACHABLE
+    assert code == EXIT_UNREACHABLE
     err = capsys.readouterr().err
     assert "connection refused" in err and "is the daemon running?" in err
 
@@ -181,7 +181,7 @@ async def test_status_json_and_token(
     ],
 )
 def test_url_for_listen(listen: str, url: str) -> None:
-    assert ops.url_for_listen(listen) == url
+    assert api.url_for_listen(listen) == url
 
 
 async def test_real_entry_point_with_stdin_text(daemon: FakeDaemon) -> None:

@@ -1,13 +1,13 @@
-"""`modembridge run --config FILE`: the long-running daemon.
+"""The daemon's composition root: from a validated Config, the journal, the HTTP clients, the bridge and
+the HTTP server, run until told to stop (`modembridge run` and `modembridge demo` use it).
 
-Start-up: load and validate the config, open the journal, recover parts that a crash left mid-send,
-start the modems, the pipelines and the HTTP server. SIGTERM/SIGINT: stop accepting, let each modem
-finish the AT exchange in progress, commit, exit 0.
+Start-up: open the journal, recover parts that a crash left mid-send, start the HTTP server, the modems and
+the pipelines. SIGTERM/SIGINT (or `stop`): stop accepting, let each modem finish the AT exchange in
+progress, commit, return 0.
 """
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import contextlib
 import logging
@@ -16,39 +16,19 @@ import sys
 
 import aiohttp
 
-from modembridge.config import Config, ConfigError, is_loopback, load_config
+from modembridge.config import Config, is_loopback
 
 log = logging.getLogger("modembridge")
 
 
-def configure(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--config", "-c", required=True, help="path to the TOML config file")
-    parser.add_argument(
-        "--log-level", default=None, help="override log_level from the config (DEBUG, INFO, ...)"
-    )
-
-
 def setup_logging(level: str) -> None:
+    """The daemon's log: `level` (a name; unknown = INFO) to stderr, aiohttp's access log at WARNING."""
     logging.basicConfig(
         level=getattr(logging, level.upper(), logging.INFO),
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         stream=sys.stderr,
     )
     logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
-
-
-def run(args: argparse.Namespace) -> int:
-    try:
-        config = load_config(args.config)
-    except ConfigError as exc:
-        print(f"modembridge: {exc}", file=sys.stderr)
-        return 2
-    setup_logging(args.log_level or config.log_level)
-    try:
-        return asyncio.run(serve(config))
-    except OSError as exc:  # the HTTP port is taken, the journal folder is not writable, ...
-        log.error("cannot start: %s", exc)
-        return 1
 
 
 async def serve(

@@ -23,7 +23,8 @@ from pathlib import Path
 import aiohttp
 from aiohttp import web
 
-from modembridge.daemon import serve, setup_logging
+from modembridge.app import serve, setup_logging
+from modembridge.sim.profiles import PROFILES
 
 log = logging.getLogger("modembridge.demo")
 
@@ -35,7 +36,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
         "--router", help="URL of a real router (RapidSMS Kannel backend) instead of the echo stand-in"
     )
     parser.add_argument(
-        "--profile", default="generic", help="simulated modem profile: generic|huawei|sim800|quectel"
+        "--profile", default="generic", help=f"simulated modem profile: {'|'.join(sorted(PROFILES))}"
     )
     parser.add_argument(
         "--exit-after",
@@ -118,16 +119,8 @@ async def demo(args: argparse.Namespace, workdir: Path) -> int:
         control = dict(kv.split("=", 1) for kv in line.split()[1:])["control"]
         router_url = args.router or f"http://127.0.0.1:{router_port}/backend/demo/"
         config_path = workdir / "modembridge.toml"
-        config_path.write_text(
-            DEMO_CONFIG.format(
-                port=port,
-                token=token,
-                username=username,
-                password=password,
-                router=router_url,
-                link=link,
-            )
-        )
+        config_path.write_text(DEMO_CONFIG.format(
+            port=port, token=token, username=username, password=password, router=router_url, link=link))
         from modembridge.config import load_config
 
         config = load_config(config_path)

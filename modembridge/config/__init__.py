@@ -1,0 +1,47 @@
+"""Configuration: the typed settings every part of modembridge reads, their schema, loader and docs.
+
+- schema.py: the sections as frozen dataclasses; each field carries its default, check and documentation.
+- checks.py: the value checks, and ``parse_listen``, the one parser of ``host:port`` listen addresses.
+- loader.py: TOML file + MODEMBRIDGE_* environment -> Config, with errors naming file, key and reason.
+- docs.py: the example file and the reference tables in docs/configuration.md, generated from the schema.
+"""
+
+from .checks import BAUD_RATES, LOG_LEVELS, is_loopback, modem_profiles, parse_listen
+from .docs import example_config
+from .loader import ENV_PREFIX, ConfigError, config_from_dict, env_name, load_config
+from .schema import (
+    Config,
+    DlrConfig,
+    HttpConfig,
+    InboundConfig,
+    KannelConfig,
+    ModemConfig,
+    OutboundConfig,
+    RetryPolicy,
+    RouterConfig,
+    StoreConfig,
+)
+
+__all__ = [
+    "BAUD_RATES",
+    "ENV_PREFIX",
+    "LOG_LEVELS",
+    "Config",
+    "ConfigError",
+    "DlrConfig",
+    "HttpConfig",
+    "InboundConfig",
+    "KannelConfig",
+    "ModemConfig",
+    "OutboundConfig",
+    "RetryPolicy",
+    "RouterConfig",
+    "StoreConfig",
+    "config_from_dict",
+    "env_name",
+    "example_config",
+    "is_loopback",
+    "load_config",
+    "modem_profiles",
+    "parse_listen",
+]

@@ -1,0 +1,419 @@
+"""The configuration schema: every setting's key, type, default, check and documentation in one place.
+
+Each section is a frozen dataclass declared with :func:`section` (its title and prose); each field with
+:func:`setting` (its default, its value check, its one-line documentation for the reference and its comment
+for the example file). The loader (loader.py) validates a TOML file against these classes; docs.py writes
+the example file and the reference tables of docs/configuration.md from them. The classes are also the typed
+result every other module reads.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Iterator
+from dataclasses import MISSING, dataclass
+from typing import Any, Literal, TypeVar, dataclass_transform, overload
+
+from . import checks
+
+T = TypeVar("T")
+Text = str | Callable[[], str]  # a callable for text derived from elsewhere when it is rendered
+Check = Callable[[object], object]
+SectionCheck = Callable[[Any], tuple[str, str] | None]  # -> (key relative to the section, reason)
+
+_SAME = object()  # Setting.example: show the default
+_METADATA = "modembridge.config"
+_SECTION = "__config_section__"
+
+
+@dataclass(frozen=True)
+class Setting:
+    """What the schema says about one field besides its type and default (kept in the field's metadata)."""
+
+    doc: Text = ""  # the reference's "meaning" column (Markdown); required for every scalar key
+    check: Check | None = None  # run on the typed value: returns it (normalised) or raises ValueError(reason)
+    note: Text = ""  # the example file's comment
+    example: object = _SAME  # the example file's value, when it is not the default
+    toml: str = ""  # the TOML key, when it differs from the field name
+    upper: bool = False  # a string is upper-cased before it is checked against the type's choices
+    env: bool = True  # may be set from the environment
+    in_file: bool = True  # False: not a setting at all (filled by the loader)
+    missing: str = "required key is missing"  # the reason when a required key is absent
+
+    @property
+    def has_example(self) -> bool:
+        return self.example is not _SAME
+
+
+@dataclass(frozen=True)
+class Section:
+    """A section's documentation: the heading's title, prose for the reference, and a cross-field check."""
+
+    title: str = ""
+    doc: Text = ""
+    check: SectionCheck | None = None
+
+
+@overload
+def setting(*, default: T, doc: Text = "", check: Check | None = None, note: Text = "",
+            example: object = _SAME, upper: bool = False, env: bool = True, in_file: bool = True) -> T: ...
+@overload
+def setting(*, default_factory: Callable[[], T], doc: Text = "", toml: str = "") -> T: ...
+@overload
+def setting(*, doc: Text = "", check: Check | None = None, note: Text = "", example: object = _SAME,
+            toml: str = "", env: bool = True, missing: str = "required key is missing") -> Any: ...
+def setting(*, default: Any = MISSING, default_factory: Any = MISSING, **meta: Any) -> Any:
+    """A field of a section: `default` (or `default_factory`; neither = required) and its :class:`Setting`."""
+    return dataclasses.field(default=default, default_factory=default_factory,
+                             metadata={_METADATA: Setting(**meta)})
+
+
+@dataclass_transform(field_specifiers=(setting,), frozen_default=True)
+def section(
+    title: str = "", *, doc: Text = "", check: SectionCheck | None = None
+) -> Callable[[type[T]], type[T]]:
+    """Class decorator: a frozen dataclass documented as a config section."""
+
+    def wrap(cls: type[T]) -> type[T]:
+        made = dataclasses.dataclass(frozen=True)(cls)
+        setattr(made, _SECTION, Section(title, doc, check))
+        return made
+
+    return wrap
+
+
+def setting_of(f: dataclasses.Field[Any]) -> Setting:
+    meta = f.metadata.get(_METADATA)
+    return meta if isinstance(meta, Setting) else Setting()
+
+
+def section_of(cls: type) -> Section:
+    meta = getattr(cls, _SECTION, None)
+    return meta if isinstance(meta, Section) else Section()
+
+
+def toml_name(f: dataclasses.Field[Any]) -> str:
+    return setting_of(f).toml or f.name
+
+
+def file_fields(cls: type) -> Iterator[dataclasses.Field[Any]]:
+    """The fields of a section that are keys of the file, in declaration order."""
+    return (f for f in dataclasses.fields(cls) if setting_of(f).in_file)
+
+
+def text(value: Text) -> str:
+    return value() if callable(value) else value
+
+
+def _choices(names: tuple[str, ...]) -> str:
+    quoted = [f"`{n}`" for n in names]
+    return ", ".join(quoted[:-1]) + f" or {quoted[-1]}" if len(quoted) > 1 else "".join(quoted)
+
+
+def _profile_doc() -> str:
+    names = ", ".join(f"`{p}`" for p in checks.modem_profiles() if p != checks.AUTO_PROFILE)
+    return f"vendor quirks: `{checks.AUTO_PROFILE}` (detect from `+CGMI`/`+CGMM`), {names}"
+
+
+def _profile_note() -> str:
+    return " | ".join(checks.modem_profiles())
+
+
+def _cap_at_least_initial(policy: RetryPolicy) -> tuple[str, str] | None:
+    if policy.cap < policy.initial:
+        return "cap", f"must be at least initial ({policy.initial:g})"
+    return None
+
+
+def _modems_unique(config: Config) -> tuple[str, str] | None:
+    if not config.modems:
+        return "modem", "at least one [[modem]] is required"
+    seen: set[str] = set()
+    for i, m in enumerate(config.modems):
+        if m.id in seen:
+            return f"modem[{i}].id", f"duplicate modem id {m.id!r}"
+        seen.add(m.id)
+    return None
+
+
+# -- the sections --------------------------------------------------------------------------------------
+
+
+@section(
+    "retry policies",
+    doc="Exponential backoff with full jitter: after the n-th failure the next try waits a random time "
+    "between 0 and `min(cap, initial × factor^(n-1))` seconds.",
+    check=_cap_at_least_initial,
+)
+class RetryPolicy:
+    """Exponential backoff with full jitter and a cap; max_attempts 0 = forever."""
+
+    initial: float = setting(default=2.0, check=checks.positive, doc="seconds, greater than 0")
+    factor: float = setting(default=2.0, check=checks.at_least_one, doc="at least 1")
+    cap: float = setting(default=300.0, check=checks.positive, doc="longest wait; at least `initial`")
+    max_attempts: int = setting(
+        default=0,
+        check=checks.non_negative,
+        doc="0 = retry forever; otherwise the entry becomes `dead` (inbound, callbacks) or `failed` "
+        "(outbound) after this many failures",
+        note="0 = forever",
+    )
+
+
+@section("the journal")
+class StoreConfig:
+    path: str = setting(
+        default="modembridge.db",
+        check=checks.non_empty,
+        doc="the SQLite journal file; a relative path is relative to the config file's folder. Keep it on "
+        "a local disk (not NFS, not tmpfs)",
+        note="the journal (SQLite); relative to this file's folder",
+    )
+    synchronous: Literal["FULL", "NORMAL"] = setting(
+        default="FULL",
+        upper=True,
+        doc="`FULL`: a committed message survives a power cut; `NORMAL`: it survives a crash of the process "
+        "but a power cut may lose the last moments. See [durability.md](durability.md)",
+        note="FULL: a committed message survives a power cut; NORMAL: only a crash",
+    )
+
+
+@section("Kannel-compatible `/cgi-bin/sendsms`")
+class KannelConfig:
+    username: str = setting(
+        default="", doc="the `username` RapidSMS sends (`sendsms_params`)", example="rapidsms"
+    )
+    password: str = setting(
+        default="",
+        doc="its `password`; empty username and password disable `/cgi-bin/sendsms`",
+        note="empty username and password = off",
+        example="change-me",
+    )
+
+
+@section("the server for outbound sends, status and metrics")
+class HttpConfig:
+    listen: str = setting(
+        default="127.0.0.1:13013",
+        check=checks.listen,
+        doc="`host:port`, IPv6 as `[addr]:port`; the host is required (`:8080` and `8080` are refused: write "
+        "`127.0.0.1:8080` or `0.0.0.0:8080`), port 0 takes any free port. A non-loopback address is allowed "
+        "but logged as a warning at start: put a TLS proxy in front",
+        note="a non-loopback address is allowed but logged as a warning",
+    )
+    api_token: str = setting(
+        default="",
+        doc="bearer token for the native API (`/api/v1/...`); empty disables the native API",
+        note="bearer token for the native API (/api/v1); empty = API disabled",
+        example="change-me",
+    )
+    kannel: KannelConfig = setting(default_factory=KannelConfig)
+    max_body_bytes: int = setting(
+        default=64 * 1024, check=checks.positive, doc="largest request body accepted"
+    )
+    max_parts: int = setting(
+        default=10,
+        check=checks.max_parts,
+        doc="longest text accepted, in SMS parts (1-255)",
+        note="longest text accepted, in SMS parts",
+    )
+    status_token: str = setting(
+        default="",
+        doc="token for `/status` and `/metrics`; empty leaves them open",
+        note="token for /status and /metrics; empty = open",
+    )
+
+
+@section(
+    "where inbound SMS are delivered",
+    doc="Inbound messages go to the router in order per sender: a message the router keeps refusing (5xx "
+    "while other messages get through) holds back later messages of the same sender for its first 5 failures "
+    "only, so one poisoned message cannot block a sender forever. When the router is down for everyone (3 "
+    "failures in a row), the delivery loop stops hammering it: it sends one probe at a time, spaced by the "
+    "retry policy, and those failures do not count against any message's place in line. When the router "
+    "answers again, delivery resumes at full concurrency, in order.",
+)
+class RouterConfig:
+    url: str = setting(
+        default="",
+        check=checks.url,
+        doc="the RapidSMS backend URL, e.g. `http://127.0.0.1:8000/backend/kannel-bridge/` (http or https). "
+        "Empty: inbound messages stay in the journal as `received`",
+        note="the RapidSMS backend URL; empty = keep inbound SMS in the journal",
+        example="http://127.0.0.1:8000/backend/kannel-bridge/",
+    )
+    format: Literal["kannel", "generic", "json"] = setting(
+        default="kannel",
+        doc="`kannel` (GET `?id=<sender>&text=<text>`), `generic` (RapidSMS http backend: form fields), "
+        "`json` (POST a JSON document)",
+        note="kannel | generic | json",
+    )
+    url_template: str = setting(
+        default="",
+        doc="optional Kannel get-url style template (`%p` sender, `%a` text, `%t` time, `%i` modem ...); "
+        "overrides `url` for GET",
+        note="Kannel get-url style template (%p %a %t %i ...), overrides url",
+    )
+    identity_field: str = setting(
+        default="identity",
+        doc='sender field name for `format = "generic"`',
+        note='field names for format = "generic"',
+    )
+    text_field: str = setting(default="text", doc='text field name for `format = "generic"`')
+    timeout: float = setting(
+        default=10.0,
+        check=checks.positive,
+        doc="seconds per request (RapidSMS has no timeout of its own)",
+        note="seconds per request",
+    )
+    hmac_secret: str = setting(
+        default="",
+        doc='when set, every request carries `X-Timestamp` and `X-Signature` (HMAC-SHA256 of timestamp + "." '
+        "+ body)",
+        note="set: requests carry X-Timestamp and X-Signature (HMAC-SHA256)",
+    )
+    concurrency: int = setting(
+        default=4,
+        check=checks.at_least_one,
+        doc="requests in flight to the router (at least 1); messages of one sender are still delivered in "
+        "order",
+        note="requests in flight",
+    )
+    retry: RetryPolicy = setting(default_factory=RetryPolicy)
+
+
+@section("delivery-report callbacks (Kannel `dlr-url`)")
+class DlrConfig:
+    timeout: float = setting(default=10.0, check=checks.positive, doc="seconds per callback request")
+    retry: RetryPolicy = setting(default_factory=lambda: RetryPolicy(max_attempts=20))
+
+
+@section("one table per modem (at least one)")
+class ModemConfig:
+    id: str = setting(
+        check=checks.modem_id,
+        env=False,  # MODEMBRIDGE_MODEM_<ID>_<KEY> names the modem by it
+        doc="unique name, 1-32 letters, digits, `_`, `-`, `.`; Kannel's `smsc` parameter pins a send to it",
+        note="required: unique, letters/digits/_-.",
+        example="gsm0",
+    )
+    port: str = setting(
+        check=checks.non_empty,
+        doc="the serial device; use a stable udev name (`/dev/gsm0`), not `/dev/ttyUSB2`",
+        note="required: a stable udev name, not /dev/ttyUSBn",
+        example="/dev/gsm0",
+    )
+    baud: int = setting(
+        default=115200,
+        check=checks.baud,
+        doc=f"a standard rate ({checks.BAUD_RATES[0]} ... {checks.BAUD_RATES[-1]})",
+    )
+    pin: str = setting(
+        default="",
+        check=checks.pin,
+        doc="SIM PIN (4-8 digits) if the SIM asks for one; better from `MODEMBRIDGE_MODEM_<ID>_PIN`",
+        note="SIM PIN if the SIM asks for one",
+    )
+    profile: str = setting(default=checks.AUTO_PROFILE, check=checks.profile, doc=_profile_doc,
+                           note=_profile_note)
+    storage: str = setting(
+        default="SM",
+        check=checks.storage,
+        doc="preferred message memory (two letters: `SM`, `ME`, `MT` ...)",
+        note="preferred message storage",
+    )
+    indication: Literal["stored", "direct"] = setting(
+        default="stored",
+        doc="how new SMS reach the bridge: `stored` (the modem stores it and says `+CMTI`; read with "
+        "`AT+CMGR`, journalled, then deleted) or `direct` (the PDU arrives inside `+CMT`, acknowledged with "
+        "`AT+CNMA` once journalled: one serial round trip less per message, lower latency; needs `+CSMS=1`, "
+        "else it falls back to `stored`)",
+        note="stored (+CMTI, read, delete) | direct (+CMT, ack with AT+CNMA)",
+    )
+    command_timeout: float = setting(
+        default=5.0,
+        check=checks.positive,
+        doc='seconds of silence after an AT command that mean "no answer" (an answer still streaming lines, '
+        "e.g. a long `AT+CMGL` at 9600 baud, may take up to 4 times as long); also how long `AT+CMGS` waits "
+        "for its `> ` prompt",
+        note='silence after a command that means "no answer"',
+    )
+    send_timeout: float = setting(
+        default=60.0,
+        check=checks.positive,
+        doc="seconds to wait for `AT+CMGS` (slow on a congested network)",
+        note="AT+CMGS may take this long on a congested network",
+    )
+    ping_interval: float = setting(
+        default=5.0,
+        check=checks.positive,
+        doc="a bare `AT` when the modem has answered nothing for this long, so a hung modem is noticed "
+        "within `ping_interval` + 2 s even when idle",
+        note="a bare AT when the modem said nothing for this long",
+    )
+    health_interval: float = setting(
+        default=30.0,
+        check=checks.positive,
+        doc="seconds between signal/registration polls",
+        note="signal / registration poll",
+    )
+    sweep_interval: float = setting(
+        default=60.0,
+        check=checks.positive,
+        doc="seconds between `AT+CMGL` sweeps catching messages whose notification was lost",
+        note="CMGL sweep for messages a lost URC stranded",
+    )
+    smsc: str = setting(
+        default="",
+        check=checks.smsc,
+        doc="service-centre number override (`+254722500029`); empty uses the SIM's own",
+        note="override the SIM's service centre number",
+    )
+
+
+@section()
+class InboundConfig:
+    reassembly_timeout: float = setting(
+        default=600.0,
+        check=checks.positive,
+        doc="seconds after the first part of a concatenated message after which it is delivered with the "
+        "parts that arrived (marked incomplete)",
+        note="deliver a concatenated message with parts missing after this long",
+    )
+
+
+@section()
+class OutboundConfig:
+    expiry: float = setting(
+        default=86400.0,
+        check=checks.positive,
+        doc="a message not sent within this many seconds of its acceptance fails (`expired`) instead of "
+        "arriving late; a recipient who already has some parts of a concatenated message still gets the rest",
+        note="a message not sent within this many seconds fails",
+    )
+    unknown_policy: Literal["resend", "fail"] = setting(
+        default="fail",
+        doc="a part whose `AT+CMGS` was written but never confirmed (crash, hung modem): `fail` keeps it "
+        "`unknown` (final, visible; an operator may retry it), `resend` sends it again (the recipient may "
+        "get it twice)",
+        note="a part whose AT+CMGS was unconfirmed at a crash: fail | resend",
+    )
+    retry: RetryPolicy = setting(default_factory=lambda: RetryPolicy(initial=5.0, cap=600.0))
+
+
+@section("Top level", check=_modems_unique)
+class Config:
+    modems: tuple[ModemConfig, ...] = setting(toml="modem", missing="at least one [[modem]] is required")
+    store: StoreConfig = setting(default_factory=StoreConfig)
+    http: HttpConfig = setting(default_factory=HttpConfig)
+    router: RouterConfig = setting(default_factory=RouterConfig)
+    dlr: DlrConfig = setting(default_factory=DlrConfig)
+    inbound: InboundConfig = setting(default_factory=InboundConfig)
+    outbound: OutboundConfig = setting(default_factory=OutboundConfig)
+    log_level: str = setting(
+        default="INFO",
+        check=checks.log_level,
+        doc=f"{_choices(checks.LOG_LEVELS)} (any case)",
+        note=" | ".join(checks.LOG_LEVELS),
+    )
+    source: str = setting(default="<defaults>", in_file=False)  # the file it was loaded from, for errors
