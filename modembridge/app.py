@@ -1,9 +1,10 @@
 """The daemon's composition root: from a validated Config, the journal, the HTTP clients, the bridge and
 the HTTP server, run until told to stop (`modembridge run` and `modembridge demo` use it).
 
-Start-up: open the journal, recover parts that a crash left mid-send, start the HTTP server, the modems and
-the pipelines. SIGTERM/SIGINT (or `stop`): stop accepting, let each modem finish the AT exchange in
-progress, commit, return 0.
+Start-up: say what the settings expose (preflight.py), open the journal, recover parts that a crash left
+mid-send, start the HTTP server, the modems and the pipelines, and tell systemd it is ready (with a
+watchdog ping from the event loop, when the unit asks for one). SIGTERM/SIGINT (or `stop`): stop accepting,
+let each modem finish the AT exchange in progress, commit, return 0.
 """
 
 from __future__ import annotations
@@ -11,11 +12,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import signal
+import socket
 import sys
 
 import aiohttp
 
+from modembridge import preflight
 from modembridge.config import Config, is_loopback
 
 log = logging.getLogger("modembridge")
@@ -39,7 +43,7 @@ async def serve(
     from modembridge.http import create_app, start_server
     from modembridge.http.callbacks import CallbackPolicy
     from modembridge.http.client import DlrClient, RouterClient
-    from modembridge.observe import Metrics
+    from modembridge.observe import Metrics, log_numbers
     from modembridge.store import Store
 
     stop = stop or asyncio.Event()
@@ -52,6 +56,9 @@ async def serve(
             "HTTP listens on %s, not loopback: make sure a firewall and the tokens protect it",
             config.http.listen,
         )
+    for warning in preflight.warnings(config):
+        log.warning("%s", warning)
+    log_numbers(config.log_numbers)
 
     store = Store(config.store.path, synchronous=config.store.synchronous)
     timeout = aiohttp.ClientTimeout(total=max(config.router.timeout, config.dlr.timeout))
@@ -79,9 +86,13 @@ async def serve(
         )
         if ready is not None:
             ready.set()
+        notify("READY=1")
+        watchdog = asyncio.create_task(ping_watchdog(), name="systemd-watchdog")
         try:
             await stop.wait()
         finally:
+            watchdog.cancel()
+            notify("STOPPING=1")
             log.info("stopping: finishing the deliveries and the AT exchange in progress")
             await bridge.stop_deliveries()
             await runner.cleanup()
@@ -89,3 +100,26 @@ async def serve(
             store.close()
             log.info("stopped")
     return 0
+
+
+def notify(state: str) -> None:
+    """Tell systemd (``Type=notify``) how the daemon is; nothing without ``$NOTIFY_SOCKET`` (supervisord,
+    a shell, the tests)."""
+    address = os.environ.get("NOTIFY_SOCKET", "")
+    if not address:
+        return
+    if address.startswith("@"):  # an abstract socket
+        address = "\0" + address[1:]
+    with contextlib.suppress(OSError), socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as sock:
+        sock.sendto(state.encode("ascii"), address)
+
+
+async def ping_watchdog() -> None:
+    """``WATCHDOG=1`` from the event loop itself, three times per ``WatchdogSec``: only a loop that cannot
+    run at all for that long (not a disk that stalls it for seconds) gets the daemon restarted."""
+    usec = int(os.environ.get("WATCHDOG_USEC", "0") or 0)
+    if usec <= 0 or os.environ.get("WATCHDOG_PID", str(os.getpid())) != str(os.getpid()):
+        return
+    while True:
+        notify("WATCHDOG=1")
+        await asyncio.sleep(usec / 1e6 / 3)

@@ -9,8 +9,11 @@ counters' totals (:meth:`Metrics.totals`). A leaf module: it imports only the ty
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import time
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from typing import Literal
 
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
@@ -26,6 +29,37 @@ _LATENCY_BUCKETS = (0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0
 RUNGS = ("reinit", "reopen", "reset")  # the recovery ladder's rungs (modembridge.at.recovery.Rung)
 
 StatusSource = Callable[[], BridgeStatus]
+
+
+# -- a blocked event loop ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Stall:
+    at: float  # unix time it ended
+    seconds: float  # how long the loop did not run
+
+
+class LoopMonitor:
+    """How late the event loop runs. One loop serves everything, so a stall (the journal's fsync on a slow
+    or frozen disk, a bug) delays every modem and request; the health check says when it last happened."""
+
+    def __init__(self, interval: float = 0.5, threshold: float = 1.0,
+                 clock: Callable[[], float] = time.monotonic, wall: Callable[[], float] = time.time) -> None:
+        self.interval = interval
+        self.threshold = threshold  # a lateness below this is scheduling noise
+        self._clock, self._wall = clock, wall
+        self.last: Stall | None = None
+
+    async def run(self) -> None:
+        while True:
+            started = self._clock()
+            await asyncio.sleep(self.interval)
+            late = self._clock() - started - self.interval
+            if late >= self.threshold:
+                self.last = Stall(self._wall(), late)
+                log.warning("the event loop did not run for %.1f s (a slow or frozen disk under the "
+                            "journal?)", late)
 
 
 # -- phone numbers in logs -------------------------------------------------------------------------------

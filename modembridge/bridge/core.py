@@ -39,12 +39,13 @@ from modembridge.model import (
     SendRequest,
     UnknownModemError,
 )
-from modembridge.observe import Metrics
+from modembridge.observe import LoopMonitor, Metrics
 from modembridge.store import Store
 
 log = logging.getLogger(__name__)
 
 COUNTS_TTL = 5.0  # seconds the journal's per-state counts in /status may be stale
+STALL_MEMORY = 600.0  # seconds /healthz reports the last event-loop stall
 
 RouterDeliver = Callable[[InboundMessage], Awaitable[DeliveryResult]]
 DlrDeliver = Callable[[DeliveryReportEvent], Awaitable[DeliveryResult]]
@@ -84,6 +85,7 @@ class Bridge:
             self.senders[mc.id] = ModemSender(mc.id, modem, store, config.outbound,
                                               on_smsc=self.reports.smsc_outcome, metrics=self.metrics,
                                               clock=clock)
+        self.loop_monitor = LoopMonitor()
         self._tasks: list[asyncio.Task[None]] = []
         self._counts_cache: tuple[float, JournalCounts] | None = None
 
@@ -120,6 +122,7 @@ class Bridge:
             if loop is not None:
                 self._spawn(loop.run(), name)
         self._spawn(self._housekeeping_loop(), "housekeeping")
+        self._spawn(self.loop_monitor.run(), "loop-monitor")
 
     async def stop_deliveries(self) -> None:
         """First step of a graceful stop: no new HTTP deliveries; those in flight finish (the site may still
@@ -213,6 +216,19 @@ class Bridge:
 
     def modem_ids(self) -> tuple[str, ...]:
         return tuple(self.modems)
+
+    def liveness(self) -> str:
+        """"ok", and the last time the event loop could not run (within STALL_MEMORY seconds), with the
+        journal's slow COMMIT when it explains it: a health check that timed out then learns why."""
+        stall = self.loop_monitor.last
+        now = time.time()
+        if stall is None or now - stall.at > STALL_MEMORY:
+            return "ok"
+        text = f"ok: the event loop stalled for {stall.seconds:.1f} s, {now - stall.at:.0f} s ago"
+        commit = self.store.slow_commit
+        if commit is not None and abs(commit[0] - stall.at) <= stall.seconds + 1.0:
+            text += f" (a journal COMMIT took {commit[1]:.1f} s: the disk was slow or frozen)"
+        return text
 
     def readiness(self) -> tuple[bool, str]:
         if not self.store.writable():

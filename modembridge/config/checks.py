@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
+from urllib.parse import urlsplit
 
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 BAUD_RATES = (1200, 2400, 4800, 9600, 19200, 38400, 57600, 115200, 230400, 460800, 500000, 576000, 921600,
@@ -96,6 +97,18 @@ def url(v: object) -> object:
     assert isinstance(v, str)
     if v and not re.match(r"^https?://[^/\s?#]+", v):
         raise ValueError(f"must be an http:// or https:// URL (or empty), not {v!r}")
+    return v
+
+
+def url_prefixes(v: object) -> object:
+    """http(s) URL prefixes with a host and no credentials (callback targets)."""
+    assert isinstance(v, tuple)
+    for prefix in v:
+        split = urlsplit(prefix)
+        if split.scheme.lower() not in ("http", "https") or not split.hostname:
+            raise ValueError(f"must be http:// or https:// URLs with a host, not {prefix!r}")
+        if split.username is not None or split.password is not None:
+            raise ValueError(f"must not carry credentials (user:password@): {prefix!r}")
     return v
 
 

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from .loader import env_keys, env_name
-from .schema import Config, file_fields, section_of, setting_of, text, toml_name
+from .schema import Config, file_fields, is_table_array, section_of, setting_of, text, toml_name
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "configuration.md"
 REGIONS = ("example", "environment", "sections")
@@ -58,7 +58,7 @@ def places(cls: type = Config, key: str = "", defaults: dict[str, object] | None
     for f in file_fields(cls):
         sub_key = f"{key}.{toml_name(f)}" if key else toml_name(f)
         hint = hints[f.name]
-        if typing.get_origin(hint) is tuple:
+        if is_table_array(hint):
             item = typing.get_args(hint)[0]
             subs.append(Place(sub_key, item, _field_defaults(item), array=True))
         elif _is_section(hint):
@@ -89,7 +89,7 @@ def scalars(cls: type) -> list[dataclasses.Field[Any]]:
     """The fields of a section that are keys with a value (not sub-sections, not arrays of tables)."""
     hints = typing.get_type_hints(cls)
     return [f for f in file_fields(cls)
-            if not _is_section(hints[f.name]) and typing.get_origin(hints[f.name]) is not tuple]
+            if not _is_section(hints[f.name]) and not is_table_array(hints[f.name])]
 
 
 def literal(value: object) -> str:
@@ -100,6 +100,8 @@ def literal(value: object) -> str:
         return json.dumps(value, ensure_ascii=False)
     if isinstance(value, float):
         return repr(value)
+    if isinstance(value, tuple | list):
+        return "[" + ", ".join(literal(v) for v in value) + "]"
     return str(value)
 
 

@@ -16,7 +16,7 @@ import typing
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 
-from .schema import Config, ModemConfig, file_fields, section_of, setting_of, toml_name
+from .schema import Config, ModemConfig, file_fields, is_table_array, section_of, setting_of, toml_name
 
 ENV_PREFIX = "MODEMBRIDGE_"
 
@@ -140,7 +140,8 @@ class _Loader:
         if origin is tuple:
             item = typing.get_args(hint)[0]
             if not isinstance(value, list):
-                self.fail(key, f"expected an array of tables ([[{key}]]), got {_kind(value)}")
+                want = f"an array of tables ([[{key}]])" if is_table_array(hint) else "an array"
+                self.fail(key, f"expected {want}, got {_kind(value)}")
             return tuple(self.convert(item, v, f"{key}[{i}]") for i, v in enumerate(value))
         if origin is typing.Literal:
             choices = typing.get_args(hint)

@@ -10,6 +10,7 @@ result every other module reads.
 from __future__ import annotations
 
 import dataclasses
+import typing
 from collections.abc import Callable, Iterator
 from dataclasses import MISSING, dataclass
 from typing import Any, Literal, TypeVar, dataclass_transform, overload
@@ -80,6 +81,12 @@ def section(
         return made
 
     return wrap
+
+
+def is_table_array(hint: object) -> bool:
+    """``tuple[<section>, ...]``: an array of tables (``[[modem]]``); ``tuple[str, ...]`` is a value."""
+    args = typing.get_args(hint)
+    return typing.get_origin(hint) is tuple and bool(args) and dataclasses.is_dataclass(args[0])
 
 
 def setting_of(f: dataclasses.Field[Any]) -> Setting:
@@ -185,8 +192,9 @@ class KannelConfig:
     )
     password: str = setting(
         default="",
-        doc="its `password`; empty username and password disable `/cgi-bin/sendsms`",
-        note="empty username and password = off",
+        doc="its `password`; unless both username and password are set, `/cgi-bin/sendsms` is off (a "
+        "missing secret never opens it)",
+        note="unless both are set, sendsms is off",
         example="change-me",
     )
 
@@ -282,9 +290,22 @@ class RouterConfig:
     retry: RetryPolicy = setting(default_factory=RetryPolicy)
 
 
-@section("delivery-report callbacks (Kannel `dlr-url`)")
+@section(
+    "delivery-report callbacks (Kannel `dlr-url`)",
+    doc="A send's `dlr-url` is called back only when it lies under the router's scheme, host and port (the "
+    "RapidSMS site) or under one of `allowed_urls`; any other is refused when the send is accepted (400), "
+    "and a callback never follows a redirect. See [security.md](security.md).",
+)
 class DlrConfig:
     timeout: float = setting(default=10.0, check=checks.positive, doc="seconds per callback request")
+    allowed_urls: tuple[str, ...] = setting(
+        default=(),
+        check=checks.url_prefixes,
+        env=False,
+        doc="more URL prefixes a `dlr-url` may lie under (http or https, without credentials), e.g. "
+        '`["https://hooks.example.org/sms/dlr"]`; a path prefix matches at a `/` boundary',
+        note="more URL prefixes dlr-urls may use (the router's own origin is always allowed)",
+    )
     retry: RetryPolicy = setting(default_factory=lambda: RetryPolicy(max_attempts=20))
 
 
@@ -415,5 +436,11 @@ class Config:
         check=checks.log_level,
         doc=f"{_choices(checks.LOG_LEVELS)} (any case)",
         note=" | ".join(checks.LOG_LEVELS),
+    )
+    log_numbers: Literal["full", "masked"] = setting(
+        default="masked",
+        doc="phone numbers in the log (personal data): `masked` keeps a leading `+` and the last 3 digits "
+        "(`+*********123`), `full` shows them whole",
+        note="masked | full: phone numbers in the log",
     )
     source: str = setting(default="<defaults>", in_file=False)  # the file it was loaded from, for errors

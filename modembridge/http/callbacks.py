@@ -80,7 +80,7 @@ class CallbackPolicy:
 
     @classmethod
     def from_config(cls, config: Config) -> CallbackPolicy:
-        return cls.for_router((config.router.url, config.router.url_template))
+        return cls.for_router((config.router.url, config.router.url_template), config.dlr.allowed_urls)
 
     def check(self, url: str) -> str:
         """The normalized URL if it may be called back; CallbackRefused (with the reason) if not."""

@@ -225,7 +225,9 @@ async def sendsms(request: web.Request) -> web.Response:
 
 
 async def healthz(request: web.Request) -> web.Response:
-    return web.Response(text="ok")
+    """Liveness: 200 whenever the loop answers. The text says what the process last waited on (a frozen
+    disk blocks the loop, so a probe that timed out then learns why here)."""
+    return web.Response(text=request.app[GATEWAY].liveness())
 
 
 async def readyz(request: web.Request) -> web.Response:

@@ -37,6 +37,10 @@ class Gateway(Protocol):
         """Per modem: identity, state, signal, registration, SIM fill, last error; queues; counters."""
         ...
 
+    def liveness(self) -> str:
+        """``/healthz``'s text: "ok", and what the process last waited on when it could not answer."""
+        ...
+
     def readiness(self) -> tuple[bool, str]:
         """(ready, reason): a modem is registered and the store is writable."""
         ...

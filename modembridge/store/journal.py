@@ -8,6 +8,7 @@ import functools
 import os
 import random
 import sqlite3
+import time
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -27,6 +28,8 @@ def utc(t: float) -> datetime:
 def when(t: float | None) -> datetime | None:
     return None if t is None else utc(t)
 
+
+SLOW_COMMIT = 1.0  # seconds: a COMMIT this slow is remembered (its fsync blocked the event loop)
 
 S = TypeVar("S", bound="Part")
 P = ParamSpec("P")
@@ -102,6 +105,7 @@ class Journal:
         self.path = str(path)
         self.synchronous = synchronous
         self.commits = 0  # COMMIT statements issued (each one fsync with FULL)
+        self.slow_commit: tuple[float, float] | None = None  # (unix time, seconds) of the last slow COMMIT
         self.rollbacks = 0  # transactions that ended without their COMMIT succeeding
         self._rng = rng or random.Random()
         self._txn: Transaction | None = None  # the open write transaction, as far as this object knows
@@ -178,6 +182,7 @@ class Journal:
             if lost:
                 raise StoreError("journal transaction was rolled back by SQLite (disk full or I/O error)")
             return
+        started = time.monotonic()
         try:
             self.db.execute("COMMIT")
         except sqlite3.Error as e:
@@ -187,6 +192,9 @@ class Journal:
             self._end(txn, error)
             raise error from e
         self.commits += 1
+        took = time.monotonic() - started
+        if took >= SLOW_COMMIT:  # the loop was blocked all that time: the health check says why
+            self.slow_commit = (time.time(), took)
         self._end(txn, None)
 
     def commit(self) -> Awaitable[None]:

@@ -101,6 +101,9 @@ class FakeGateway:
             counters={"router_delivered": 5, "outbound_accepted": len(self.submitted)},
         )
 
+    def liveness(self) -> str:
+        return "ok"
+
     def readiness(self) -> tuple[bool, str]:
         return self.ready
 

@@ -40,7 +40,8 @@ def test_structure() -> None:
     unit = _unit()
     assert list(unit) == ["Unit", "Service", "Install"]
     svc = {k: v[-1] for k, v in unit["Service"].items()}
-    assert svc["Type"] == "simple"
+    assert svc["Type"] == "notify" and svc["NotifyAccess"] == "main"
+    assert int(svc["WatchdogSec"]) >= 60  # far above a disk stall of seconds: see modembridge.app
     assert svc["ExecStart"] == f"{SHIPPED_EXEC} run --config /etc/modembridge/modembridge.toml"
     assert svc["Restart"] == "always" and svc["KillSignal"] == "SIGTERM"
     assert "dialout" in (svc.get("Group", ""), svc.get("SupplementaryGroups", ""))
