@@ -12,8 +12,8 @@ from datetime import UTC, datetime, timedelta
 
 from modembridge.at import Modem, ModemState
 from modembridge.bridge.delivery import DeliveryLoop, DeliveryQueue
+from modembridge.bridge.facts import JournalFacts
 from modembridge.bridge.inbound import InboundReader
-from modembridge.bridge.memory import JournalMemory
 from modembridge.bridge.reassembly import settle_texts
 from modembridge.bridge.sender import ModemSender
 from modembridge.config import Config
@@ -66,7 +66,7 @@ class Bridge:
         self.readers: dict[str, InboundReader] = {}
         self.senders: dict[str, ModemSender] = {}
         for mc in config.modems:
-            modem = modem_factory(mc, memory=JournalMemory(store, mc.id, clock),
+            modem = modem_factory(mc, facts=JournalFacts(store, mc.id, clock),
                                   metrics=self.metrics.modem(mc.id))
             self.modems[mc.id] = modem
             self.readers[mc.id] = InboundReader(

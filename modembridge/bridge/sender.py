@@ -12,7 +12,7 @@ import time
 from collections.abc import Callable
 from functools import partial
 
-from modembridge.at import AtError, AtTimeout, CmsError, Modem, ModemState, ModemUnavailable, SendErrorClass
+from modembridge.at import AtError, AtTimeout, Modem, ModemState, ModemUnavailable, SendErrorClass, SendFailed
 from modembridge.bridge.wakeup import Wakeup
 from modembridge.config import OutboundConfig
 from modembridge.model import DlrStatus
@@ -108,7 +108,7 @@ class ModemSender:
         """AT+CMGS; returns how to record the outcome (re-applied if the journal rolls it back)."""
         try:
             mr = await self.modem.send(part.pdu, part.tpdu_length)
-        except CmsError as exc:
+        except SendFailed as exc:
             return partial(self._on_cms_error, part, exc)
         except AtTimeout as exc:
             # Written but not confirmed: the network may or may not have it. Same as a crash mid-exchange.
@@ -126,7 +126,7 @@ class ModemSender:
         )  # fmt: skip
         self._on_outcome(part, DlrStatus.SMSC_ACK, f"mr={mr}")
 
-    def _on_cms_error(self, part: OutboundPart, exc: CmsError) -> None:
+    def _on_cms_error(self, part: OutboundPart, exc: SendFailed) -> None:
         reason = f"+CMS ERROR: {exc.code} {exc.text}".strip()
         if exc.error_class is SendErrorClass.PERMANENT:
             self._fail(part, reason)

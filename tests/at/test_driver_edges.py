@@ -14,9 +14,9 @@ from typing import Any
 
 import pytest
 
-from modembridge.at import AtError, AtTimeout, ModemState, PromptTimeout
+from modembridge.at import AtTimeout, ErrorResult, ModemState, PromptTimeout
 from modembridge.at.errors import CmeError
-from modembridge.at.memory import VolatileMemory
+from modembridge.at.facts import VolatileFacts
 from modembridge.at.quirks import GENERIC
 from modembridge.at.sim_lock import SimNeedsHuman, unlock_sim
 from modembridge.sim.harness import SimModem
@@ -79,7 +79,7 @@ class PinSim:
             raise CmeError(self.code, "x", command=text)
         if self.counter and text.startswith("AT+CPINR"):
             return [f"+CPINR: SIM PIN,{self.left},3"]
-        raise AtError("ERROR", command=text)
+        raise ErrorResult("ERROR", result="ERROR", command=text)
 
 
 async def _no_wait(_seconds: float) -> None:
@@ -92,16 +92,16 @@ async def test_a_pin_answer_that_proves_nothing_is_never_followed_by_a_second_tr
                                                                                  counter: bool) -> None:
     """"SIM busy" (14) or "unknown" (100) after AT+CPIN=<pin>: the SIM may have counted a wrong PIN. Only a
     full attempt counter allows another try; here every try is counted, so there is exactly one."""
-    sim, memory = PinSim(code, counter), VolatileMemory()
+    sim, facts = PinSim(code, counter), VolatileFacts()
     for _start in range(3):  # also across restarts of the process
         with pytest.raises(SimNeedsHuman):
-            await unlock_sim(sim.cmd, modem_id="gsm0", pin="1111", profile=GENERIC, memory=memory,
+            await unlock_sim(sim.cmd, modem_id="gsm0", pin="1111", profile=GENERIC, facts=facts,
                              sleep=_no_wait, command_timeout=5.0)
     assert sim.entries == 1 and sim.left == 2
 
 
 async def test_a_failed_journal_write_of_a_rejection_keeps_the_evidence() -> None:
-    class FlakyJournal(VolatileMemory):
+    class FlakyJournal(VolatileFacts):
         failed = False
 
         async def remember(self, key: str, value: str | None) -> None:
@@ -110,14 +110,14 @@ async def test_a_failed_journal_write_of_a_rejection_keeps_the_evidence() -> Non
                 raise OSError("journal commit failed: disk full")
             await super().remember(key, value)
 
-    sim, memory = PinSim(16, counter=True), FlakyJournal()
+    sim, facts = PinSim(16, counter=True), FlakyJournal()
     with pytest.raises(OSError):
-        await unlock_sim(sim.cmd, modem_id="gsm0", pin="1111", profile=GENERIC, memory=memory,
+        await unlock_sim(sim.cmd, modem_id="gsm0", pin="1111", profile=GENERIC, facts=facts,
                          sleep=_no_wait, command_timeout=5.0)
     with pytest.raises(SimNeedsHuman):  # run() starts over: the unconfirmed entry decides
-        await unlock_sim(sim.cmd, modem_id="gsm0", pin="1111", profile=GENERIC, memory=memory,
+        await unlock_sim(sim.cmd, modem_id="gsm0", pin="1111", profile=GENERIC, facts=facts,
                          sleep=_no_wait, command_timeout=5.0)
-    assert sim.entries == 1 and memory.recall("pin_rejected")
+    assert sim.entries == 1 and facts.recall("pin_rejected")
 
 
 async def test_a_storage_selection_answered_late_never_mislabels_a_message(sim: SimModem) -> None:

@@ -9,7 +9,9 @@ from typing import Any
 import pytest
 
 from modembridge.at import (
+    CmeError,
     CmsError,
+    ErrorResult,
     MessageStored,
     ModemEvent,
     ModemState,
@@ -18,6 +20,7 @@ from modembridge.at import (
     ReportDirect,
     ReportStored,
     SendErrorClass,
+    SendFailed,
     StateChanged,
     SweepNeeded,
 )
@@ -39,11 +42,12 @@ async def test_init_on_every_profile(sim_factory: SimFactory, profile: str) -> N
     async with sim_factory(profile=profile) as sim, running(fast_config(str(sim.link))) as modem:
         st = sim.status()
         assert st["cmgf"] == 0 and st["echo"] is False
-        assert st["cnmi"] == [2, 1, 2, 1, 0] and modem.cnmi == (2, 1, 2, 1, 0)
+        assert st["cnmi"] == [2, 1, 2, 1, 0] and modem.status.cnmi == (2, 1, 2, 1, 0)
         assert modem.info.profile == profile
         assert modem.info.imei == "356789012345678" and modem.info.imsi == "001010123456789"
         assert modem.info.iccid == "8901260000000000001"
-        assert modem.registration == "home" and modem.operator == "SIMNET" and modem.signal_dbm == -73
+        assert modem.registration == "home" and modem.status.operator == "SIMNET"
+        assert modem.status.signal_dbm == -73
         snap = modem.snapshot()
         assert snap.state is ModemState.READY and snap.storage["SM"].total > 0
         assert snap.info.manufacturer == sim.e.profile.manufacturer
@@ -169,11 +173,15 @@ async def test_send_errors_are_classified(sim: SimModem, cms: int | None, result
     async with running(fast_config(str(sim.link))) as modem:
         sim.fail_sends(1, cms=cms, result=result)
         pdu, length = submit()
-        with pytest.raises(CmsError) as exc:
+        with pytest.raises(SendFailed) as exc:
             await modem.send(pdu, length)
         assert exc.value.error_class is cls
+        original = {"ERROR": ErrorResult, "+CME ERROR: 14": CmeError}.get(result or "", CmsError)
+        assert isinstance(exc.value.result, original)  # the modem's own answer is kept
         if cms is not None:
             assert exc.value.code == cms
+        if original is not CmsError:
+            assert exc.value.code is None  # code is a +CMS ERROR's only
         assert modem.state == ModemState.READY
         await modem.send(pdu, length)  # the next one goes
         assert len(sim.submitted()) == 1
@@ -182,7 +190,7 @@ async def test_send_errors_are_classified(sim: SimModem, cms: int | None, result
 async def test_send_while_not_registered_is_retry_later(sim: SimModem) -> None:
     async with running(fast_config(str(sim.link))) as modem:
         sim.set_registration(2)
-        with pytest.raises(CmsError) as exc:
+        with pytest.raises(SendFailed) as exc:
             await modem.send(*submit())
         assert exc.value.code == 331 and exc.value.error_class is SendErrorClass.RETRY_LATER
 
@@ -204,8 +212,7 @@ async def test_hang_times_out_then_recovers(sim: SimModem) -> None:
 async def test_operations_wait_while_recovering(sim: SimModem) -> None:
     async with running(fast_config(str(sim.link), command_timeout=1.0)) as modem:
         sim.set_hang(True)
-        modem._check_needed = "test"  # make the supervisor probe the (hung) modem now
-        modem._wake.set()
+        modem.supervisor.command_timed_out("test")  # make the supervisor probe the (hung) modem now
         await wait_state(modem, ModemState.RECOVERING, timeout=10)
         await sim.inject_text("+254700000001", "waiting")
         reader = asyncio.create_task(modem.list_stored())
@@ -330,7 +337,7 @@ async def test_cnmi_fallback(sim: SimModem) -> None:
 
     sim.e.commands.table["+CNMI"] = picky
     async with running(fast_config(str(sim.link))) as modem:
-        assert modem.cnmi == (2, 1, 0, 0, 0)
+        assert modem.status.cnmi == (2, 1, 0, 0, 0)
         assert sim.status()["cnmi"] == [2, 1, 0, 0, 0]
         rx = sim.traffic_bytes("rx").decode()
         assert rx.index("AT+CNMI=2,1,2,1,0") < rx.index("AT+CNMI=2,1,2,2,0") < rx.index("AT+CNMI=2,1,0,0,0")

@@ -9,7 +9,7 @@ from collections.abc import Callable
 import pytest
 
 from modembridge.at import ModemState
-from modembridge.at.memory import VolatileMemory, pin_fingerprint
+from modembridge.at.facts import VolatileFacts, pin_fingerprint
 from modembridge.at.quirks import get_profile
 from modembridge.at.sim_lock import SimSwap, check_sim_identity
 from modembridge.sim.harness import SimModem
@@ -36,33 +36,33 @@ def pin_entries(sim: SimModem) -> list[str]:
 
 
 async def test_a_rejected_pin_is_never_entered_again_even_by_a_new_modem(sim_factory: SimFactory) -> None:
-    memory = VolatileMemory()  # outlives each Modem, as the journal outlives a daemon process
+    facts = VolatileFacts()  # outlives each Modem, as the journal outlives a daemon process
     async with sim_factory(pin=RIGHT_PIN) as sim:
-        async with running(fast_config(str(sim.link), pin=WRONG_PIN), ready=False, memory=memory) as modem:
+        async with running(fast_config(str(sim.link), pin=WRONG_PIN), ready=False, facts=facts) as modem:
             failed = await wait_state(modem, ModemState.FAILED, timeout=10.0)
             assert "rejected" in failed.reason
             assert sim.e.pin_tries == 2 and sim.e.pin_state == "SIM PIN"
             assert pin_entries(sim) == [f'AT+CPIN="{WRONG_PIN}"']
-        assert memory.recall("pin_rejected") == pin_fingerprint(WRONG_PIN, "gsm0")
+        assert facts.recall("pin_rejected") == pin_fingerprint(WRONG_PIN, "gsm0")
 
-        # "after a restart": a new Modem with the same memory and the same (wrong) pin does not try it
+        # "after a restart": a new Modem with the same facts and the same (wrong) pin does not try it
         sim.clear_traffic()
-        async with running(fast_config(str(sim.link), pin=WRONG_PIN), ready=False, memory=memory) as modem:
+        async with running(fast_config(str(sim.link), pin=WRONG_PIN), ready=False, facts=facts) as modem:
             failed = await wait_state(modem, ModemState.FAILED, timeout=10.0)
             assert "rejected the configured pin before" in failed.reason
             assert "AT+CPIN?" in rx_commands(sim)  # it did look at the SIM ...
             assert pin_entries(sim) == []  # ... but entered nothing
             assert sim.e.pin_tries == 2 and sim.e.pin_state == "SIM PIN"
-        assert memory.recall("pin_rejected") is not None
+        assert facts.recall("pin_rejected") is not None
 
         # the operator fixes `pin` in the config: the new pin is entered once; the wrong one stays known
         sim.clear_traffic()
-        async with running(fast_config(str(sim.link), pin=RIGHT_PIN), memory=memory) as modem:
+        async with running(fast_config(str(sim.link), pin=RIGHT_PIN), facts=facts) as modem:
             assert modem.state is ModemState.READY
             assert pin_entries(sim) == [f'AT+CPIN="{RIGHT_PIN}"']
             assert sim.e.pin_state == "READY" and sim.e.pin_tries == 3
-        assert memory.recall("pin_rejected") == pin_fingerprint(WRONG_PIN, "gsm0")
-        assert memory.recall("pin_unconfirmed") is None
+        assert facts.recall("pin_rejected") == pin_fingerprint(WRONG_PIN, "gsm0")
+        assert facts.recall("pin_unconfirmed") is None
 
 
 async def test_a_bare_error_to_the_pin_is_a_rejection_too(sim_factory: SimFactory) -> None:
@@ -79,11 +79,11 @@ async def test_a_bare_error_to_the_pin_is_a_rejection_too(sim_factory: SimFactor
 
 
 async def test_every_rejected_pin_is_remembered_not_just_the_last(sim_factory: SimFactory) -> None:
-    memory = VolatileMemory()
+    facts = VolatileFacts()
     async with sim_factory(pin=RIGHT_PIN) as sim:
-        del sim.e.commands.table["+CPINR"]  # no counter: only the memory protects the SIM
+        del sim.e.commands.table["+CPINR"]  # no counter: only the remembered facts protect the SIM
         for pin in (WRONG_PIN, "2468", WRONG_PIN):
-            async with running(fast_config(str(sim.link), pin=pin), ready=False, memory=memory) as modem:
+            async with running(fast_config(str(sim.link), pin=pin), ready=False, facts=facts) as modem:
                 await wait_state(modem, ModemState.FAILED, timeout=10.0)
         assert pin_entries(sim) == [f'AT+CPIN="{WRONG_PIN}"', 'AT+CPIN="2468"']
         assert sim.e.pin_tries == 1 and sim.e.pin_state == "SIM PIN"  # one left, for a person
@@ -94,20 +94,20 @@ async def test_a_pin_whose_answer_was_lost_is_judged_by_the_sim_next_time(sim_fa
     spent attempt means it was wrong; a full counter means it was never checked and may be tried."""
     fp = pin_fingerprint(RIGHT_PIN, "gsm0")
     async with sim_factory(pin=RIGHT_PIN) as sim:
-        memory = VolatileMemory()
-        await memory.remember("pin_unconfirmed", fp)  # never checked: counter full, so it is entered
-        async with running(fast_config(str(sim.link), pin=RIGHT_PIN), memory=memory) as modem:
+        facts = VolatileFacts()
+        await facts.remember("pin_unconfirmed", fp)  # never checked: counter full, so it is entered
+        async with running(fast_config(str(sim.link), pin=RIGHT_PIN), facts=facts) as modem:
             assert modem.state is ModemState.READY
-        assert memory.recall("pin_unconfirmed") is None and memory.recall("pin_rejected") is None
+        assert facts.recall("pin_unconfirmed") is None and facts.recall("pin_rejected") is None
 
     async with sim_factory(pin=RIGHT_PIN) as sim:
         sim.e.pin_tries = 2  # an attempt was spent: the lost answer was "wrong"
-        memory = VolatileMemory()
-        await memory.remember("pin_unconfirmed", fp)
-        async with running(fast_config(str(sim.link), pin=RIGHT_PIN), ready=False, memory=memory) as modem:
+        facts = VolatileFacts()
+        await facts.remember("pin_unconfirmed", fp)
+        async with running(fast_config(str(sim.link), pin=RIGHT_PIN), ready=False, facts=facts) as modem:
             failed = await wait_state(modem, ModemState.FAILED, timeout=10.0)
             assert "answer was lost" in failed.reason
-        assert pin_entries(sim) == [] and memory.recall("pin_rejected") == fp
+        assert pin_entries(sim) == [] and facts.recall("pin_rejected") == fp
 
 
 @pytest.mark.parametrize("profile", ["generic", "huawei", "sim800", "quectel"])
@@ -153,61 +153,61 @@ async def test_a_swapped_sim_is_reported_once_and_remembered(
     sim: SimModem, caplog: pytest.LogCaptureFixture
 ) -> None:
     new_imsi, new_iccid = sim.e.config.imsi, sim.e.config.iccid
-    memory = VolatileMemory()
-    memory.facts.update(imsi=OLD_IMSI, iccid=OLD_ICCID)
+    facts = VolatileFacts()
+    facts.values.update(imsi=OLD_IMSI, iccid=OLD_ICCID)
     with caplog.at_level(logging.WARNING, logger="modembridge.at.modem"):
-        async with running(fast_config(str(sim.link)), memory=memory) as modem:
+        async with running(fast_config(str(sim.link)), facts=facts) as modem:
             swap = modem.snapshot().sim_swap
             assert swap is not None and OLD_ICCID in swap and new_iccid in swap
             assert OLD_IMSI in swap and new_imsi in swap
     warnings = [r for r in caplog.records if r.levelno == logging.WARNING and "SIM changed" in r.getMessage()]
     assert len(warnings) == 1 and OLD_ICCID in warnings[0].getMessage()
-    assert memory.facts == {"imsi": new_imsi, "iccid": new_iccid}
+    assert facts.values == {"imsi": new_imsi, "iccid": new_iccid}
 
     caplog.clear()
     with caplog.at_level(logging.WARNING, logger="modembridge.at.modem"):
-        async with running(fast_config(str(sim.link)), memory=memory) as modem:
+        async with running(fast_config(str(sim.link)), facts=facts) as modem:
             assert modem.snapshot().sim_swap is None
     assert not [r for r in caplog.records if "SIM changed" in r.getMessage()]
-    assert memory.facts == {"imsi": new_imsi, "iccid": new_iccid}
+    assert facts.values == {"imsi": new_imsi, "iccid": new_iccid}
 
 
 # ====================================================================== units
 
 
 async def test_check_sim_identity_first_sight_remembers_without_reporting() -> None:
-    memory = VolatileMemory()
-    assert await check_sim_identity(memory, "001010000000001", "8901000000000000001") is None
-    assert memory.facts == {"imsi": "001010000000001", "iccid": "8901000000000000001"}
-    assert await check_sim_identity(memory, "001010000000001", "8901000000000000001") is None
+    facts = VolatileFacts()
+    assert await check_sim_identity(facts, "001010000000001", "8901000000000000001") is None
+    assert facts.values == {"imsi": "001010000000001", "iccid": "8901000000000000001"}
+    assert await check_sim_identity(facts, "001010000000001", "8901000000000000001") is None
 
 
 async def test_check_sim_identity_reports_a_changed_iccid_or_imsi() -> None:
-    memory = VolatileMemory()
-    memory.facts.update(imsi="001010000000001", iccid="8901000000000000001")
-    swap = await check_sim_identity(memory, "001010000000002", "8901000000000000002")
+    facts = VolatileFacts()
+    facts.values.update(imsi="001010000000001", iccid="8901000000000000001")
+    swap = await check_sim_identity(facts, "001010000000002", "8901000000000000002")
     assert swap == SimSwap(old_imsi="001010000000001", new_imsi="001010000000002",
                            old_iccid="8901000000000000001", new_iccid="8901000000000000002")
     assert swap.describe() == ("SIM changed: ICCID 8901000000000000001 -> 8901000000000000002, "
                                "IMSI 001010000000001 -> 001010000000002")
-    assert memory.facts == {"imsi": "001010000000002", "iccid": "8901000000000000002"}
+    assert facts.values == {"imsi": "001010000000002", "iccid": "8901000000000000002"}
 
-    only_imsi = await check_sim_identity(memory, "001010000000003", "8901000000000000002")
+    only_imsi = await check_sim_identity(facts, "001010000000003", "8901000000000000002")
     assert only_imsi is not None
     assert only_imsi.describe() == "SIM changed: IMSI 001010000000002 -> 001010000000003"
 
 
 async def test_check_sim_identity_unknown_values_neither_report_nor_forget() -> None:
-    memory = VolatileMemory()
-    memory.facts.update(imsi="001010000000001", iccid="8901000000000000001")
+    facts = VolatileFacts()
+    facts.values.update(imsi="001010000000001", iccid="8901000000000000001")
     # a modem that did not answer AT+CIMI / AT+CCID this time: no swap, and the last SIM is kept
-    assert await check_sim_identity(memory, None, None) is None
-    assert memory.facts == {"imsi": "001010000000001", "iccid": "8901000000000000001"}
-    swap = await check_sim_identity(memory, None, "8901000000000000009")
+    assert await check_sim_identity(facts, None, None) is None
+    assert facts.values == {"imsi": "001010000000001", "iccid": "8901000000000000001"}
+    swap = await check_sim_identity(facts, None, "8901000000000000009")
     assert swap is not None
     assert (swap.old_iccid, swap.new_iccid) == ("8901000000000000001", "8901000000000000009")
     assert swap.describe().startswith("SIM changed: ICCID 8901000000000000001 -> 8901000000000000009")
-    assert memory.facts == {"imsi": "001010000000001", "iccid": "8901000000000000009"}
+    assert facts.values == {"imsi": "001010000000001", "iccid": "8901000000000000009"}
 
 
 def test_pin_fingerprint_hides_the_pin_and_depends_on_the_modem() -> None:
