@@ -1,17 +1,34 @@
-"""SIM PIN handling that cannot lock a SIM, and SIM swap detection (modembridge/at/sim_lock.py), over a real
-pty with the simulated modem; plus unit tests of check_sim_identity and pin_fingerprint."""
+"""SIM PIN handling that cannot lock a SIM, and SIM swap detection (modembridge/at/sim_lock.py), with the
+simulated modem; unit tests of check_sim_identity and pin_fingerprint; the unlock decision as a table."""
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from typing import Any
 
 import pytest
 
-from modembridge.at import ModemState
+from modembridge.at import CmeError, ErrorResult, ModemState
 from modembridge.at.facts import VolatileFacts, pin_fingerprint
 from modembridge.at.quirks import get_profile
-from modembridge.at.sim_lock import SimSwap, check_sim_identity
+from modembridge.at.sim_lock import (
+    UNREAD,
+    Accepted,
+    CountAttempts,
+    Done,
+    EnterPin,
+    GiveUp,
+    Look,
+    Propagate,
+    SettleUnconfirmed,
+    SimAction,
+    SimProblem,
+    SimSwap,
+    SimView,
+    check_sim_identity,
+    decide,
+)
 from modembridge.sim.harness import SimModem
 
 from .helpers import fast_config, running, wait_state
@@ -218,3 +235,91 @@ def test_pin_fingerprint_hides_the_pin_and_depends_on_the_modem() -> None:
     assert fp != pin_fingerprint(pin, "gsm1")
     assert fp != pin_fingerprint("73915865", "gsm0")
     assert len(fp) == 24 and set(fp) <= set("0123456789abcdef")
+
+
+# ====================================================================== the decision, as a table
+
+def view(cpin: str | CmeError = "SIM PIN", **kw: Any) -> SimView:
+    base: dict[str, Any] = {"patient": True, "pin": RIGHT_PIN, "unconfirmed": False, "rejected": False,
+                            "attempts_left": 3}
+    return SimView(cpin=cpin, **{**base, **kw})
+
+
+Check = Callable[[SimAction], bool]
+
+
+def gives_up(problem: SimProblem, *, retry: bool = False, reject: bool = False) -> Check:
+    def check(action: SimAction) -> bool:
+        return (isinstance(action, GiveUp) and action.problem is problem and action.retry is retry
+                and action.reject is reject)
+
+    return check
+
+
+def is_(kind: type) -> Callable[[SimAction], bool]:
+    return lambda action: isinstance(action, kind)
+
+
+LOOK_AGAIN = is_(Look)
+
+DECISIONS: list[tuple[str, SimView, Callable[[SimAction], bool]]] = [
+    # the SIM is usable
+    ("ready", view("READY"), lambda a: a == Done(forget_unconfirmed=False)),
+    ("ready after a lost answer", view("READY", unconfirmed=True),
+     lambda a: a == Done(forget_unconfirmed=True)),
+    ("PIN2 does not block SMS", view("SIM PIN2"), is_(Done)),
+    # booting: busy, not yet, "not inserted" for a moment
+    ("busy while booting", view(CmeError(14)), LOOK_AGAIN),
+    ("not inserted while booting", view(CmeError(10)), LOOK_AGAIN),
+    ("text-only error while booting", view(CmeError(None, "wait")), LOOK_AGAIN),
+    ("NOT READY while booting", view("NOT READY"), LOOK_AGAIN),
+    ("no SIM after the boot", view(CmeError(10), patient=False), gives_up(SimProblem.NO_SIM, retry=True)),
+    ("SIM failure", view(CmeError(15)), gives_up(SimProblem.SIM_FAILURE, retry=True)),
+    ("still not ready", view("NOT READY", patient=False), gives_up(SimProblem.NOT_USABLE, retry=True)),
+    ("an error that says nothing about the SIM", view(CmeError(3)), is_(Propagate)),
+    # locks a person must lift
+    ("PUK", view("SIM PUK"), gives_up(SimProblem.PUK_LOCKED)),
+    ("PH-SIM PIN", view("PH-SIM PIN"), gives_up(SimProblem.OTHER_LOCK)),
+    ("no pin configured", view(pin=""), gives_up(SimProblem.NO_PIN)),
+    ("not a PIN", view(pin="12ab"), gives_up(SimProblem.BAD_PIN)),
+    # the PIN: only after the counter was read, never rejected ones, never the last attempts
+    ("counter first", view(attempts_left=UNREAD), is_(CountAttempts)),
+    ("enter", view(), is_(EnterPin)),
+    ("enter without a counter", view(attempts_left=None), is_(EnterPin)),
+    ("rejected before", view(rejected=True), gives_up(SimProblem.REJECTED_BEFORE)),
+    ("one attempt left", view(attempts_left=1), gives_up(SimProblem.LAST_ATTEMPTS)),
+    ("lost answer, counter full: never checked", view(unconfirmed=True),
+     lambda a: a == SettleUnconfirmed(rejected=False)),
+    ("lost answer, an attempt spent", view(unconfirmed=True, attempts_left=2),
+     lambda a: a == SettleUnconfirmed(rejected=True)),
+    ("lost answer, no counter", view(unconfirmed=True, attempts_left=None),
+     lambda a: a == SettleUnconfirmed(rejected=True)),
+    # the answer to the entry
+    ("accepted", view(answer="accepted"), is_(Accepted)),
+    ("wrong PIN", view(answer=CmeError(16)), gives_up(SimProblem.REJECTED, reject=True)),
+    ("a bare ERROR is a rejection", view(answer=ErrorResult("ERROR", result="ERROR")),
+     gives_up(SimProblem.REJECTED, reject=True)),
+    ("busy: not proven either way", view(answer=CmeError(14)), LOOK_AGAIN),
+    ("busy for too long", view(answer=CmeError(14), patient=False),
+     gives_up(SimProblem.REJECTED, reject=True)),
+    # at most once per start
+    ("still asks after acceptance: wait", view(entered=True), LOOK_AGAIN),
+    ("still asks after acceptance: give up", view(entered=True, patient=False),
+     gives_up(SimProblem.STILL_LOCKED)),
+]
+
+
+@pytest.mark.parametrize(("case", "seen", "expected"), DECISIONS, ids=[d[0] for d in DECISIONS])
+def test_decide(case: str, seen: SimView, expected: Callable[[SimAction], bool]) -> None:
+    action = decide(seen)
+    assert expected(action), f"{case}: {action}"
+
+
+def test_decide_never_enters_a_pin_it_must_not() -> None:
+    """Every combination that forbids an entry leads to something other than EnterPin."""
+    for cpin in ("READY", "SIM PUK", "PH-SIM PIN", "NOT READY", CmeError(10), CmeError(14)):
+        for patient in (True, False):
+            assert not isinstance(decide(view(cpin, patient=patient)), EnterPin)
+    for kw in ({"pin": ""}, {"rejected": True}, {"attempts_left": 1}, {"attempts_left": 0},
+               {"entered": True}, {"unconfirmed": True}, {"attempts_left": UNREAD}):
+        assert not isinstance(decide(view(**kw)), EnterPin), kw
