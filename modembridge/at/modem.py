@@ -90,6 +90,18 @@ class Modem:
         return self.status.info
 
     @property
+    def signal_dbm(self) -> int | None:
+        return self.status.signal_dbm
+
+    @property
+    def operator(self) -> str | None:
+        return self.status.operator
+
+    @property
+    def cnmi(self) -> tuple[int, ...] | None:
+        return self.status.cnmi
+
+    @property
     def sim_swap(self) -> SimSwap | None:
         return self.status.sim_swap
 

@@ -16,6 +16,7 @@ from typing import Any
 from modembridge.at import commands as C
 from modembridge.at import steps
 from modembridge.at.channel import AtChannel
+from modembridge.at.connector import SERIAL, Connector
 from modembridge.at.errors import AtTimeout, CmeError, ModemUnavailable, ResultError
 from modembridge.at.facts import ModemFacts, VolatileFacts
 from modembridge.at.parser import AtParser, Urc
@@ -70,7 +71,8 @@ class ProbeReport:
 
 
 async def probe_port(port: str, baud: int = 115200, pin: str = "", timeout: float = 5.0, *,
-                     facts: ModemFacts | None = None, modem_id: str | None = None) -> ProbeReport:
+                     facts: ModemFacts | None = None, modem_id: str | None = None,
+                     connector: Connector = SERIAL) -> ProbeReport:
     """Talk to the modem at ``port``; ModemUnavailable (missing/busy) and AtTimeout (no answer) propagate.
 
     A PIN is entered under the driver's rules (sim_lock.decide): only when the SIM asks, never with fewer
@@ -84,7 +86,7 @@ async def probe_port(port: str, baud: int = 115200, pin: str = "", timeout: floa
         if len(rep.unsolicited) < 20:
             rep.unsolicited.append(urc.text)
 
-    chan = await AtChannel.open(port, baud, AtParser(), on_urc, name=port)
+    chan = await AtChannel.open(port, baud, AtParser(), on_urc, name=port, connector=connector)
     s = Session(chan, port=port, name=port, command_timeout=timeout)
     try:
         await _probe(s, rep, pin, timeout, facts or VolatileFacts(), modem_id or port)

@@ -1,4 +1,4 @@
-"""AtChannel and odd-modem behaviours against a scripted modem on a real pty."""
+"""AtChannel and odd-modem behaviours against a scripted modem (on an in-memory port)."""
 
 from __future__ import annotations
 
@@ -19,6 +19,7 @@ from modembridge.at import (
 )
 from modembridge.at.channel import AtChannel
 from modembridge.at.parser import AtParser, Urc
+from modembridge.sim.memory import PORTS
 
 from .helpers import fast_config, running
 from .scripted import Reply, ScriptedModem, ok, table_answer
@@ -42,7 +43,7 @@ async def scripted() -> AsyncIterator[Callable[..., ScriptedModem]]:
 
 async def open_channel(path: str, urcs: list[Urc] | None = None) -> AtChannel:
     sink = urcs if urcs is not None else []
-    return await AtChannel.open(path, 115200, AtParser(), sink.append)
+    return await AtChannel.open(path, 115200, AtParser(), sink.append, connector=PORTS)
 
 
 async def test_command_and_errors(scripted: Callable[..., ScriptedModem]) -> None:
@@ -206,9 +207,9 @@ def odd_modem() -> Callable[[str], Reply]:
 async def test_odd_modem_reaches_ready_and_works(scripted: Callable[..., ScriptedModem]) -> None:
     peer = scripted(odd_modem(), echo=True)
     async with running(fast_config(peer.path, health_interval=0.2)) as modem:
-        assert modem.status.cnmi == (2, 1, 2, 1, 0)  # CNMI=? refused: the preferred setting tried anyway
-        assert modem.registration == "roaming" and modem.status.signal_dbm is None
-        assert modem.status.operator == "ROAMNET"
+        assert modem.cnmi == (2, 1, 2, 1, 0)  # CNMI=? refused: the preferred setting tried anyway
+        assert modem.registration == "roaming" and modem.signal_dbm is None
+        assert modem.operator == "ROAMNET"
         assert modem.info.iccid == "8901260000000000009"
         (only,) = await modem.list_stored()
         assert (only.index, only.stat, only.length, only.pdu) == (1, 1, 24, PDU)

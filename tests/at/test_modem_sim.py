@@ -1,4 +1,5 @@
-"""The Modem driver against the simulated modem over a real pty: init per profile, inbound, sends, faults."""
+"""The Modem driver against the simulated modem (in-memory ports): init per profile, inbound, sends,
+faults."""
 
 from __future__ import annotations
 
@@ -25,6 +26,7 @@ from modembridge.at import (
     SweepNeeded,
 )
 from modembridge.sim.harness import SimModem
+from modembridge.sim.memory import PORTS
 from modembridge.sms.pdu import Deliver, StatusReport, decode_pdu, encode_submit
 
 from .helpers import fast_config, next_event, running, wait_state
@@ -42,12 +44,12 @@ async def test_init_on_every_profile(sim_factory: SimFactory, profile: str) -> N
     async with sim_factory(profile=profile) as sim, running(fast_config(str(sim.link))) as modem:
         st = sim.status()
         assert st["cmgf"] == 0 and st["echo"] is False
-        assert st["cnmi"] == [2, 1, 2, 1, 0] and modem.status.cnmi == (2, 1, 2, 1, 0)
+        assert st["cnmi"] == [2, 1, 2, 1, 0] and modem.cnmi == (2, 1, 2, 1, 0)
         assert modem.info.profile == profile
         assert modem.info.imei == "356789012345678" and modem.info.imsi == "001010123456789"
         assert modem.info.iccid == "8901260000000000001"
-        assert modem.registration == "home" and modem.status.operator == "SIMNET"
-        assert modem.status.signal_dbm == -73
+        assert modem.registration == "home" and modem.operator == "SIMNET"
+        assert modem.signal_dbm == -73
         snap = modem.snapshot()
         assert snap.state is ModemState.READY and snap.storage["SM"].total > 0
         assert snap.info.manufacturer == sim.e.profile.manufacturer
@@ -279,7 +281,7 @@ async def test_busy_port_is_reported(sim: SimModem) -> None:
     from modembridge.at.channel import AtChannel
     from modembridge.at.parser import AtParser
 
-    other = await AtChannel.open(str(sim.link), 115200, AtParser(), lambda _u: None)
+    other = await AtChannel.open(str(sim.link), 115200, AtParser(), lambda _u: None, connector=PORTS)
     try:
         async with running(fast_config(str(sim.link), command_timeout=0.3), ready=False) as modem:
             await asyncio.wait_for(_until(lambda: "busy" in (modem.last_error or "")), 5)
@@ -337,7 +339,7 @@ async def test_cnmi_fallback(sim: SimModem) -> None:
 
     sim.e.commands.table["+CNMI"] = picky
     async with running(fast_config(str(sim.link))) as modem:
-        assert modem.status.cnmi == (2, 1, 0, 0, 0)
+        assert modem.cnmi == (2, 1, 0, 0, 0)
         assert sim.status()["cnmi"] == [2, 1, 0, 0, 0]
         rx = sim.traffic_bytes("rx").decode()
         assert rx.index("AT+CNMI=2,1,2,1,0") < rx.index("AT+CNMI=2,1,2,2,0") < rx.index("AT+CNMI=2,1,0,0,0")
