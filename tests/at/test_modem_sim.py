@@ -25,6 +25,7 @@ from modembridge.at import (
     StateChanged,
     SweepNeeded,
 )
+from modembridge.at.quirks import get_profile
 from modembridge.sim.harness import SimModem
 from modembridge.sim.memory import PORTS
 from modembridge.sms.pdu import Deliver, StatusReport, decode_pdu, encode_submit
@@ -386,3 +387,23 @@ async def test_waiting_operations_end_on_stop(tmp_path: Any) -> None:
         await modem.stop()
         with pytest.raises(ModemUnavailable, match="stopping"):
             await asyncio.wait_for(reader, 2)  # long before its 30 s timeout
+
+
+@pytest.mark.parametrize(("profile", "settle"), [("sim800", 0.5), ("generic", 0.0)])
+async def test_after_a_restart_banner_the_profile_s_boot_settle_passes_before_the_next_command(
+        sim_factory: SimFactory, profile: str, settle: float) -> None:
+    """SIMCom modules ignore what they hear right after their boot banner: the driver waits the profile's
+    boot_settle (counted from the banner) before it speaks again."""
+    assert get_profile(profile).boot_settle == settle
+    async with sim_factory(profile=profile) as sim, \
+            running(fast_config(str(sim.link), ping_interval=60.0)) as modem:
+        sim.clear_traffic()
+        sim.restart()
+        await wait_state(modem, ModemState.INITIALIZING, timeout=10)
+        await wait_state(modem, ModemState.READY, timeout=10)
+        traffic = list(sim.e.traffic)
+        banner = next(t.t for t in traffic if t.direction == "tx" and b"RDY" in t.data)
+        spoken = next(t.t for t in traffic if t.direction == "rx" and t.t >= banner)
+        assert spoken - banner >= settle
+        if not settle:
+            assert spoken - banner < 0.2  # no profile delay: re-initialised at once
