@@ -9,13 +9,13 @@ failing. See supervisor.py for faults and recovery, operations.py for the exchan
 from __future__ import annotations
 
 import asyncio
+from typing import Generic, TypeVar, overload
 
 from modembridge.at.commands import StoredPdu
 from modembridge.at.connector import SERIAL, Connector
 from modembridge.at.events import ModemEvent, ModemInfo, ModemState
 from modembridge.at.facts import ModemFacts, VolatileFacts
 from modembridge.at.operations import Operations
-from modembridge.at.recovery import RecoveryLadder
 from modembridge.at.sim_lock import SimNeedsHuman, SimSwap
 from modembridge.at.status import ModemStatus
 from modembridge.at.supervisor import Supervisor
@@ -24,6 +24,27 @@ from modembridge.model.status import ModemSnapshot, RecoveryStats
 from modembridge.observe import Metrics, ModemMetrics
 
 __all__ = ["Modem", "SimNeedsHuman"]
+
+T = TypeVar("T")
+
+
+class _Status(Generic[T]):
+    """A read-only attribute of the modem that is the same-named one of its ModemStatus."""
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = name
+
+    @overload
+    def __get__(self, modem: None, owner: type) -> _Status[T]: ...
+
+    @overload
+    def __get__(self, modem: Modem, owner: type | None = None) -> T: ...
+
+    def __get__(self, modem: Modem | None, owner: type | None = None) -> T | _Status[T]:
+        if modem is None:
+            return self
+        value: T = getattr(modem.status, self.name)
+        return value
 
 
 class Modem:
@@ -37,10 +58,11 @@ class Modem:
         self.events: asyncio.Queue[ModemEvent] = events if events is not None else asyncio.Queue()
         self.facts: ModemFacts = facts if facts is not None else VolatileFacts()
         self.status = ModemStatus(config.id, config.port, self.events)
-        self.ladder = RecoveryLadder(*reconnect_delay)
-        self._metrics = metrics if metrics is not None else Metrics().modem(config.id)
-        self.supervisor = Supervisor(config, self.status, facts=self.facts, metrics=self._metrics,
-                                     ladder=self.ladder, sync_timeout=sync_timeout, connector=connector)
+        self.supervisor = Supervisor(config, self.status, facts=self.facts,
+                                     metrics=metrics if metrics is not None else Metrics().modem(config.id),
+                                     reconnect_delay=reconnect_delay, sync_timeout=sync_timeout,
+                                     connector=connector)
+        self.ladder = self.supervisor.ladder
         self.operations = Operations(config, self.status, self.supervisor)
 
     # --- supervision
@@ -68,46 +90,17 @@ class Modem:
     async def send(self, pdu_hex: str, tpdu_length: int) -> int:
         return await self.operations.send(pdu_hex, tpdu_length)
 
-    # --- what it knows
-    @property
-    def state(self) -> ModemState:
-        return self.status.state
-
-    @property
-    def state_reason(self) -> str:
-        return self.status.state_reason
-
-    @property
-    def registration(self) -> str:
-        return self.status.registration
-
-    @property
-    def sim_full(self) -> bool:
-        return self.status.sim_full
-
-    @property
-    def info(self) -> ModemInfo:
-        return self.status.info
-
-    @property
-    def signal_dbm(self) -> int | None:
-        return self.status.signal_dbm
-
-    @property
-    def operator(self) -> str | None:
-        return self.status.operator
-
-    @property
-    def cnmi(self) -> tuple[int, ...] | None:
-        return self.status.cnmi
-
-    @property
-    def sim_swap(self) -> SimSwap | None:
-        return self.status.sim_swap
-
-    @property
-    def last_error(self) -> str | None:
-        return self.status.last_error
+    # --- what it knows (ModemStatus, read-only here)
+    state: _Status[ModemState] = _Status()
+    state_reason: _Status[str] = _Status()
+    registration: _Status[str] = _Status()
+    sim_full: _Status[bool] = _Status()
+    info: _Status[ModemInfo] = _Status()
+    signal_dbm: _Status[int | None] = _Status()
+    operator: _Status[str | None] = _Status()
+    cnmi: _Status[tuple[int, ...] | None] = _Status()
+    sim_swap: _Status[SimSwap | None] = _Status()
+    last_error: _Status[str | None] = _Status()
 
     @property
     def _op_lock(self) -> asyncio.Lock:
@@ -115,4 +108,4 @@ class Modem:
         return self.supervisor.lock
 
     def snapshot(self) -> ModemSnapshot:
-        return self.status.snapshot(RecoveryStats(self.ladder.failures, self._metrics.recoveries()))
+        return self.status.snapshot(RecoveryStats(self.ladder.failures, self.supervisor.metrics.recoveries()))

@@ -29,7 +29,7 @@ UNCONFIRMED_KEY = "pin_unconfirmed"  # facts: a PIN sent whose answer has not be
 MAX_REJECTED = 8
 FULL_ATTEMPTS = 3  # a SIM's PIN counter when no wrong PIN was entered since the last right one
 PIN_ENTRY_TIMEOUT = 20.0  # some modems answer AT+CPIN=<pin> only once the SIM has checked it
-PAUSE = 0.5  # between looks at a SIM that is not ready yet
+PAUSE = 0.5  # seconds between looks at a SIM that is not ready yet
 READY_STATES = frozenset({"READY", "SIM PIN2", "SIM PUK2"})  # PIN2/PUK2 lock only phone-book features
 _SIM_NOT_YET_CME = frozenset({10, 13, 14, 100})  # not inserted, failure, busy, unknown: often just booting
 
@@ -100,41 +100,17 @@ class SimView:
     answer: ResultError | Literal["accepted"] | None = None  # to the AT+CPIN=<pin> just sent
 
 
-@dataclass(frozen=True)
-class Done:
-    """The SIM is usable."""
+class Act(Enum):
+    """A step of the unlock loop (GiveUp, with its reason, is the other outcome)."""
 
-    forget_unconfirmed: bool  # an entry whose answer was lost did work
-
-
-@dataclass(frozen=True)
-class Look:
-    """Ask AT+CPIN? again, after ``delay`` seconds."""
-
-    delay: float
-
-
-@dataclass(frozen=True)
-class CountAttempts:
-    """Read the SIM's remaining PIN attempts before deciding about an entry."""
-
-
-@dataclass(frozen=True)
-class SettleUnconfirmed:
-    """An earlier entry's answer was lost: record it as rejected (the counter shows a spent attempt, or
-    cannot be read) or forget it (the counter is full: the SIM never checked it)."""
-
-    rejected: bool
-
-
-@dataclass(frozen=True)
-class EnterPin:
-    """Send AT+CPIN=<pin>, recorded as unconfirmed until its answer is seen."""
-
-
-@dataclass(frozen=True)
-class Accepted:
-    """The SIM took the PIN: forget the unconfirmed entry, look at the SIM again at once."""
+    DONE = "done"  # the SIM is usable (an entry whose answer was lost did work: forgotten)
+    LOOK = "look"  # ask AT+CPIN? again, after a pause
+    COUNT_ATTEMPTS = "count_attempts"  # read the SIM's remaining PIN attempts before deciding on an entry
+    FORGET_UNCONFIRMED = "forget_unconfirmed"  # an entry's answer was lost but the counter is full: unchecked
+    REJECT_UNCONFIRMED = "reject_unconfirmed"  # ... and an attempt was spent (or no counter tells): wrong
+    ENTER_PIN = "enter_pin"  # AT+CPIN=<pin>, recorded as unconfirmed until its answer is seen
+    ACCEPTED = "accepted"  # the SIM took it: forget the unconfirmed entry, look again at once
+    PROPAGATE = "propagate"  # AT+CPIN? failed in a way that says nothing about the SIM: raise its error
 
 
 @dataclass(frozen=True)
@@ -148,14 +124,7 @@ class GiveUp:
     cause: Exception | None = None
 
 
-@dataclass(frozen=True)
-class Propagate:
-    """AT+CPIN? failed in a way that says nothing about the SIM: raise its error."""
-
-    error: CmeError
-
-
-SimAction = Done | Look | CountAttempts | SettleUnconfirmed | EnterPin | Accepted | GiveUp | Propagate
+SimAction = Act | GiveUp
 
 
 def decide(v: SimView) -> SimAction:
@@ -163,12 +132,12 @@ def decide(v: SimView) -> SimAction:
     never one the SIM rejected before, never with fewer than 2 attempts left; a SIM still booting (busy,
     NOT READY, "not inserted" for a moment) is given time."""
     if v.answer == ACCEPTED:
-        return Accepted()
+        return Act.ACCEPTED
     if v.answer is not None:
         if isinstance(v.answer, CmeError) and v.answer.code == 14 and v.patient:
             # "SIM busy": probably not checked, but not proven. It stays unconfirmed: the next round enters
             # it again only if the attempt counter shows no attempt was spent
-            return Look(PAUSE)
+            return Act.LOOK
         # +CME ERROR: 16, a bare ERROR (no CMEE), anything but busy: rejected
         return GiveUp(f"the SIM rejected the configured pin ({v.answer}); not retrying: three wrong PINs "
                       "lock the SIM. Fix `pin` in the config, then restart", SimProblem.REJECTED,
@@ -178,15 +147,15 @@ def decide(v: SimView) -> SimAction:
         # right after a boot (every restart and reset) many modems say "not inserted" (10), "failure"
         # (13) or "busy" (14) for a second or two: look again before concluding
         if (e.code in _SIM_NOT_YET_CME or e.code is None) and v.patient:
-            return Look(PAUSE)
+            return Act.LOOK
         if e.code == 10:
             return GiveUp("no SIM card inserted", SimProblem.NO_SIM, retry=True, cause=e)
         if e.code in (13, 15):
             return GiveUp(f"SIM failure: {e}", SimProblem.SIM_FAILURE, retry=True, cause=e)
-        return Propagate(e)
+        return Act.PROPAGATE
     state = v.cpin
     if state in READY_STATES:
-        return Done(forget_unconfirmed=v.unconfirmed)
+        return Act.DONE
     if "PUK" in state:
         return GiveUp("the SIM is PUK-locked (too many wrong PINs): unlock it with its PUK in a phone, then "
                       "restart", SimProblem.PUK_LOCKED)
@@ -194,11 +163,11 @@ def decide(v: SimView) -> SimAction:
         if "PIN" in state:  # PH-SIM PIN, PH-NET PIN ...: a person must unlock it
             return GiveUp(f"the SIM needs {state}", SimProblem.OTHER_LOCK)
         if v.patient:  # NOT READY, NOT INSERTED ... while the SIM starts
-            return Look(PAUSE)
+            return Act.LOOK
         return GiveUp(f"the SIM is not usable: {state}", SimProblem.NOT_USABLE, retry=True)
     if v.entered:
         if v.patient:
-            return Look(PAUSE)
+            return Act.LOOK
         return GiveUp("the SIM still asks for its PIN after the PIN was accepted", SimProblem.STILL_LOCKED)
     if not v.pin:
         return GiveUp("the SIM is PIN-locked and no pin is configured for this modem", SimProblem.NO_PIN)
@@ -206,9 +175,9 @@ def decide(v: SimView) -> SimAction:
         return GiveUp("the configured pin is not 4 to 8 digits", SimProblem.BAD_PIN)
     left = v.attempts_left
     if left is UNREAD:
-        return CountAttempts()
+        return Act.COUNT_ATTEMPTS
     if v.unconfirmed:  # the lost answer may have been "wrong PIN"
-        return SettleUnconfirmed(rejected=left is None or left < FULL_ATTEMPTS)
+        return Act.REJECT_UNCONFIRMED if left is None or left < FULL_ATTEMPTS else Act.FORGET_UNCONFIRMED
     if v.rejected:
         return GiveUp("the SIM rejected the configured pin before (or its answer was lost); not trying it "
                       "again (three wrong PINs lock the SIM): fix `pin`, then restart",
@@ -216,7 +185,7 @@ def decide(v: SimView) -> SimAction:
     if left is not None and left < 2:
         return GiveUp(f"the SIM has {left} PIN attempt(s) left: not risking it automatically; enter the PIN "
                       "by hand (e.g. in a phone), then restart", SimProblem.LAST_ATTEMPTS)
-    return EnterPin()
+    return Act.ENTER_PIN
 
 
 # ====================================================================== the loop that performs the steps
@@ -248,35 +217,36 @@ async def unlock_sim(cmd: Command, *, modem_id: str, pin: str, profile: QuirkPro
             watch(view)
         answer = None
         match decide(view):
-            case Done(forget_unconfirmed=forget):
-                if forget:
-                    await facts.remember(UNCONFIRMED_KEY, None)
-                return
-            case Look(delay=delay):
-                await sleep(delay)
-                cpin, left = await _look(cmd), UNREAD
-            case CountAttempts():
-                left = await pin_attempts_left(cmd, profile)
-            case SettleUnconfirmed(rejected=rejected):
-                if rejected:
-                    await _reject(facts, fingerprint)  # recorded before the evidence is cleared
-                await facts.remember(UNCONFIRMED_KEY, None)
-            case EnterPin():
-                await facts.remember(UNCONFIRMED_KEY, fingerprint)
-                answer = await _enter(cmd, pin, max(command_timeout, PIN_ENTRY_TIMEOUT))
-            case Accepted():
-                await facts.remember(UNCONFIRMED_KEY, None)
-                entered = True
-                log.info("%s: SIM PIN accepted", modem_id)
-                cpin, left = await _look(cmd), UNREAD
             case GiveUp() as give_up:
                 if give_up.reject:
                     await _reject(facts, fingerprint)  # recorded before the evidence is cleared
                     await facts.remember(UNCONFIRMED_KEY, None)
                 raise SimNeedsHuman(give_up.reason, retry=give_up.retry,
                                     problem=give_up.problem) from give_up.cause
-            case Propagate(error=error):
-                raise error
+            case Act.PROPAGATE:
+                assert isinstance(cpin, CmeError)
+                raise cpin
+            case Act.DONE:
+                if view.unconfirmed:
+                    await facts.remember(UNCONFIRMED_KEY, None)
+                return
+            case Act.LOOK:
+                await sleep(PAUSE)
+                cpin, left = await _look(cmd), UNREAD
+            case Act.COUNT_ATTEMPTS:
+                left = await pin_attempts_left(cmd, profile)
+            case Act.FORGET_UNCONFIRMED | Act.REJECT_UNCONFIRMED as settled:
+                if settled is Act.REJECT_UNCONFIRMED:
+                    await _reject(facts, fingerprint)  # recorded before the evidence is cleared
+                await facts.remember(UNCONFIRMED_KEY, None)
+            case Act.ENTER_PIN:
+                await facts.remember(UNCONFIRMED_KEY, fingerprint)
+                answer = await _enter(cmd, pin, max(command_timeout, PIN_ENTRY_TIMEOUT))
+            case Act.ACCEPTED:
+                await facts.remember(UNCONFIRMED_KEY, None)
+                entered = True
+                log.info("%s: SIM PIN accepted", modem_id)
+                cpin, left = await _look(cmd), UNREAD
 
 
 async def _look(cmd: Command) -> str | CmeError:

@@ -12,6 +12,7 @@ import contextlib
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TypeVar
 
 from modembridge.at import commands as C
 from modembridge.at.errors import AtTimeout, ErrorResult, ResultError
@@ -24,6 +25,8 @@ from modembridge.at.sim_lock import SimView, Sleep, unlock_sim
 log = logging.getLogger("modembridge.at.modem")
 
 ESC = b"\x1b"
+T = TypeVar("T")
+U = TypeVar("U")
 
 
 async def attention(s: Session, *, tries: int, timeout: float) -> None:
@@ -112,13 +115,7 @@ async def vendor_extras(s: Session, profile: QuirkProfile) -> None:
 
 async def storage_choices(s: Session) -> list[list[str]] | None:
     """AT+CPMS=?: the memories offered for mem1, mem2, mem3 ([] when unreadable); None when refused."""
-    lines = await s.best_effort("AT+CPMS=?")
-    if not lines:
-        return None
-    try:
-        return C.parse_cpms_test(lines)
-    except C.ParseError:
-        return []
+    return await _query(s, "AT+CPMS=?", C.parse_cpms_test, unreadable=[])
 
 
 async def select_storage(s: Session, mem: str) -> bool:
@@ -136,13 +133,19 @@ async def select_storage(s: Session, mem: str) -> bool:
 
 async def storage_fill(s: Session) -> list[tuple[str, int, int]] | None:
     """AT+CPMS?: (memory, used, total) for mem1..mem3; None when refused or unreadable."""
-    lines = await s.best_effort("AT+CPMS?")
+    return await _query(s, "AT+CPMS?", C.parse_cpms_read, unreadable=None)
+
+
+async def _query(s: Session, command: str, parse: Callable[[list[str]], T], *, unreadable: U) -> T | U | None:
+    """``parse`` of a best-effort command's answer; None when refused (or empty), ``unreadable`` when it
+    does not parse."""
+    lines = await s.best_effort(command)
     if not lines:
         return None
     try:
-        return C.parse_cpms_read(lines)
+        return parse(lines)
     except C.ParseError:
-        return None
+        return unreadable
 
 
 async def cnmi_ranges(s: Session) -> tuple[str | None, list[set[int]]]:

@@ -75,14 +75,14 @@ class Supervisor:
     """Owns the port: opens it, initialises and watches the modem, climbs the recovery ladder."""
 
     def __init__(self, config: ModemConfig, status: ModemStatus, *, facts: ModemFacts, metrics: ModemMetrics,
-                 ladder: RecoveryLadder, sync_timeout: float, connector: Connector) -> None:
+                 reconnect_delay: tuple[float, float], sync_timeout: float, connector: Connector) -> None:
         self.config = config
         self.status = status
-        self.facts = facts
-        self.metrics = metrics
-        self.ladder = ladder
-        self.connector = connector
+        self.ladder = RecoveryLadder(*reconnect_delay)  # the rungs climbed (and the delays before them)
         self.profile: QuirkProfile = GENERIC if config.profile == "auto" else get_profile(config.profile)
+        self.facts = facts
+        self.metrics = metrics  # counts the rungs taken
+        self.connector = connector
         self.lock = asyncio.Lock()  # one exchange at a time: operations, health polls, initialisation
         self.ready = asyncio.Event()  # set while READY
         self.stop_requested = asyncio.Event()

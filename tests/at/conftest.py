@@ -5,6 +5,7 @@ test_pty_transport.py, with ``pty_sim`` / ``pty_sim_factory``."""
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
@@ -14,40 +15,44 @@ import pytest
 from modembridge.sim.harness import SimModem
 
 
-def _factory(tmp_path: Path, made: list[SimModem], transport: str) -> Callable[..., SimModem]:
+@contextlib.asynccontextmanager
+async def _sims(tmp_path: Path, transport: str) -> AsyncIterator[Callable[..., SimModem]]:
+    made: list[SimModem] = []
+
     def make(link: str | Path | None = None, **kw: Any) -> SimModem:
         kw.setdefault("seed", 1)
         kw.setdefault("transport", transport)
+        kw.setdefault("control", None)  # no test here uses the HTTP control API
         modem = SimModem(link or tmp_path / f"gsm{len(made)}", **kw)
         made.append(modem)
         return modem
 
-    return make
+    try:
+        yield make
+    finally:
+        for modem in made:
+            await modem.stop()
 
 
 @pytest.fixture
 async def sim_factory(tmp_path: Path) -> AsyncIterator[Callable[..., SimModem]]:
-    made: list[SimModem] = []
-    yield _factory(tmp_path, made, "memory")
-    for modem in made:
-        await modem.stop()
-
-
-@pytest.fixture
-async def sim(tmp_path: Path) -> AsyncIterator[SimModem]:
-    async with SimModem(tmp_path / "gsm0", profile="generic", seed=1, transport="memory") as modem:
-        yield modem
+    async with _sims(tmp_path, "memory") as make:
+        yield make
 
 
 @pytest.fixture
 async def pty_sim_factory(tmp_path: Path) -> AsyncIterator[Callable[..., SimModem]]:
-    made: list[SimModem] = []
-    yield _factory(tmp_path, made, "pty")
-    for modem in made:
-        await modem.stop()
+    async with _sims(tmp_path, "pty") as make:
+        yield make
 
 
 @pytest.fixture
-async def pty_sim(tmp_path: Path) -> AsyncIterator[SimModem]:
-    async with SimModem(tmp_path / "gsm0", profile="generic", seed=1) as modem:
+async def sim(sim_factory: Callable[..., SimModem]) -> AsyncIterator[SimModem]:
+    async with sim_factory(profile="generic") as modem:
+        yield modem
+
+
+@pytest.fixture
+async def pty_sim(pty_sim_factory: Callable[..., SimModem]) -> AsyncIterator[SimModem]:
+    async with pty_sim_factory(profile="generic") as modem:
         yield modem

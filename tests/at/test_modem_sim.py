@@ -255,19 +255,6 @@ async def test_spontaneous_restart_reinitialises(sim_factory: SimFactory, profil
         await next_event(modem, MessageStored)
 
 
-async def test_vanish_and_reappear(sim: SimModem) -> None:
-    async with running(fast_config(str(sim.link))) as modem:
-        await sim.vanish(0.5)
-        gone = (ModemState.RECOVERING, ModemState.CONNECTING)
-        await next_event(modem, StateChanged, lambda e: e.state in gone)
-        assert modem.last_error
-        await sim.wait_present(5)
-        await wait_state(modem, ModemState.READY, timeout=10)
-        await sim.inject_text("+254700000001", "back")
-        ev = await next_event(modem, MessageStored)
-        assert await modem.read(ev.mem, ev.index) is not None
-
-
 async def test_missing_port_is_retried_until_it_appears(tmp_path: Any, sim_factory: SimFactory) -> None:
     link = tmp_path / "later"
     async with running(fast_config(str(link)), ready=False) as modem:

@@ -14,14 +14,8 @@ from modembridge.at.facts import VolatileFacts, pin_fingerprint
 from modembridge.at.quirks import get_profile
 from modembridge.at.sim_lock import (
     UNREAD,
-    Accepted,
-    CountAttempts,
-    Done,
-    EnterPin,
+    Act,
     GiveUp,
-    Look,
-    Propagate,
-    SettleUnconfirmed,
     SimAction,
     SimProblem,
     SimSwap,
@@ -256,18 +250,17 @@ def gives_up(problem: SimProblem, *, retry: bool = False, reject: bool = False) 
     return check
 
 
-def is_(kind: type) -> Callable[[SimAction], bool]:
-    return lambda action: isinstance(action, kind)
+def is_(act: Act) -> Check:
+    return lambda action: action is act
 
 
-LOOK_AGAIN = is_(Look)
+LOOK_AGAIN = is_(Act.LOOK)
 
 DECISIONS: list[tuple[str, SimView, Callable[[SimAction], bool]]] = [
     # the SIM is usable
-    ("ready", view("READY"), lambda a: a == Done(forget_unconfirmed=False)),
-    ("ready after a lost answer", view("READY", unconfirmed=True),
-     lambda a: a == Done(forget_unconfirmed=True)),
-    ("PIN2 does not block SMS", view("SIM PIN2"), is_(Done)),
+    ("ready", view("READY"), is_(Act.DONE)),
+    ("ready after a lost answer", view("READY", unconfirmed=True), is_(Act.DONE)),
+    ("PIN2 does not block SMS", view("SIM PIN2"), is_(Act.DONE)),
     # booting: busy, not yet, "not inserted" for a moment
     ("busy while booting", view(CmeError(14)), LOOK_AGAIN),
     ("not inserted while booting", view(CmeError(10)), LOOK_AGAIN),
@@ -276,26 +269,24 @@ DECISIONS: list[tuple[str, SimView, Callable[[SimAction], bool]]] = [
     ("no SIM after the boot", view(CmeError(10), patient=False), gives_up(SimProblem.NO_SIM, retry=True)),
     ("SIM failure", view(CmeError(15)), gives_up(SimProblem.SIM_FAILURE, retry=True)),
     ("still not ready", view("NOT READY", patient=False), gives_up(SimProblem.NOT_USABLE, retry=True)),
-    ("an error that says nothing about the SIM", view(CmeError(3)), is_(Propagate)),
+    ("an error that says nothing about the SIM", view(CmeError(3)), is_(Act.PROPAGATE)),
     # locks a person must lift
     ("PUK", view("SIM PUK"), gives_up(SimProblem.PUK_LOCKED)),
     ("PH-SIM PIN", view("PH-SIM PIN"), gives_up(SimProblem.OTHER_LOCK)),
     ("no pin configured", view(pin=""), gives_up(SimProblem.NO_PIN)),
     ("not a PIN", view(pin="12ab"), gives_up(SimProblem.BAD_PIN)),
     # the PIN: only after the counter was read, never rejected ones, never the last attempts
-    ("counter first", view(attempts_left=UNREAD), is_(CountAttempts)),
-    ("enter", view(), is_(EnterPin)),
-    ("enter without a counter", view(attempts_left=None), is_(EnterPin)),
+    ("counter first", view(attempts_left=UNREAD), is_(Act.COUNT_ATTEMPTS)),
+    ("enter", view(), is_(Act.ENTER_PIN)),
+    ("enter without a counter", view(attempts_left=None), is_(Act.ENTER_PIN)),
     ("rejected before", view(rejected=True), gives_up(SimProblem.REJECTED_BEFORE)),
     ("one attempt left", view(attempts_left=1), gives_up(SimProblem.LAST_ATTEMPTS)),
     ("lost answer, counter full: never checked", view(unconfirmed=True),
-     lambda a: a == SettleUnconfirmed(rejected=False)),
-    ("lost answer, an attempt spent", view(unconfirmed=True, attempts_left=2),
-     lambda a: a == SettleUnconfirmed(rejected=True)),
-    ("lost answer, no counter", view(unconfirmed=True, attempts_left=None),
-     lambda a: a == SettleUnconfirmed(rejected=True)),
+     is_(Act.FORGET_UNCONFIRMED)),
+    ("lost answer, an attempt spent", view(unconfirmed=True, attempts_left=2), is_(Act.REJECT_UNCONFIRMED)),
+    ("lost answer, no counter", view(unconfirmed=True, attempts_left=None), is_(Act.REJECT_UNCONFIRMED)),
     # the answer to the entry
-    ("accepted", view(answer="accepted"), is_(Accepted)),
+    ("accepted", view(answer="accepted"), is_(Act.ACCEPTED)),
     ("wrong PIN", view(answer=CmeError(16)), gives_up(SimProblem.REJECTED, reject=True)),
     ("a bare ERROR is a rejection", view(answer=ErrorResult("ERROR", result="ERROR")),
      gives_up(SimProblem.REJECTED, reject=True)),
@@ -319,7 +310,7 @@ def test_decide_never_enters_a_pin_it_must_not() -> None:
     """Every combination that forbids an entry leads to something other than EnterPin."""
     for cpin in ("READY", "SIM PUK", "PH-SIM PIN", "NOT READY", CmeError(10), CmeError(14)):
         for patient in (True, False):
-            assert not isinstance(decide(view(cpin, patient=patient)), EnterPin)
+            assert decide(view(cpin, patient=patient)) is not Act.ENTER_PIN
     for kw in ({"pin": ""}, {"rejected": True}, {"attempts_left": 1}, {"attempts_left": 0},
                {"entered": True}, {"unconfirmed": True}, {"attempts_left": UNREAD}):
-        assert not isinstance(decide(view(**kw)), EnterPin), kw
+        assert decide(view(**kw)) is not Act.ENTER_PIN, kw
