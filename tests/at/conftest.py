@@ -1,10 +1,13 @@
 """tests/at runs the driver against the simulated modem over in-memory ports (modembridge.sim.memory): the
 ``sim`` and ``sim_factory`` fixtures here shadow the pty ones of tests/conftest.py, and ``running()``
-(helpers.py) opens ports through ``PORTS``. The real transport (a pty through pyserial) has its own suite,
-test_pty_transport.py, with ``pty_sim`` / ``pty_sim_factory``."""
+(helpers.py) opens ports through ``PORTS``. Such tests run on an event loop whose clock skips idle time
+(virtual_time.py): the driver's timeouts cost no wall time. The real transport (a pty through pyserial)
+has its own suite, test_pty_transport.py, with ``pty_sim`` / ``pty_sim_factory``; it, and any test marked
+``real_time`` (a subprocess, a pty), runs on an ordinary loop."""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
@@ -13,6 +16,20 @@ from typing import Any
 import pytest
 
 from modembridge.sim.harness import SimModem
+
+from .virtual_time import VirtualTimeLoop
+
+REAL_IO_FIXTURES = frozenset({"pty_sim", "pty_sim_factory"})
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "real_time: real I/O (a pty, a subprocess): no virtual clock")
+
+
+def pytest_asyncio_loop_factories(config: pytest.Config, item: pytest.Item) -> dict[str, Callable[[], Any]]:
+    real = item.get_closest_marker("real_time") is not None or bool(
+        REAL_IO_FIXTURES & set(getattr(item, "fixturenames", ())))
+    return {"real": asyncio.new_event_loop} if real else {"virtual": VirtualTimeLoop}
 
 
 @contextlib.asynccontextmanager

@@ -6,7 +6,6 @@ right after a boot, and a hang during a sweep."""
 from __future__ import annotations
 
 import asyncio
-import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
@@ -143,12 +142,13 @@ async def test_a_sim_still_starting_after_a_restart_is_waited_for(sim_factory: S
     """Right after a boot many modems say +CME ERROR: 10 (Quectel, u-blox) or +CPIN: NOT READY (SIMCom)
     for a second or two: that is not "no SIM", and must not park the modem in FAILED."""
     async with sim_factory(profile="quectel") as sim:
-        booted = [time.monotonic()]
-        sim.e.listeners.append(lambda ev: booted.__setitem__(0, time.monotonic()) if ev == "ready" else None)
+        clock = sim.e.scheduler.time  # the loop's
+        booted = [clock()]
+        sim.e.listeners.append(lambda ev: booted.__setitem__(0, clock()) if ev == "ready" else None)
         orig = sim.e.commands.cpin
 
         def cpin(cmd: Any, info: list[str]) -> str | None:
-            if cmd.kind == "read" and time.monotonic() - booted[0] < 1.0:
+            if cmd.kind == "read" and clock() - booted[0] < 1.0:
                 if answer == "cme10":
                     raise SimCmeError(10)
                 info.append("+CPIN: NOT READY")

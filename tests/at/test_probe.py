@@ -87,6 +87,7 @@ async def test_probe_unregistered_modem_is_a_problem(sim: SimModem) -> None:
     assert rep.registration == "denied"
 
 
+@pytest.mark.real_time
 async def test_probe_missing_port(tmp_path: Path) -> None:
     code, out = await run_cli(str(tmp_path / "nothing"))
     assert code == 2 and "no such port" in out
@@ -101,6 +102,7 @@ async def test_probe_busy_port(pty_sim: SimModem) -> None:
         await holder.close()
 
 
+@pytest.mark.real_time
 async def test_probe_no_answer() -> None:
     silent = ScriptedModem(lambda _line: None, transport="pty")
     try:

@@ -24,6 +24,7 @@ from .helpers import fast_config, next_event, running, wait_state
 
 SimFactory = Callable[..., SimModem]
 PROFILES = ["generic", "huawei", "sim800", "quectel"]
+pytestmark = pytest.mark.real_time
 
 
 async def until(pred: Callable[[], bool], timeout: float = 5.0) -> None:
