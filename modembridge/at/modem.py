@@ -99,6 +99,7 @@ class Modem:
     signal_dbm: _Status[int | None] = _Status()
     operator: _Status[str | None] = _Status()
     cnmi: _Status[tuple[int, ...] | None] = _Status()
+    storage: _Status[dict[str, tuple[int, int]]] = _Status()
     sim_swap: _Status[SimSwap | None] = _Status()
     last_error: _Status[str | None] = _Status()
 

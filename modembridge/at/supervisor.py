@@ -4,8 +4,9 @@
 ``ping_interval`` seconds, a short ping after any command timeout) and climb the recovery ladder
 (recovery.py: re-init, reopen, reset); a vanished port is reopened as soon as its device node is back; a
 restarted modem is re-initialised (after its profile's ``boot_settle``). Only a SIM that needs a person
-(PIN, PUK, no SIM) parks it in FAILED. The operations (operations.py) reach the modem through
-:meth:`Supervisor.session` state: ``ready``, ``lock`` and the current :class:`Session`.
+(PIN, PUK, no SIM) parks it in FAILED. The operations (operations.py) reach the modem through what the
+supervisor exposes (its ``Gate``): ``ready``, ``lock``, the current :class:`Session`, and the two calls
+that report how a command went.
 """
 
 from __future__ import annotations
