@@ -1,27 +1,29 @@
-"""The asyncio serial channel: one AT command in flight, per-command timeouts, the ``> `` prompt exchange,
-URCs handed to a callback, and a vanished port reported as :class:`ModemUnavailable` (never a crash)."""
+"""The asyncio AT channel: one AT command in flight, per-command timeouts, the ``> `` prompt exchange,
+URCs handed to a callback, and a vanished port reported as :class:`ModemUnavailable` (never a crash).
+The port is opened through a :class:`~modembridge.at.connector.Connector` (serial by default)."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import logging
-import termios
 from collections.abc import Callable
 from typing import Any
 
+from modembridge.at.connector import SERIAL, Connector, describe_open_error
 from modembridge.at.errors import (
     CME_TEXT,
     CMS_TEXT,
-    AtError,
     AtTimeout,
     CmeError,
     CmsError,
+    ErrorResult,
     ModemUnavailable,
     PromptTimeout,
+    ResultError,
     ResyncTimeout,
 )
-from modembridge.at.parser import AtParser, Echo, Final, Info, Prompt, Urc
+from modembridge.at.parser import AtParser, Echo, Final, FinalKind, Info, Prompt, Urc
 
 log = logging.getLogger(__name__)
 
@@ -38,13 +40,13 @@ def raise_for(final: Final, command: str) -> None:
     """Turn an error final result into the matching exception; OK returns."""
     if final.ok:
         return
-    if final.kind == "CME":
+    if final.kind is FinalKind.CME:
         raise CmeError(final.code if final.code is not None else _code_of(final.detail, CME_TEXT),
                        final.detail, command=command)
-    if final.kind == "CMS":
+    if final.kind is FinalKind.CMS:
         raise CmsError(final.code if final.code is not None else _code_of(final.detail, CMS_TEXT),
                        final.detail, command=command)
-    raise AtError(f"{command}: {final.text}", command=command)
+    raise ErrorResult(f"{command}: {final.text}", result=final.text, command=command)
 
 
 def _code_of(text: str, table: dict[int, str]) -> int | None:
@@ -79,19 +81,14 @@ class AtChannel(asyncio.Protocol):
     # --- opening -------------------------------------------------------------------------------------
     @classmethod
     async def open(cls, port: str, baud: int, parser: AtParser, on_urc: Callable[[Urc], None], *,
-                   name: str = "modem") -> AtChannel:
+                   name: str = "modem", connector: Connector = SERIAL) -> AtChannel:
         """Open the port exclusively (a second opener gets a clear 'busy' error); ModemUnavailable if not."""
-        import serial  # imported lazily: pure users of the package do not need pyserial loaded
-        import serial_asyncio_fast
-
         loop = asyncio.get_running_loop()
         chan = cls(parser, on_urc, name=name)
         parser.reset()
         try:
-            transport, _ = await serial_asyncio_fast.create_serial_connection(
-                loop, lambda: chan, port, baudrate=baud, exclusive=True, rtscts=False)
-        except (serial.SerialException, OSError, termios.error) as e:
-            # termios.error: the device went away between open() and its configuration (a replug race)
+            transport = await connector.open(port, baud, chan)
+        except OSError as e:
             raise ModemUnavailable(describe_open_error(port, e)) from e
         chan.transport = transport  # connection_made() only runs on the next loop iteration
         chan.last_final = loop.time()
@@ -248,8 +245,8 @@ class AtChannel(asyncio.Protocol):
                     final = waiter.result()
                     if final.ok:  # a late OK of an earlier command: we are out of step with the modem
                         self.out_of_sync = True
-                        raise AtError(f"{self.name}: final result {final.text!r} before the '> ' prompt "
-                                      f"of {command} (nothing sent)", command=command)
+                        raise ResultError(f"{self.name}: final result {final.text!r} before the '> ' "
+                                          f"prompt of {command} (nothing sent)", command=command)
                     return final
                 if not done:
                     waited = timeout if prompt_timeout is None else min(timeout, prompt_timeout)
@@ -315,16 +312,3 @@ class AtChannel(asyncio.Protocol):
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self.lost.wait(), 5.0)
 
-
-def describe_open_error(port: str, exc: BaseException) -> str:
-    """A clear one-line reason for a failed open: missing, busy, permission, or other."""
-    text = str(exc)
-    low = text.lower()
-    if "no such file" in low or "errno 2]" in low :
-        return f"{port}: no such port (unplugged? wrong name? see `ls -l /dev/serial/by-id/`)"
-    if "exclusively lock" in low or "resource temporarily unavailable" in low or "busy" in low:
-        return (f"{port}: busy: another process has it open (ModemManager? a second modembridge? "
-                "check `fuser -v " + port + "`)")
-    if "permission denied" in low or "errno 13]" in low:
-        return f"{port}: permission denied (add the user to the 'dialout' group)"
-    return f"{port}: cannot open: {text}"

@@ -9,11 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from modembridge.at.errors import AtError
-
-
-class ParseError(AtError):
-    """A response did not have the expected shape."""
+from modembridge.at.errors import ParseError as ParseError  # re-exported: what the parsers below raise
 
 
 @dataclass(frozen=True)

@@ -17,15 +17,22 @@ class SendErrorClass(Enum):
 
 
 class AtError(Exception):
-    """A command ended with an error result (plain ERROR, COMMAND NOT SUPPORT, ...) or failed otherwise."""
+    """Anything that went wrong talking to the modem: a :class:`TransportError` or a :class:`ResultError`."""
 
     def __init__(self, message: str, *, command: str | None = None) -> None:
         super().__init__(message)
         self.command = command
 
 
-class AtTimeout(AtError):
-    """No final result within the command's timeout (the modem may be hung)."""
+# --- the exchange did not complete ------------------------------------------------------------------------
+class TransportError(AtError):
+    """The exchange did not complete: no answer, no prompt, or no port. Worth a recovery, not a verdict on
+    the command."""
+
+
+class AtTimeout(TransportError):
+    """No final result within the command's timeout (the modem may be hung). After the PDU of AT+CMGS was
+    written: the outcome of the send is unknown."""
 
 
 class ResyncTimeout(AtTimeout):
@@ -33,16 +40,33 @@ class ResyncTimeout(AtTimeout):
     command itself was never written."""
 
 
-class PromptTimeout(AtError):
+class PromptTimeout(TransportError):
     """AT+CMGS got no ``> `` prompt in time: the PDU was never written, so the message was certainly not sent
     (unlike AtTimeout after the PDU, whose outcome is unknown)."""
 
 
-class ModemUnavailable(AtError):
+class ModemUnavailable(TransportError):
     """The port is missing, busy, closed or vanished, or the modem is not ready (FAILED, stopped)."""
 
 
-class CmeError(AtError):
+# --- the modem answered, with an error or an unexpected shape -----------------------------------------------
+class ResultError(AtError):
+    """The modem answered, but with an error result or an answer of an unexpected shape."""
+
+
+class ErrorResult(ResultError):
+    """A plain error final result: ``ERROR``, ``COMMAND NOT SUPPORT``, ``TOO MANY PARAMETERS`` ..."""
+
+    def __init__(self, message: str, *, result: str, command: str | None = None) -> None:
+        super().__init__(message, command=command)
+        self.result = result  # the final result line
+
+
+class ParseError(ResultError):
+    """A response did not have the expected shape."""
+
+
+class CmeError(ResultError):
     """+CME ERROR: <code> (equipment / SIM errors, 27.007 §9.2); code None when the modem gives text only."""
 
     def __init__(self, code: int | None, text: str = "", *, command: str | None = None) -> None:
@@ -55,22 +79,41 @@ class CmeError(AtError):
         self.error_class = classify_cme(code)
 
 
-class CmsError(AtError):
-    """+CMS ERROR: <code> (message service errors, 27.005 §3.2.5), with what a sender should do about it.
+class CmsError(ResultError):
+    """+CMS ERROR: <code> (message service errors, 27.005 §3.2.5), with what a sender should do about it."""
 
-    AT+CMGS failures that are not +CMS ERROR (plain ERROR, +CME ERROR) are reported as CmsError too, with
-    code None and the original result in text, so a sender has a single exception to handle.
-    """
-
-    def __init__(self, code: int | None, text: str = "", error_class: SendErrorClass | None = None,
-                 *, command: str | None = None) -> None:
+    def __init__(self, code: int | None, text: str = "", *, command: str | None = None) -> None:
         self.code = code
         self.text = text or CMS_TEXT.get(code or -1, "")
-        self.error_class = error_class if error_class is not None else classify_cms(code)
+        self.error_class = classify_cms(code)
         label = f"+CMS ERROR: {code if code is not None else self.text}"
         if code is not None and self.text:
             label += f" ({self.text})"
         super().__init__(f"{label} [{self.error_class.value}]", command=command)
+
+
+class SendFailed(ResultError):
+    """AT+CMGS was answered with an error (+CMS ERROR, +CME ERROR, a plain ERROR) or without a message
+    reference: the message was not sent.
+
+    ``error_class`` says what a sender should do; ``result`` is the error as the modem gave it. ``code`` and
+    ``text`` are those of a +CMS ERROR; for any other result ``code`` is None and ``text`` describes it.
+    """
+
+    def __init__(self, result: ResultError) -> None:
+        self.result = result
+        if isinstance(result, CmsError):
+            self.code: int | None = result.code
+            self.text = result.text
+            message = str(result)
+        else:
+            self.code = None
+            self.text = str(result)
+        self.error_class = result.error_class if isinstance(result, (CmsError, CmeError)) \
+            else SendErrorClass.RETRY_LATER
+        if not isinstance(result, CmsError):
+            message = f"{result} [{self.error_class.value}]"
+        super().__init__(message, command=result.command)
 
 
 # 24.011 RP-cause values (0..127) and 23.040 TP-FCS (128..255) as reported by +CMS ERROR, plus 27.005 codes.

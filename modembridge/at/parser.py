@@ -38,18 +38,34 @@ class Info:
     text: str
 
 
+class FinalKind(Enum):
+    """Which final result code (V.250 §5.7, 27.007 §9.2, 27.005 §3.2.5, vendor words)."""
+
+    OK = "OK"
+    ERROR = "ERROR"
+    CME = "+CME ERROR"
+    CMS = "+CMS ERROR"
+    NO_CARRIER = "NO CARRIER"
+    BUSY = "BUSY"
+    NO_ANSWER = "NO ANSWER"
+    NO_DIALTONE = "NO DIALTONE"
+    COMMAND_NOT_SUPPORT = "COMMAND NOT SUPPORT"  # Huawei
+    TOO_MANY_PARAMETERS = "TOO MANY PARAMETERS"
+    ABORTED = "ABORTED"
+
+
 @dataclass(frozen=True)
 class Final:
-    """A final result code. kind: OK, ERROR, CME, CMS, or the text (NO CARRIER, COMMAND NOT SUPPORT ...)."""
+    """A final result code: its kind, the whole line, and the code or text of a +CME / +CMS ERROR."""
 
-    kind: str
+    kind: FinalKind
     text: str  # the whole line
     code: int | None = None  # for CME / CMS when numeric
     detail: str = ""  # for CME / CMS when verbose (CMEE=2) or vendor text
 
     @property
     def ok(self) -> bool:
-        return self.kind == "OK"
+        return self.kind is FinalKind.OK
 
 
 @dataclass(frozen=True)
@@ -75,15 +91,13 @@ class Urc:
 
 Event = Echo | Info | Final | Prompt | Urc
 
-_FINAL_WORDS = frozenset({
-    "OK", "ERROR", "NO CARRIER", "BUSY", "NO ANSWER", "NO DIALTONE", "COMMAND NOT SUPPORT",
-    "TOO MANY PARAMETERS", "ABORTED",
-})
+_FINAL_WORDS = {k.value: k for k in FinalKind if k not in (FinalKind.CME, FinalKind.CMS)}
 _CMX_RE = re.compile(r"^\+(CME|CMS) ERROR:\s*(.*)$", re.IGNORECASE)
 # V.250 call results: final only for a dial/answer/online/hang-up command. Otherwise they report a call that
 # ended or failed on its own (a caller hanging up before an answer gives RING ... NO CARRIER): a URC, which
 # must not end (and fail) an AT+CMGS or AT+CMGL that happens to be pending.
-_CALL_RESULTS = frozenset({"NO CARRIER", "BUSY", "NO ANSWER", "NO DIALTONE"})
+_CALL_RESULTS = frozenset({FinalKind.NO_CARRIER, FinalKind.BUSY, FinalKind.NO_ANSWER,
+                           FinalKind.NO_DIALTONE})
 _CALL_CMD_RE = re.compile(r"^AT(D|A$|O|H|\+CGDATA|\+CHUP)")
 
 # URCs whose next line is a PDU (27.005 §3.4.1).
@@ -119,12 +133,12 @@ def _clean(raw: bytes) -> str:
 
 
 def _final(line: str) -> Final | None:
-    if line in _FINAL_WORDS or line.upper() in _FINAL_WORDS:
-        up = line.upper()
-        return Final("OK" if up == "OK" else ("ERROR" if up == "ERROR" else up), line)
+    word = _FINAL_WORDS.get(line.upper())
+    if word is not None:
+        return Final(word, line)
     m = _CMX_RE.match(line)
     if m:
-        kind, rest = m.group(1).upper(), m.group(2).strip()
+        kind, rest = (FinalKind.CME if m.group(1).upper() == "CME" else FinalKind.CMS), m.group(2).strip()
         if rest.isdigit():
             return Final(kind, line, int(rest))
         return Final(kind, line, None, rest)
@@ -243,7 +257,7 @@ class AtParser:
         fin = _final(line)
         if fin is not None and fin.kind in _CALL_RESULTS and not (
                 self._pending is not None and _CALL_CMD_RE.match(self._pending)):
-            out.append(Urc(fin.kind, line, UrcKind.NOISE))
+            out.append(Urc(fin.kind.value, line, UrcKind.NOISE))
             return
         if fin is not None:
             self.end()

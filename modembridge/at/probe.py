@@ -11,11 +11,22 @@ from pathlib import Path
 from typing import Any
 
 from modembridge.at import commands as C
+from modembridge.at import steps
 from modembridge.at.channel import AtChannel
-from modembridge.at.errors import AtError, AtTimeout, ModemUnavailable
+from modembridge.at.connector import SERIAL, Connector
+from modembridge.at.errors import AtTimeout, CmeError, ResultError
+from modembridge.at.facts import ModemFacts, VolatileFacts
 from modembridge.at.parser import AtParser, Urc
-from modembridge.at.quirks import CNMI_FALLBACK, detect_profile
-from modembridge.at.sim_lock import pin_attempts_left
+from modembridge.at.quirks import QuirkProfile
+from modembridge.at.session import Session
+from modembridge.at.sim_lock import (
+    READY_STATES,
+    SimNeedsHuman,
+    SimProblem,
+    SimView,
+    Unread,
+    pin_attempts_left,
+)
 
 
 @dataclass
@@ -54,158 +65,137 @@ class ProbeReport:
         return d
 
 
-async def probe_port(port: str, baud: int = 115200, pin: str = "", timeout: float = 5.0) -> ProbeReport:
-    """Talk to the modem at ``port``; ModemUnavailable (missing/busy) and AtTimeout (no answer) propagate."""
+async def probe_port(port: str, baud: int = 115200, pin: str = "", timeout: float = 5.0, *,
+                     facts: ModemFacts | None = None, modem_id: str | None = None,
+                     connector: Connector = SERIAL) -> ProbeReport:
+    """Talk to the modem at ``port``; ModemUnavailable (missing/busy) and AtTimeout (no answer) propagate.
+
+    A PIN is entered under the driver's rules (sim_lock.decide): only when the SIM asks, never with fewer
+    than 2 attempts left, never one ``facts`` says the SIM rejected. ``facts`` default to volatile ones;
+    pass the daemon's (``modembridge.bridge.facts.JournalFacts`` with the config's ``modem_id``) to share
+    its memory of rejected PINs.
+    """
     rep = ProbeReport(port=port, baud=baud)
 
     def on_urc(urc: Urc) -> None:
         if len(rep.unsolicited) < 20:
             rep.unsolicited.append(urc.text)
 
-    chan = await AtChannel.open(port, baud, AtParser(), on_urc, name=port)
+    chan = await AtChannel.open(port, baud, AtParser(), on_urc, name=port, connector=connector)
+    s = Session(chan, port=port, name=port, command_timeout=timeout)
     try:
-        await _probe(chan, rep, pin, timeout)
+        await _probe(s, rep, pin, timeout, facts or VolatileFacts(), modem_id or port)
     finally:
         await chan.close()
     return rep
 
 
-async def _probe(chan: AtChannel, rep: ProbeReport, pin: str, timeout: float) -> None:
-    async def q(cmd: str) -> list[str] | None:
-        try:
-            return await chan.command(cmd, timeout)
-        except (AtTimeout, ModemUnavailable):
-            raise
-        except AtError:
-            return None
-
-    chan.write_raw(b"\x1b")
-    tries = max(3, int(timeout / 0.5))
-    for attempt in range(tries):
-        try:
-            await chan.command("AT", min(timeout, 0.5))
-            break
-        except AtTimeout:
-            if attempt == tries - 1:
-                raise AtTimeout(f"{rep.port}: no answer to AT at {rep.baud} baud") from None
-        except AtError:
-            continue
-    await q("ATE0")
-    await q("AT+CMEE=1")
-
-    def ident(lines: list[str] | None) -> str | None:
-        with contextlib.suppress(C.ParseError):
-            return C.parse_identity(lines) if lines else None
-        return None
-
-    rep.manufacturer = ident(await q("AT+CGMI"))
-    rep.model = ident(await q("AT+CGMM"))
-    rep.revision = ident(await q("AT+CGMR"))
-    rep.imei = ident(await q("AT+CGSN"))
-    profile = detect_profile(rep.manufacturer or "", rep.model or "")
-    rep.profile = profile.name
-
+async def _probe(s: Session, rep: ProbeReport, pin: str, timeout: float, facts: ModemFacts,
+                 modem_id: str) -> None:
     try:
-        rep.sim = C.parse_cpin(await chan.command("AT+CPIN?", timeout))
-        rep.pin_required = rep.sim == "SIM PIN"
-    except AtError as e:
-        rep.sim = "not inserted" if "10" in str(e) or "not inserted" in str(e).lower() else f"error: {e}"
-    if rep.sim == "SIM PIN":
-        async def command(text: str, t: float | None) -> list[str]:
-            return await chan.command(text, t or timeout)
-
-        rep.pin_attempts_left = await pin_attempts_left(command, profile)
-    if rep.sim == "SIM PIN" and pin and rep.pin_attempts_left is not None and rep.pin_attempts_left < 2:
-        rep.problems.append(f"the SIM has {rep.pin_attempts_left} PIN attempt(s) left: the PIN was not "
-                            "entered; enter it in a phone (a wrong one would lock the SIM)")
-    elif rep.sim == "SIM PIN" and pin:
-        try:
-            await chan.command(C.cpin(pin), timeout)
-            for _ in range(20):
-                await asyncio.sleep(0.25)
-                with contextlib.suppress(AtError):
-                    rep.sim = C.parse_cpin(await chan.command("AT+CPIN?", timeout))
-                    if rep.sim == "READY":
-                        break
-        except (AtError, ValueError) as e:
-            rep.problems.append(f"the SIM rejected the PIN ({e}); careful: three wrong PINs lock it")
-    rep.pin_required = rep.pin_required or rep.sim == "SIM PIN"
-    sim_ready = rep.sim in ("READY", "SIM PIN2", "SIM PUK2")
-    if rep.sim == "SIM PIN" and not pin:
-        rep.problems.append("the SIM is PIN-locked: pass --pin to test it, and set pin in the config")
-    elif "PUK" in (rep.sim or ""):
-        rep.problems.append("the SIM is PUK-locked: unlock it in a phone")
-    elif not sim_ready and not rep.problems:
-        rep.problems.append(f"SIM not usable: {rep.sim}")
-
+        await steps.attention(s, tries=max(3, int(timeout / 0.5)), timeout=min(timeout, 0.5))
+    except AtTimeout:
+        raise AtTimeout(f"{rep.port}: no answer to AT at {rep.baud} baud") from None
+    except ResultError:
+        pass  # it answers, if not with OK: carry on
+    with contextlib.suppress(ResultError):
+        await steps.echo_off(s)
+    await steps.verbose_errors(s)
+    info, profile = await steps.identify(s, "auto")
+    rep.manufacturer, rep.model, rep.revision = info.manufacturer, info.model, info.revision
+    rep.imei = info.imei
+    rep.profile = profile.name
+    sim_ready = await _probe_sim(s, rep, pin, timeout, facts, modem_id, profile)
     if sim_ready:
-        rep.imsi = ident(await q("AT+CIMI"))
-        for cmd in profile.ccid:
-            lines = await q(cmd)
-            if lines:
-                with contextlib.suppress(C.ParseError):
-                    rep.iccid = C.parse_iccid(lines)
-                    break
-
-    lines = await q("AT+CMGF=?")
-    if lines:
-        with contextlib.suppress(C.ParseError):
-            rep.pdu_mode = 0 in C.parse_int_ranges(C.first_value(lines, "+CMGF"))
-    if rep.pdu_mode is None:
-        rep.pdu_mode = await q("AT+CMGF=0") is not None
-    if not rep.pdu_mode:
-        rep.problems.append("the modem does not offer SMS PDU mode (AT+CMGF=0)")
-    else:
-        await q("AT+CMGF=0")
-
-    lines = await q("AT+CNMI=?")
-    ranges: list[set[int]] = []
-    if lines:
-        rep.cnmi_ranges = C.first_value(lines, "+CNMI") if any("+CNMI" in x for x in lines) else None
-        with contextlib.suppress(C.ParseError):
-            ranges = C.parse_cnmi_test(lines)
-    usable = C.cnmi_candidates(ranges, CNMI_FALLBACK)
-    for setting in usable:
-        if await q(C.cnmi(setting)) is not None:
-            rep.cnmi = ",".join(map(str, setting))
-            break
+        rep.imsi, rep.iccid = await steps.sim_identity(s, profile)
+    await _probe_pdu_mode(s, rep)
+    rep.cnmi_ranges, ranges = await steps.cnmi_ranges(s)
+    setting = await steps.indications(s, ranges, profile.cnmi)
+    rep.cnmi = ",".join(map(str, setting)) if setting else None
     if rep.cnmi is None:
         rep.problems.append("no usable new-message indication (CNMI): messages only found by sweeps")
-
     if sim_ready:
-        lines = await q("AT+CPMS=?")
-        if lines:
-            with contextlib.suppress(C.ParseError):
-                rep.storages = C.parse_cpms_test(lines)
-        lines = await q("AT+CPMS?")
-        if lines:
-            with contextlib.suppress(C.ParseError):
-                for mem, used, total in C.parse_cpms_read(lines):
-                    rep.fill[mem] = (used, total)
-        lines = await q("AT+CSCA?")
+        rep.storages = await steps.storage_choices(s) or []
+        rep.fill = {mem: (used, total) for mem, used, total in await steps.storage_fill(s) or []}
+        lines = await s.best_effort("AT+CSCA?")
         if lines:
             with contextlib.suppress(C.ParseError):
                 rep.smsc = C.parse_csca(lines)
         if not rep.smsc:
             rep.problems.append("no SMS service centre number on the SIM: set smsc in the config")
-
-    lines = await q("AT+CSQ")
-    if lines:
-        with contextlib.suppress(C.ParseError):
-            rep.signal_dbm = C.csq_to_dbm(C.parse_csq(lines)[0])
-    lines = await q("AT+CREG?")
-    if lines:
-        with contextlib.suppress(C.ParseError):
-            rep.registration = C.parse_creg(lines).name
-    await q("AT+COPS=3,0")
-    lines = await q("AT+COPS?")
-    if lines:
-        with contextlib.suppress(C.ParseError):
-            rep.operator = C.parse_cops(lines)
+    net = await steps.read_network(s, steps.Network(), set_operator_format=True)
+    rep.signal_dbm, rep.registration, rep.operator = net.signal_dbm, net.registration, net.operator
     if sim_ready and rep.registration not in ("home", "roaming"):
         rep.problems.append(f"not registered on a network ({rep.registration}): check antenna, coverage, SIM")
     if sim_ready and rep.signal_dbm is None:
         rep.problems.append("no signal reported (antenna?)")
+
+
+async def _probe_sim(s: Session, rep: ProbeReport, pin: str, timeout: float, facts: ModemFacts,
+                     modem_id: str, profile: QuirkProfile) -> bool:
+    """The SIM's state, unlocked with ``pin`` when it asks for one (the driver's decision); whether it is
+    usable. A SIM still starting is given ``timeout`` seconds."""
+    seen: list[SimView] = []
+    try:
+        await steps.unlock(s, modem_id=modem_id, pin=pin, profile=profile, facts=facts, sleep=asyncio.sleep,
+                           patience=timeout, watch=seen.append)
+        problem = None
+    except SimNeedsHuman as e:
+        problem = e
+    except ResultError as e:  # AT+CPIN? answered an error that says nothing about the SIM
+        rep.sim = f"error: {e}"
+        problem = None
+    looks = [v.cpin for v in seen]
+    counts = [v.attempts_left for v in seen if not isinstance(v.attempts_left, Unread)]
+    if looks and rep.sim is None:
+        last = looks[-1]
+        if isinstance(last, CmeError):
+            rep.sim = "not inserted" if last.code == 10 or "not inserted" in str(last).lower() \
+                else f"error: {last}"
+        else:
+            rep.sim = last
+    rep.pin_required = "SIM PIN" in looks
+    if counts:
+        rep.pin_attempts_left = counts[-1]
+    elif rep.sim == "SIM PIN":
+        rep.pin_attempts_left = await pin_attempts_left(s.cmd, profile)
+    sim_ready = rep.sim in READY_STATES
+    if problem is not None:
+        rep.problems.append(_sim_problem(problem, rep))
+    elif not sim_ready:
+        rep.problems.append(f"SIM not usable: {rep.sim}")
+    return sim_ready
+
+
+def _sim_problem(e: SimNeedsHuman, rep: ProbeReport) -> str:
+    """The probe's wording of why the SIM needs a person (the driver's reason where it has none)."""
+    if e.problem is SimProblem.NO_PIN:
+        return "the SIM is PIN-locked: pass --pin to test it, and set pin in the config"
+    if e.problem is SimProblem.PUK_LOCKED:
+        return "the SIM is PUK-locked: unlock it in a phone"
+    if e.problem is SimProblem.LAST_ATTEMPTS:
+        return (f"the SIM has {rep.pin_attempts_left} PIN attempt(s) left: the PIN was not entered; enter it "
+                "in a phone (a wrong one would lock the SIM)")
+    if e.problem is SimProblem.REJECTED:
+        return f"the SIM rejected the PIN ({e.__cause__}); careful: three wrong PINs lock it"
+    if e.problem in (SimProblem.NO_SIM, SimProblem.SIM_FAILURE, SimProblem.NOT_USABLE, SimProblem.OTHER_LOCK):
+        return f"SIM not usable: {rep.sim}"
+    return str(e)
+
+
+async def _probe_pdu_mode(s: Session, rep: ProbeReport) -> None:
+    lines = await s.best_effort("AT+CMGF=?")
+    if lines:
+        with contextlib.suppress(C.ParseError):
+            rep.pdu_mode = 0 in C.parse_int_ranges(C.first_value(lines, "+CMGF"))
+    if rep.pdu_mode is not False:
+        try:
+            await steps.pdu_mode(s)
+            rep.pdu_mode = True
+        except ResultError:
+            rep.pdu_mode = False
+    if not rep.pdu_mode:
+        rep.problems.append("the modem does not offer SMS PDU mode (AT+CMGF=0)")
 
 
 LOCK_DIRS = ("/var/lock", "/run/lock", "/var/spool/locks")

@@ -18,8 +18,8 @@ from collections.abc import Awaitable, Callable
 from modembridge.at import Modem, ModemState
 from modembridge.bridge.delivery import DeliveryLoop, DeliveryQueue
 from modembridge.bridge.events import ModemEvents
+from modembridge.bridge.facts import JournalFacts
 from modembridge.bridge.inbound import InboundPipeline, record_router_result
-from modembridge.bridge.memory import JournalMemory
 from modembridge.bridge.outbound import accept
 from modembridge.bridge.reassembly import settle_texts
 from modembridge.bridge.reports import ReportPipeline, record_callback_result
@@ -75,7 +75,7 @@ class Bridge:
         self.events: dict[str, ModemEvents] = {}
         self.senders: dict[str, ModemSender] = {}
         for mc in config.modems:
-            modem = modem_factory(mc, memory=JournalMemory(store, mc.id, clock),
+            modem = modem_factory(mc, facts=JournalFacts(store, mc.id, clock),
                                   metrics=self.metrics.modem(mc.id))
             self.modems[mc.id] = modem
             self.events[mc.id] = ModemEvents(

@@ -14,7 +14,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from modembridge.at import AtError, AtTimeout, CmsError, Modem, ModemState, ModemUnavailable, SendErrorClass
+from modembridge.at import AtError, AtTimeout, Modem, ModemState, ModemUnavailable, SendErrorClass, SendFailed
 from modembridge.bridge.wakeup import Wakeup
 from modembridge.config import OutboundConfig
 from modembridge.model import SmscOutcome
@@ -138,7 +138,7 @@ class ModemSender:
         """AT+CMGS, and what its answer means for the part."""
         try:
             return Sent(await self.modem.send(part.pdu, part.tpdu_length))
-        except CmsError as exc:
+        except SendFailed as exc:
             reason = f"+CMS ERROR: {exc.code} {exc.text}".strip()
             if exc.error_class is SendErrorClass.PERMANENT:
                 return Refused(reason)

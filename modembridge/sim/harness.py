@@ -1,4 +1,7 @@
-"""``SimModem``: one simulated modem (engine + pty + optional control API) in the current event loop.
+"""``SimModem``: one simulated modem (engine + port + optional control API) in the current event loop.
+
+The port is a pty (``transport="pty"``, the default: a real tty any program can open) or an in-memory
+line (``transport="memory"``: opened by the driver through ``sim.ports``, a connector; no pty, no pacing).
 
     async with SimModem(tmp_path / "gsm0", profile="generic", seed=1) as sim:
         port = sim.link                      # open it like a serial port
@@ -18,6 +21,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from modembridge.sim.engine import ModemEngine, SimConfig
+from modembridge.sim.memory import PORTS, MemoryPort, MemoryPorts
 from modembridge.sim.network import DEFAULT_FAIL_STATUS
 from modembridge.sim.profiles import get_profile
 from modembridge.sim.results import cms_result
@@ -29,9 +33,13 @@ class SimModem:
     def __init__(self, link: str | Path, *, profile: str = "generic", baud: int | None = None,
                  send_delay: float = 0.0, seed: int | None = None, pin: str | None = None,
                  state: str | Path | None = None, control: str | None = "127.0.0.1:0",
-                 capacity: dict[str, int] | None = None, **config: Any) -> None:
+                 capacity: dict[str, int] | None = None, transport: Literal["pty", "memory"] = "pty",
+                 ports: MemoryPorts = PORTS, **config: Any) -> None:
         """``config``: other SimConfig fields (report_delay, part_gap, cnma_timeout, noise, boot_delay ...).
-        ``control``: "HOST:PORT" for the HTTP control API (port 0 picks one), None for none."""
+        ``control``: "HOST:PORT" for the HTTP control API (port 0 picks one), None for none.
+        ``transport``: "pty", or "memory" (the port is ``str(link)`` in ``ports``; no baud pacing)."""
+        if transport == "memory" and baud is not None:
+            raise ValueError("baud pacing needs the pty transport")
         prof = get_profile(profile)
         self.config = replace(SimConfig(profile=prof, pin=pin, send_delay=send_delay, seed=seed), **config)
         self.link = Path(link)
@@ -40,8 +48,10 @@ class SimModem:
         self.capacity = {**DEFAULT_CAPACITY, **(capacity or {})}
         self.control = control
         self.control_url: str | None = None
+        self.transport = transport
+        self.ports = ports  # the connector a driver opens an in-memory port with
         self.engine: ModemEngine | None = None
-        self.port: PtyPort | None = None
+        self.port: PtyPort | MemoryPort | None = None
         self._changed: asyncio.Event | None = None
         self._runner: Any = None
         self._vanish_task: asyncio.Task[None] | None = None
@@ -59,7 +69,8 @@ class SimModem:
         loop = asyncio.get_running_loop()
         self._changed = asyncio.Event()
         storage = Storage(self.state_path, capacity=self.capacity, index_base=self.config.profile.index_base)
-        self.port = PtyPort(self.link, self._on_rx, baud=self.baud)
+        self.port = (MemoryPort(self.link, self._on_rx, ports=self.ports) if self.transport == "memory"
+                     else PtyPort(self.link, self._on_rx, baud=self.baud))
         self.engine = ModemEngine(self.config, storage, loop, self._on_tx)
         self.engine.listeners.append(lambda _ev: self._poke())
         await self.port.open()
@@ -175,7 +186,7 @@ class SimModem:
         self.e.restart()
 
     async def vanish(self, seconds: float) -> None:
-        """USB replug: the pty closes and the link goes now; a new pty appears at the link after ``seconds``.
+        """USB replug: the port closes and the link goes now; a new one appears at the link after ``seconds``.
         Returns at once; ``wait_present()`` waits for the comeback."""
         if self._vanish_task is not None and not self._vanish_task.done():
             return

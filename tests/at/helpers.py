@@ -1,4 +1,4 @@
-"""Helpers for driving a real Modem against the simulated modem over its pty."""
+"""Helpers for driving a real Modem against the simulated modem (over in-memory ports unless told)."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from typing import Any, TypeVar
 
 from modembridge.at import Modem, ModemEvent, ModemState, StateChanged
 from modembridge.config import ModemConfig
+from modembridge.sim.memory import PORTS
 
 E = TypeVar("E")
 
@@ -40,7 +41,9 @@ async def wait_state(modem: Modem, state: ModemState, timeout: float = 5.0,
 
 @contextlib.asynccontextmanager
 async def running(config: ModemConfig, *, ready: bool = True, **kw: Any) -> AsyncIterator[Modem]:
-    """A Modem with run() as a task; waits for READY unless told not to; stopped and awaited at exit."""
+    """A Modem with run() as a task; waits for READY unless told not to; stopped and awaited at exit.
+    Ports are in-memory ones (pass ``connector=SERIAL`` for a pty)."""
+    kw.setdefault("connector", PORTS)
     kw.setdefault("reconnect_delay", (0.05, 0.2))
     kw.setdefault("sync_timeout", 0.3)
     modem = Modem(config, **kw)

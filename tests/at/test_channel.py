@@ -1,4 +1,4 @@
-"""AtChannel and odd-modem behaviours against a scripted modem on a real pty."""
+"""AtChannel and odd-modem behaviours against a scripted modem (on an in-memory port)."""
 
 from __future__ import annotations
 
@@ -7,9 +7,19 @@ from collections.abc import AsyncIterator, Callable
 
 import pytest
 
-from modembridge.at import AtError, AtTimeout, CmeError, CmsError, ModemState, ModemUnavailable, PromptTimeout
+from modembridge.at import (
+    AtTimeout,
+    CmeError,
+    CmsError,
+    ErrorResult,
+    ModemState,
+    ModemUnavailable,
+    PromptTimeout,
+    ResultError,
+)
 from modembridge.at.channel import AtChannel
 from modembridge.at.parser import AtParser, Urc
+from modembridge.sim.memory import PORTS
 
 from .helpers import fast_config, running
 from .scripted import Reply, ScriptedModem, ok, table_answer
@@ -33,7 +43,7 @@ async def scripted() -> AsyncIterator[Callable[..., ScriptedModem]]:
 
 async def open_channel(path: str, urcs: list[Urc] | None = None) -> AtChannel:
     sink = urcs if urcs is not None else []
-    return await AtChannel.open(path, 115200, AtParser(), sink.append)
+    return await AtChannel.open(path, 115200, AtParser(), sink.append, connector=PORTS)
 
 
 async def test_command_and_errors(scripted: Callable[..., ScriptedModem]) -> None:
@@ -52,8 +62,9 @@ async def test_command_and_errors(scripted: Callable[..., ScriptedModem]) -> Non
         with pytest.raises(CmsError) as cms:
             await chan.command("AT+CMGR=9", 2)
         assert cms.value.code == 321
-        with pytest.raises(AtError, match="COMMAND NOT SUPPORT"):
+        with pytest.raises(ErrorResult, match="COMMAND NOT SUPPORT") as plain:
             await chan.command("AT^CURC=0", 2)
+        assert plain.value.result == "COMMAND NOT SUPPORT"
     finally:
         await chan.close()
 
@@ -197,7 +208,8 @@ async def test_odd_modem_reaches_ready_and_works(scripted: Callable[..., Scripte
     peer = scripted(odd_modem(), echo=True)
     async with running(fast_config(peer.path, health_interval=0.2)) as modem:
         assert modem.cnmi == (2, 1, 2, 1, 0)  # CNMI=? refused: the preferred setting tried anyway
-        assert modem.registration == "roaming" and modem.signal_dbm is None and modem.operator == "ROAMNET"
+        assert modem.registration == "roaming" and modem.signal_dbm is None
+        assert modem.operator == "ROAMNET"
         assert modem.info.iccid == "8901260000000000009"
         (only,) = await modem.list_stored()
         assert (only.index, only.stat, only.length, only.pdu) == (1, 1, 24, PDU)
@@ -234,7 +246,7 @@ async def test_ok_instead_of_the_prompt_is_out_of_step_and_sends_nothing(
     peer = scripted(lambda line: "\r\nOK\r\n" if line.startswith("AT+CMGS") else None)
     chan = await open_channel(peer.path)
     try:
-        with pytest.raises(AtError, match="before the '> ' prompt"):
+        with pytest.raises(ResultError, match="before the '> ' prompt"):
             await chan.command_prompt("AT+CMGS=24", PDU, 2)
         assert PDU.encode() not in peer.received
         assert chan.out_of_sync

@@ -15,11 +15,11 @@ import pytest
 from modembridge.at import (
     AtError,
     AtTimeout,
-    CmsError,
     Modem,
     ModemState,
     ModemUnavailable,
     PromptTimeout,
+    SendFailed,
     StoredPdu,
 )
 from modembridge.sim.harness import SimModem
@@ -60,7 +60,7 @@ async def test_chaos(sim_factory: Callable[..., SimModem], seed: int) -> None:
                 try:
                     await modem.send(part.hex, part.tpdu_length)
                     sent += 1
-                except (CmsError, AtTimeout, PromptTimeout, ModemUnavailable):
+                except (SendFailed, AtTimeout, PromptTimeout, ModemUnavailable):
                     failed += 1
             sim.set_hang(False)
             await sim.wait_present(5)

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from modembridge.at import CmsError, Modem, ModemState, SendErrorClass
+from modembridge.at import Modem, ModemState, SendErrorClass, SendFailed
 from modembridge.at.recovery import Rung
 from modembridge.sim.harness import SimModem
 from modembridge.sms.pdu import encode_submit
@@ -60,7 +60,7 @@ async def hang(sim: SimModem, modem: Modem, c: Collector, during: list[str]) -> 
 async def send_error(sim: SimModem, modem: Modem, c: Collector, during: list[str]) -> None:
     sim.fail_sends(2, cms=500)
     for _ in range(2):
-        with pytest.raises(CmsError) as exc:
+        with pytest.raises(SendFailed) as exc:
             await modem.send(*submit("refused"))
         assert exc.value.code == 500 and exc.value.error_class is SendErrorClass.RETRY_LATER
     await inject(sim, during)

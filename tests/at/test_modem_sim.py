@@ -1,4 +1,5 @@
-"""The Modem driver against the simulated modem over a real pty: init per profile, inbound, sends, faults."""
+"""The Modem driver against the simulated modem (in-memory ports): init per profile, inbound, sends,
+faults."""
 
 from __future__ import annotations
 
@@ -9,7 +10,9 @@ from typing import Any
 import pytest
 
 from modembridge.at import (
+    CmeError,
     CmsError,
+    ErrorResult,
     MessageStored,
     ModemEvent,
     ModemState,
@@ -18,10 +21,13 @@ from modembridge.at import (
     ReportDirect,
     ReportStored,
     SendErrorClass,
+    SendFailed,
     StateChanged,
     SweepNeeded,
 )
+from modembridge.at.quirks import get_profile
 from modembridge.sim.harness import SimModem
+from modembridge.sim.memory import PORTS
 from modembridge.sms.pdu import Deliver, StatusReport, decode_pdu, encode_submit
 
 from .helpers import fast_config, next_event, running, wait_state
@@ -43,7 +49,8 @@ async def test_init_on_every_profile(sim_factory: SimFactory, profile: str) -> N
         assert modem.info.profile == profile
         assert modem.info.imei == "356789012345678" and modem.info.imsi == "001010123456789"
         assert modem.info.iccid == "8901260000000000001"
-        assert modem.registration == "home" and modem.operator == "SIMNET" and modem.signal_dbm == -73
+        assert modem.registration == "home" and modem.operator == "SIMNET"
+        assert modem.signal_dbm == -73
         snap = modem.snapshot()
         assert snap.state is ModemState.READY and snap.storage["SM"].total > 0
         assert snap.info.manufacturer == sim.e.profile.manufacturer
@@ -169,11 +176,15 @@ async def test_send_errors_are_classified(sim: SimModem, cms: int | None, result
     async with running(fast_config(str(sim.link))) as modem:
         sim.fail_sends(1, cms=cms, result=result)
         pdu, length = submit()
-        with pytest.raises(CmsError) as exc:
+        with pytest.raises(SendFailed) as exc:
             await modem.send(pdu, length)
         assert exc.value.error_class is cls
+        original = {"ERROR": ErrorResult, "+CME ERROR: 14": CmeError}.get(result or "", CmsError)
+        assert isinstance(exc.value.result, original)  # the modem's own answer is kept
         if cms is not None:
             assert exc.value.code == cms
+        if original is not CmsError:
+            assert exc.value.code is None  # code is a +CMS ERROR's only
         assert modem.state == ModemState.READY
         await modem.send(pdu, length)  # the next one goes
         assert len(sim.submitted()) == 1
@@ -182,7 +193,7 @@ async def test_send_errors_are_classified(sim: SimModem, cms: int | None, result
 async def test_send_while_not_registered_is_retry_later(sim: SimModem) -> None:
     async with running(fast_config(str(sim.link))) as modem:
         sim.set_registration(2)
-        with pytest.raises(CmsError) as exc:
+        with pytest.raises(SendFailed) as exc:
             await modem.send(*submit())
         assert exc.value.code == 331 and exc.value.error_class is SendErrorClass.RETRY_LATER
 
@@ -204,8 +215,7 @@ async def test_hang_times_out_then_recovers(sim: SimModem) -> None:
 async def test_operations_wait_while_recovering(sim: SimModem) -> None:
     async with running(fast_config(str(sim.link), command_timeout=1.0)) as modem:
         sim.set_hang(True)
-        modem._check_needed = "test"  # make the supervisor probe the (hung) modem now
-        modem._wake.set()
+        modem.supervisor.command_timed_out("test")  # make the supervisor probe the (hung) modem now
         await wait_state(modem, ModemState.RECOVERING, timeout=10)
         await sim.inject_text("+254700000001", "waiting")
         reader = asyncio.create_task(modem.list_stored())
@@ -245,19 +255,6 @@ async def test_spontaneous_restart_reinitialises(sim_factory: SimFactory, profil
         await next_event(modem, MessageStored)
 
 
-async def test_vanish_and_reappear(sim: SimModem) -> None:
-    async with running(fast_config(str(sim.link))) as modem:
-        await sim.vanish(0.5)
-        gone = (ModemState.RECOVERING, ModemState.CONNECTING)
-        await next_event(modem, StateChanged, lambda e: e.state in gone)
-        assert modem.last_error
-        await sim.wait_present(5)
-        await wait_state(modem, ModemState.READY, timeout=10)
-        await sim.inject_text("+254700000001", "back")
-        ev = await next_event(modem, MessageStored)
-        assert await modem.read(ev.mem, ev.index) is not None
-
-
 async def test_missing_port_is_retried_until_it_appears(tmp_path: Any, sim_factory: SimFactory) -> None:
     link = tmp_path / "later"
     async with running(fast_config(str(link)), ready=False) as modem:
@@ -272,7 +269,7 @@ async def test_busy_port_is_reported(sim: SimModem) -> None:
     from modembridge.at.channel import AtChannel
     from modembridge.at.parser import AtParser
 
-    other = await AtChannel.open(str(sim.link), 115200, AtParser(), lambda _u: None)
+    other = await AtChannel.open(str(sim.link), 115200, AtParser(), lambda _u: None, connector=PORTS)
     try:
         async with running(fast_config(str(sim.link), command_timeout=0.3), ready=False) as modem:
             await asyncio.wait_for(_until(lambda: "busy" in (modem.last_error or "")), 5)
@@ -377,3 +374,23 @@ async def test_waiting_operations_end_on_stop(tmp_path: Any) -> None:
         await modem.stop()
         with pytest.raises(ModemUnavailable, match="stopping"):
             await asyncio.wait_for(reader, 2)  # long before its 30 s timeout
+
+
+@pytest.mark.parametrize(("profile", "settle"), [("sim800", 0.5), ("generic", 0.0)])
+async def test_after_a_restart_banner_the_profile_s_boot_settle_passes_before_the_next_command(
+        sim_factory: SimFactory, profile: str, settle: float) -> None:
+    """SIMCom modules ignore what they hear right after their boot banner: the driver waits the profile's
+    boot_settle (counted from the banner) before it speaks again."""
+    assert get_profile(profile).boot_settle == settle
+    async with sim_factory(profile=profile) as sim, \
+            running(fast_config(str(sim.link), ping_interval=60.0)) as modem:
+        sim.clear_traffic()
+        sim.restart()
+        await wait_state(modem, ModemState.INITIALIZING, timeout=10)
+        await wait_state(modem, ModemState.READY, timeout=10)
+        traffic = list(sim.e.traffic)
+        banner = next(t.t for t in traffic if t.direction == "tx" and b"RDY" in t.data)
+        spoken = next(t.t for t in traffic if t.direction == "rx" and t.t >= banner)
+        assert spoken - banner >= settle
+        if not settle:
+            assert spoken - banner < 0.2  # no profile delay: re-initialised at once

@@ -10,7 +10,18 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from modembridge.at.parser import AtParser, Echo, Event, Final, Info, Prompt, Urc, UrcKind, command_name
+from modembridge.at.parser import (
+    AtParser,
+    Echo,
+    Event,
+    Final,
+    FinalKind,
+    Info,
+    Prompt,
+    Urc,
+    UrcKind,
+    command_name,
+)
 
 from .vendor_traces import TRACES, Begin, End, Payload, Rx, Trace
 
@@ -39,19 +50,19 @@ def bytewise(data: bytes, command: str | None = None, *, prompt: bool = False) -
 
 def test_simple_response_with_echo() -> None:
     data = b"AT+CSQ\r\r\n+CSQ: 17,99\r\n\r\nOK\r\n"
-    assert feed_all(data, "AT+CSQ") == [Echo("AT+CSQ"), Info("+CSQ: 17,99"), Final("OK", "OK")]
+    assert feed_all(data, "AT+CSQ") == [Echo("AT+CSQ"), Info("+CSQ: 17,99"), Final(FinalKind.OK, "OK")]
 
 
 def test_final_results_of_every_flavour() -> None:
     cases = {
-        b"\r\nERROR\r\n": Final("ERROR", "ERROR"),
-        b"\r\n+CME ERROR: 10\r\n": Final("CME", "+CME ERROR: 10", 10),
-        b"\r\n+CMS ERROR: 500\r\n": Final("CMS", "+CMS ERROR: 500", 500),
-        b"\r\n+CME ERROR: SIM not inserted\r\n": Final("CME", "+CME ERROR: SIM not inserted", None,
+        b"\r\nERROR\r\n": Final(FinalKind.ERROR, "ERROR"),
+        b"\r\n+CME ERROR: 10\r\n": Final(FinalKind.CME, "+CME ERROR: 10", 10),
+        b"\r\n+CMS ERROR: 500\r\n": Final(FinalKind.CMS, "+CMS ERROR: 500", 500),
+        b"\r\n+CME ERROR: SIM not inserted\r\n": Final(FinalKind.CME, "+CME ERROR: SIM not inserted", None,
                                                       "SIM not inserted"),
-        b"\r\nCOMMAND NOT SUPPORT\r\n": Final("COMMAND NOT SUPPORT", "COMMAND NOT SUPPORT"),
-        b"\r\nTOO MANY PARAMETERS\r\n": Final("TOO MANY PARAMETERS", "TOO MANY PARAMETERS"),
-        b"\r\nABORTED\r\n": Final("ABORTED", "ABORTED"),
+        b"\r\nCOMMAND NOT SUPPORT\r\n": Final(FinalKind.COMMAND_NOT_SUPPORT, "COMMAND NOT SUPPORT"),
+        b"\r\nTOO MANY PARAMETERS\r\n": Final(FinalKind.TOO_MANY_PARAMETERS, "TOO MANY PARAMETERS"),
+        b"\r\nABORTED\r\n": Final(FinalKind.ABORTED, "ABORTED"),
     }
     for data, want in cases.items():
         assert feed_all(data, "AT^FOO") == [want], data
@@ -65,7 +76,7 @@ def test_call_results_end_only_call_commands(word: str) -> None:
                     "AT+CGDATA=\"PPP\",1"):
         p = AtParser()
         p.begin(command)
-        assert p.feed(data) == [Final(word, word)], command
+        assert p.feed(data) == [Final(FinalKind(word), word)], command
         assert p.pending is None
     # any other command: a call that ended or failed on its own, not this command's answer
     for command in ("AT+CMGS=18", "AT+CMGL=4", "AT^FOO", "ATI", "AT&D2"):
@@ -79,7 +90,7 @@ def test_call_results_end_only_call_commands(word: str) -> None:
 def test_final_result_ends_the_pending_command() -> None:
     p = AtParser()
     p.begin("AT+CREG?")
-    assert p.feed(b"\r\n+CREG: 0,1\r\n\r\nOK\r\n") == [Info("+CREG: 0,1"), Final("OK", "OK")]
+    assert p.feed(b"\r\n+CREG: 0,1\r\n\r\nOK\r\n") == [Info("+CREG: 0,1"), Final(FinalKind.OK, "OK")]
     assert p.pending is None
     # the same line now is an unsolicited registration change
     (ev,) = p.feed(b"\r\n+CREG: 5\r\n")
@@ -90,13 +101,14 @@ def test_urc_in_the_middle_of_a_response() -> None:
     data = b'\r\n+CMGL: 1,0,,24\r\n' + PDU.encode() + b'\r\n+CMTI: "SM",2\r\n\r\nOK\r\n'
     evs = bytewise(data, "AT+CMGL=4")
     assert evs == [Info("+CMGL: 1,0,,24"), Info(PDU), Urc("+CMTI", '+CMTI: "SM",2', UrcKind.MESSAGE),
-                   Final("OK", "OK")]
+                   Final(FinalKind.OK, "OK")]
 
 
 def test_two_line_cmt_inside_a_response_carries_its_pdu() -> None:
     data = b"\r\n+CSQ: 20,99\r\n\r\n+CMT: ,24\r\n" + PDU.encode() + b"\r\n\r\nOK\r\n"
     evs = bytewise(data, "AT+CSQ")
-    assert evs == [Info("+CSQ: 20,99"), Urc("+CMT", "+CMT: ,24", UrcKind.MESSAGE, PDU), Final("OK", "OK")]
+    assert evs == [Info("+CSQ: 20,99"), Urc("+CMT", "+CMT: ,24", UrcKind.MESSAGE, PDU),
+                   Final(FinalKind.OK, "OK")]
     # its pdu line is not mistaken for an information line of the command
     assert Info(PDU) not in evs
 
@@ -108,7 +120,7 @@ def test_two_line_cds_when_idle() -> None:
 
 def test_cmgr_is_a_response_not_a_urc() -> None:
     data = b"\r\n+CMGR: 0,,24\r\n" + PDU.encode() + b"\r\n\r\nOK\r\n"
-    assert bytewise(data, "AT+CMGR=1") == [Info("+CMGR: 0,,24"), Info(PDU), Final("OK", "OK")]
+    assert bytewise(data, "AT+CMGR=1") == [Info("+CMGR: 0,,24"), Info(PDU), Final(FinalKind.OK, "OK")]
 
 
 def test_prompt_without_line_ending_then_pdu_echo_and_result() -> None:
@@ -120,17 +132,17 @@ def test_prompt_without_line_ending_then_pdu_echo_and_result() -> None:
     assert evs == [Echo("AT+CMGS=24"), Prompt()]
     p.expect_echo(PDU)
     evs = p.feed(PDU.encode() + b"\r\n+CMGS: 7\r\n\r\nOK\r\n")
-    assert evs == [Echo(PDU), Info("+CMGS: 7"), Final("OK", "OK")]
+    assert evs == [Echo(PDU), Info("+CMGS: 7"), Final(FinalKind.OK, "OK")]
 
 
 def test_gt_is_not_a_prompt_unless_one_is_expected() -> None:
     evs = feed_all(b"\r\n> x\r\nOK\r\n", "AT+CSQ")
-    assert Prompt() not in evs and evs[-1] == Final("OK", "OK")
+    assert Prompt() not in evs and evs[-1] == Final(FinalKind.OK, "OK")
 
 
 def test_prompt_refused_with_error() -> None:
     assert feed_all(b"\r\n+CMS ERROR: 304\r\n", "AT+CMGS=300", prompt=True) == [
-        Final("CMS", "+CMS ERROR: 304", 304)]
+        Final(FinalKind.CMS, "+CMS ERROR: 304", 304)]
 
 
 def test_echo_recognised_even_when_not_expected_after_ate0() -> None:
@@ -143,9 +155,9 @@ def test_echo_recognised_even_when_not_expected_after_ate0() -> None:
 
 def test_garbage_bytes_are_dropped() -> None:
     data = b"\xff\x00\xfe\r\n\x00OK\x00\r\n"
-    assert feed_all(data, "AT") == [Final("OK", "OK")]
+    assert feed_all(data, "AT") == [Final(FinalKind.OK, "OK")]
     evs = feed_all(b"\x80\x81\x82\r\n\x9a\r\n+CSQ: 1,2\r\nOK\r\n", "AT+CSQ")
-    assert evs == [Info("+CSQ: 1,2"), Final("OK", "OK")]
+    assert evs == [Info("+CSQ: 1,2"), Final(FinalKind.OK, "OK")]
 
 
 def test_endless_garbage_without_line_ending_is_bounded() -> None:
@@ -153,7 +165,7 @@ def test_endless_garbage_without_line_ending_is_bounded() -> None:
     p.begin("AT")
     assert p.feed(b"x" * 100_000) == []
     assert len(p._buf) <= 4096
-    assert p.feed(b"\r\nOK\r\n")[-1] == Final("OK", "OK")
+    assert p.feed(b"\r\nOK\r\n")[-1] == Final(FinalKind.OK, "OK")
 
 
 def test_vendor_noise_while_a_command_is_pending_is_not_a_response_line() -> None:
@@ -173,7 +185,7 @@ def test_simcom_boot_banner_restart_and_noise() -> None:
 
 def test_cpin_ready_is_a_response_to_cpin_query() -> None:
     evs = feed_all(b"\r\n+CPIN: READY\r\n\r\nOK\r\n", "AT+CPIN?")
-    assert evs == [Info("+CPIN: READY"), Final("OK", "OK")]
+    assert evs == [Info("+CPIN: READY"), Final(FinalKind.OK, "OK")]
 
 
 def test_huawei_sysstart_is_a_restart() -> None:
@@ -195,8 +207,8 @@ def test_neoway_startup_banner_is_a_restart() -> None:
 
 
 def test_lone_cr_and_lf_endings() -> None:
-    assert feed_all(b"\n+CSQ: 3,4\nOK\n", "AT+CSQ") == [Info("+CSQ: 3,4"), Final("OK", "OK")]
-    assert feed_all(b"\r+CSQ: 3,4\rOK\r", "AT+CSQ") == [Info("+CSQ: 3,4"), Final("OK", "OK")]
+    assert feed_all(b"\n+CSQ: 3,4\nOK\n", "AT+CSQ") == [Info("+CSQ: 3,4"), Final(FinalKind.OK, "OK")]
+    assert feed_all(b"\r+CSQ: 3,4\rOK\r", "AT+CSQ") == [Info("+CSQ: 3,4"), Final(FinalKind.OK, "OK")]
 
 
 def test_command_name() -> None:
@@ -235,7 +247,7 @@ def test_real_device_transcripts_whole_and_bytewise() -> None:
         for evs in (feed_all(data, command), bytewise(data, command)):
             assert [e.text for e in evs if isinstance(e, Info)] == info, vendor
             assert [e.name for e in evs if isinstance(e, Urc)] == urcs, vendor
-            assert evs[-1] == Final("OK", "OK"), vendor
+            assert evs[-1] == Final(FinalKind.OK, "OK"), vendor
 
 
 STREAM = (b"AT+CMGL=4\r\r\n^RSSI:12\r\n+CMGL: 1,0,,24\r\n" + PDU.encode() + b"\r\n\r\n+CMT: ,24\r\n"
@@ -376,7 +388,7 @@ def test_garbage_is_logged_with_what_was_dropped(caplog: pytest.LogCaptureFixtur
     p = AtParser()
     p.begin("AT+CSQ")
     evs = p.feed(b"\xff\xff\x00\r\n+CSQ: \x9a17,99\r\n\r\nOK\r\n")
-    assert evs == [Info("+CSQ: 17,99"), Final("OK", "OK")]
+    assert evs == [Info("+CSQ: 17,99"), Final(FinalKind.OK, "OK")]
     logs = garbage_logs(caplog)
     assert len(logs) == 2 and p.garbage_bytes == 4
     assert "\\xff\\xff\\x00" in logs[0].getMessage() and "3" in logs[0].getMessage()
@@ -392,5 +404,6 @@ def test_endless_line_is_dropped_and_logged(caplog: pytest.LogCaptureFixture) ->
     caplog.set_level(logging.DEBUG, logger="modembridge.at.parser")
     p = AtParser()
     p.begin("AT+CSQ")
-    assert p.feed(b"\xff" * 5000 + b"\r\n+CSQ: 3,99\r\nOK\r\n") == [Info("+CSQ: 3,99"), Final("OK", "OK")]
+    got = p.feed(b"\xff" * 5000 + b"\r\n+CSQ: 3,99\r\nOK\r\n")
+    assert got == [Info("+CSQ: 3,99"), Final(FinalKind.OK, "OK")]
     assert garbage_logs(caplog) and p.garbage_bytes == 5000

@@ -1,4 +1,5 @@
-"""`modembridge probe` against the simulator (in-process, over its pty) and against broken ports."""
+"""`modembridge probe` against the simulator (in-process over in-memory ports; the command line over a pty)
+and against broken ports."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from modembridge.at.channel import AtChannel
 from modembridge.at.parser import AtParser
 from modembridge.at.probe import probe_port, render, suggest_config
 from modembridge.sim.harness import SimModem
+from modembridge.sim.memory import PORTS
 
 from .scripted import ScriptedModem
 
@@ -37,7 +39,7 @@ async def run_cli(*args: str, timeout: float = 30) -> tuple[int, str]:
 @pytest.mark.parametrize("profile", ["generic", "huawei", "sim800", "quectel"])
 async def test_probe_report_per_profile(sim_factory: SimFactory, profile: str) -> None:
     async with sim_factory(profile=profile) as sim:
-        rep = await probe_port(str(sim.link), timeout=2)
+        rep = await probe_port(str(sim.link), timeout=2, connector=PORTS)
     assert rep.usable, rep.problems
     assert rep.profile == profile
     assert rep.manufacturer == sim.e.profile.manufacturer and rep.imei == "356789012345678"
@@ -52,23 +54,23 @@ async def test_probe_report_per_profile(sim_factory: SimFactory, profile: str) -
     assert "verdict: USABLE" in text and "[[modem]]" in text
 
 
-async def test_probe_cli_against_the_simulator(sim: SimModem) -> None:
-    code, out = await run_cli(str(sim.link), "--timeout", "2")
+async def test_probe_cli_against_the_simulator(pty_sim: SimModem) -> None:
+    code, out = await run_cli(str(pty_sim.link), "--timeout", "2")
     assert code == 0, out
     assert "verdict: USABLE" in out and "SIMULATED" in out and 'profile = "generic"' in out
 
 
-async def test_probe_cli_json(sim: SimModem) -> None:
+async def test_probe_cli_json(pty_sim: SimModem) -> None:
     import json
 
-    code, out = await run_cli(str(sim.link), "--json")
+    code, out = await run_cli(str(pty_sim.link), "--json")
     assert code == 0, out
     data = json.loads(out)
     assert data["usable"] is True and data["model"] == "SIM-GSM-1"
 
 
-async def test_probe_pin_locked_sim(sim_factory: SimFactory) -> None:
-    async with sim_factory(pin="1234") as sim:
+async def test_probe_pin_locked_sim(pty_sim_factory: SimFactory) -> None:
+    async with pty_sim_factory(pin="1234") as sim:
         code, out = await run_cli(str(sim.link))
         assert code == 1 and "verdict: PROBLEM" in out and "--pin" in out
         assert sim.e.pin_tries == 3  # nothing was guessed
@@ -80,27 +82,29 @@ async def test_probe_pin_locked_sim(sim_factory: SimFactory) -> None:
 
 async def test_probe_unregistered_modem_is_a_problem(sim: SimModem) -> None:
     sim.set_registration(3)
-    rep = await probe_port(str(sim.link), timeout=2)
+    rep = await probe_port(str(sim.link), timeout=2, connector=PORTS)
     assert not rep.usable and any("not registered" in p for p in rep.problems)
     assert rep.registration == "denied"
 
 
+@pytest.mark.real_time
 async def test_probe_missing_port(tmp_path: Path) -> None:
     code, out = await run_cli(str(tmp_path / "nothing"))
     assert code == 2 and "no such port" in out
 
 
-async def test_probe_busy_port(sim: SimModem) -> None:
-    holder = await AtChannel.open(str(sim.link), 115200, AtParser(), lambda _u: None)
+async def test_probe_busy_port(pty_sim: SimModem) -> None:
+    holder = await AtChannel.open(str(pty_sim.link), 115200, AtParser(), lambda _u: None)
     try:
-        code, out = await run_cli(str(sim.link))
+        code, out = await run_cli(str(pty_sim.link))
         assert code == 2 and "busy" in out
     finally:
         await holder.close()
 
 
+@pytest.mark.real_time
 async def test_probe_no_answer() -> None:
-    silent = ScriptedModem(lambda _line: None)
+    silent = ScriptedModem(lambda _line: None, transport="pty")
     try:
         code, out = await run_cli(silent.path, "--timeout", "0.3")
         assert code == 3 and "no answer" in out and "baud" in out
@@ -123,8 +127,8 @@ def test_uucp_lock_detection(tmp_path: Path) -> None:
     assert uucp_lock_owner(str(port), dirs) is None
 
 
-async def test_probe_does_not_spend_the_last_pin_attempt(sim_factory: SimFactory) -> None:
-    async with sim_factory(pin="1234") as sim:
+async def test_probe_does_not_spend_the_last_pin_attempt(pty_sim_factory: SimFactory) -> None:
+    async with pty_sim_factory(pin="1234") as sim:
         sim.e.pin_tries = 1
         code, out = await run_cli(str(sim.link), "--pin", "1234")
         assert code == 1 and "1 PIN attempt(s) left" in out

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from modembridge.at.parser import Echo, Event, Final, Info, Prompt, Urc, UrcKind
+from modembridge.at.parser import Echo, Event, Final, FinalKind, Info, Prompt, Urc, UrcKind
 
 # --- PDUs (SMSC prefix included, as +CMGL/+CMGR/+CMT print them) ------------------------------------------
 # SMS-DELIVER "Hallo vom E173" from +4917612345678 via SMSC +491722270333; TPDU 33 octets
@@ -84,8 +84,8 @@ class Trace:
     garbage: int = 0  # bytes the parser must drop as line noise
 
 
-OK = Final("OK", "OK")
-ERROR = Final("ERROR", "ERROR")
+OK = Final(FinalKind.OK, "OK")
+ERROR = Final(FinalKind.ERROR, "ERROR")
 
 
 def status(name: str, text: str) -> Urc:
@@ -106,14 +106,14 @@ def restart(name: str) -> Urc:
 
 def cme(code: int | str) -> Final:
     if isinstance(code, int):
-        return Final("CME", f"+CME ERROR: {code}", code)
-    return Final("CME", f"+CME ERROR: {code}", None, code)
+        return Final(FinalKind.CME, f"+CME ERROR: {code}", code)
+    return Final(FinalKind.CME, f"+CME ERROR: {code}", None, code)
 
 
 def cms(code: int | str) -> Final:
     if isinstance(code, int):
-        return Final("CMS", f"+CMS ERROR: {code}", code)
-    return Final("CMS", f"+CMS ERROR: {code}", None, code)
+        return Final(FinalKind.CMS, f"+CMS ERROR: {code}", code)
+    return Final(FinalKind.CMS, f"+CMS ERROR: {code}", None, code)
 
 
 DSFLOWRPT = ("^DSFLOWRPT:0000003C,00000000,00000000,0000000000000000,0000000000000000,0003E800,"
@@ -152,8 +152,8 @@ TRACES: tuple[Trace, ...] = (
             status("^RSSI", "^RSSI:15"), Info("353143041234567"), noise("^BOOT", "^BOOT:20952301,0,0,0,72"),
             OK,
             Info('+CPMS: "SM",2,30,"SM",2,30,"SM",2,30'), noise("^DSFLOWRPT", DSFLOWRPT), OK,
-            Final("COMMAND NOT SUPPORT", "COMMAND NOT SUPPORT"),
-            Final("TOO MANY PARAMETERS", "TOO MANY PARAMETERS"),
+            Final(FinalKind.COMMAND_NOT_SUPPORT, "COMMAND NOT SUPPORT"),
+            Final(FinalKind.TOO_MANY_PARAMETERS, "TOO MANY PARAMETERS"),
             OK,
         ),
     ),
@@ -317,9 +317,9 @@ TRACES: tuple[Trace, ...] = (
             noise("RING"), status("+CLIP", '+CLIP: "+8613800138000",145,"",0,"",0'), noise("NO CARRIER"),
             Info("+CMGS: 13"), OK,
             noise("RING"), noise("NO CARRIER"),
-            Echo("ATA"), Final("NO CARRIER", "NO CARRIER"),
-            Echo("ATD+8613800138000;"), Final("BUSY", "BUSY"),
-            Echo("ATD+8613800138000;"), Final("NO DIALTONE", "NO DIALTONE"),
+            Echo("ATA"), Final(FinalKind.NO_CARRIER, "NO CARRIER"),
+            Echo("ATD+8613800138000;"), Final(FinalKind.BUSY, "BUSY"),
+            Echo("ATD+8613800138000;"), Final(FinalKind.NO_DIALTONE, "NO DIALTONE"),
         ),
     ),
     Trace(
@@ -457,10 +457,10 @@ TRACES: tuple[Trace, ...] = (
             Rx(b'\r\n+CIEV: 2,3\r\n\r\n+CMTI: "SM",7\r\n'),
         ),
         (
-            Final("ABORTED", "ABORTED"),
+            Final(FinalKind.ABORTED, "ABORTED"),
             Info("+UPINCNT: 3,3,10,10"), OK,
             Prompt(), cms(322),
-            Final("NO ANSWER", "NO ANSWER"),
+            Final(FinalKind.NO_ANSWER, "NO ANSWER"),
             status("+CIEV", "+CIEV: 2,3"), message("+CMTI", '+CMTI: "SM",7'),
         ),
     ),

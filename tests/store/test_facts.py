@@ -1,11 +1,11 @@
-"""Per-modem facts in the journal (modem_fact, schema v5) and JournalMemory, the modem drivers' memory."""
+"""Per-modem facts in the journal (modem_fact, schema v5) and JournalFacts, the modem drivers' memory."""
 
 from __future__ import annotations
 
 import sqlite3
 from pathlib import Path
 
-from modembridge.bridge.memory import JournalMemory
+from modembridge.bridge.facts import JournalFacts
 from modembridge.store import SCHEMA_VERSION, Store
 from modembridge.store.schema import migrate, version
 
@@ -76,8 +76,8 @@ def test_migration_from_version_4_keeps_data_and_adds_the_table(db_path: Path) -
 async def test_journal_memory_round_trip(db_path: Path) -> None:
     clock = iter([10.0, 20.0, 30.0])
     s = Store(db_path)
-    memory = JournalMemory(s, "gsm0", clock=lambda: next(clock))
-    other = JournalMemory(s, "gsm1", clock=lambda: 0.0)
+    memory = JournalFacts(s, "gsm0", clock=lambda: next(clock))
+    other = JournalFacts(s, "gsm1", clock=lambda: 0.0)
     assert memory.recall("iccid") is None
     await memory.remember("iccid", "8901")
     await memory.remember("pin_rejected", "fp")
@@ -85,7 +85,7 @@ async def test_journal_memory_round_trip(db_path: Path) -> None:
     assert not s.dirty  # remember() commits before returning
     # a second connection on the same file (another process, or the next start) sees it
     reader = Store(db_path)
-    assert JournalMemory(reader, "gsm0", clock=lambda: 0.0).recall("iccid") == "8901"
+    assert JournalFacts(reader, "gsm0", clock=lambda: 0.0).recall("iccid") == "8901"
     row = reader.db.execute("SELECT updated_at FROM modem_fact WHERE key = 'pin_rejected'").fetchone()
     assert row[0] == 20.0
     await memory.remember("pin_rejected", None)

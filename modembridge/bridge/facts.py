@@ -1,4 +1,5 @@
-"""The modem drivers' memory (last SIM seen, a rejected PIN) kept in the journal, so it survives restarts."""
+"""The modem drivers' durable facts (last SIM seen, a rejected PIN) kept in the journal, so they survive
+restarts."""
 
 from __future__ import annotations
 
@@ -7,8 +8,8 @@ from collections.abc import Callable
 from modembridge.store import Store
 
 
-class JournalMemory:
-    """modembridge.at.memory.ModemMemory for one modem, in the journal's ``modem_fact`` table."""
+class JournalFacts:
+    """modembridge.at.facts.ModemFacts for one modem, in the journal's ``modem_fact`` table."""
 
     def __init__(self, store: Store, modem_id: str, clock: Callable[[], float]) -> None:
         self.store = store

@@ -1,6 +1,6 @@
-"""What a modem driver remembers across restarts of the process: the SIM it last saw and a PIN the SIM
-rejected. ``at/`` knows no SQLite: the bridge passes a journal-backed implementation; tests and the
-probe use :class:`VolatileMemory`.
+"""Durable modem facts: what a modem driver remembers across restarts of the process (the SIM it last saw,
+a PIN the SIM rejected). ``at/`` knows no SQLite: the bridge passes a journal-backed implementation
+(``modembridge.bridge.facts.JournalFacts``); tests and the probe use :class:`VolatileFacts`.
 
 Keys used by the driver: ``imsi``, ``iccid`` (SIM swap detection) and ``pin_rejected`` (a fingerprint of
 a configured PIN the SIM refused, so a daemon in a restart loop never tries it again: three wrong PINs lock
@@ -13,27 +13,27 @@ import hashlib
 from typing import Protocol
 
 
-class ModemMemory(Protocol):
+class ModemFacts(Protocol):
     def recall(self, key: str) -> str | None: ...
 
     async def remember(self, key: str, value: str | None) -> None:
         """Store (None: forget) durably before returning."""
 
 
-class VolatileMemory:
-    """In-process memory: forgotten when the process ends."""
+class VolatileFacts:
+    """Facts kept in the process only: forgotten when it ends."""
 
     def __init__(self) -> None:
-        self.facts: dict[str, str] = {}
+        self.values: dict[str, str] = {}
 
     def recall(self, key: str) -> str | None:
-        return self.facts.get(key)
+        return self.values.get(key)
 
     async def remember(self, key: str, value: str | None) -> None:
         if value is None:
-            self.facts.pop(key, None)
+            self.values.pop(key, None)
         else:
-            self.facts[key] = value
+            self.values[key] = value
 
 
 def pin_fingerprint(pin: str, modem_id: str) -> str:
