@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 import os
 import re
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +15,7 @@ from modembridge.at import steps
 from modembridge.at.channel import AtChannel
 from modembridge.at.connector import SERIAL, Connector
 from modembridge.at.errors import AtTimeout, CmeError, ResultError
+from modembridge.at.events import ModemInfo
 from modembridge.at.facts import ModemFacts, VolatileFacts
 from modembridge.at.parser import AtParser, Urc
 from modembridge.at.quirks import QuirkProfile
@@ -33,12 +34,7 @@ from modembridge.at.sim_lock import (
 class ProbeReport:
     port: str
     baud: int
-    manufacturer: str | None = None
-    model: str | None = None
-    revision: str | None = None
-    imei: str | None = None
-    imsi: str | None = None
-    iccid: str | None = None
+    info: ModemInfo = field(default_factory=lambda: ModemInfo(profile="generic"))  # the driver's own type
     sim: str | None = None  # READY, SIM PIN, SIM PUK, "not inserted", ...
     pin_required: bool = False
     pin_attempts_left: int | None = None  # from the vendor's counter, when the SIM asks for its PIN
@@ -51,7 +47,6 @@ class ProbeReport:
     signal_dbm: int | None = None
     registration: str | None = None
     operator: str | None = None
-    profile: str = "generic"
     unsolicited: list[str] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
 
@@ -60,7 +55,9 @@ class ProbeReport:
         return not self.problems
 
     def to_json(self) -> dict[str, Any]:
+        """Flat, as ``--json`` has always printed it: the identity's fields beside the others."""
         d = asdict(self)
+        d.update(d.pop("info"))
         d["usable"] = self.usable
         return d
 
@@ -102,12 +99,11 @@ async def _probe(s: Session, rep: ProbeReport, pin: str, timeout: float, facts: 
         await steps.echo_off(s)
     await steps.verbose_errors(s)
     info, profile = await steps.identify(s, "auto")
-    rep.manufacturer, rep.model, rep.revision = info.manufacturer, info.model, info.revision
-    rep.imei = info.imei
-    rep.profile = profile.name
+    rep.info = replace(info, profile=profile.name)
     sim_ready = await _probe_sim(s, rep, pin, timeout, facts, modem_id, profile)
     if sim_ready:
-        rep.imsi, rep.iccid = await steps.sim_identity(s, profile)
+        imsi, iccid = await steps.sim_identity(s, profile)
+        rep.info = replace(rep.info, imsi=imsi, iccid=iccid)
     await _probe_pdu_mode(s, rep)
     rep.cnmi_ranges, ranges = await steps.cnmi_ranges(s)
     setting = await steps.indications(s, ranges, profile.cnmi)
@@ -250,11 +246,11 @@ def render(rep: ProbeReport) -> str:
     storages = " / ".join(",".join(g) for g in rep.storages) or "-"
     lines = [
         f"port           {rep.port} @ {rep.baud} baud",
-        f"manufacturer   {v(rep.manufacturer)}",
-        f"model          {v(rep.model)}",
-        f"revision       {v(rep.revision)}",
-        f"IMEI           {v(rep.imei)}",
-        f"SIM            {v(rep.sim)}   IMSI {v(rep.imsi)}   ICCID {v(rep.iccid)}"
+        f"manufacturer   {v(rep.info.manufacturer)}",
+        f"model          {v(rep.info.model)}",
+        f"revision       {v(rep.info.revision)}",
+        f"IMEI           {v(rep.info.imei)}",
+        f"SIM            {v(rep.sim)}   IMSI {v(rep.info.imsi)}   ICCID {v(rep.info.iccid)}"
         + (f"   PIN attempts left {rep.pin_attempts_left}" if rep.pin_attempts_left is not None else ""),
         f"PDU mode       {'yes' if rep.pdu_mode else 'NO'}",
         f"CNMI           supported {v(rep.cnmi_ranges)}; will use {v(rep.cnmi)}",
@@ -262,7 +258,7 @@ def render(rep: ProbeReport) -> str:
         f"SMSC           {v(rep.smsc)}",
         f"signal         {v(rep.signal_dbm)} dBm",
         f"registration   {v(rep.registration)}   operator {v(rep.operator)}",
-        f"quirk profile  {rep.profile}",
+        f"quirk profile  {rep.info.profile}",
     ]
     if rep.unsolicited:
         lines.append(f"unsolicited    {'; '.join(rep.unsolicited[:8])}")
@@ -278,7 +274,7 @@ def render(rep: ProbeReport) -> str:
 
 def suggest_config(rep: ProbeReport) -> str:
     port = stable_name(rep.port) or rep.port
-    ident = re.sub(r"[^A-Za-z0-9_.-]", "", (rep.model or "gsm0").lower())[:24] or "gsm0"
+    ident = re.sub(r"[^A-Za-z0-9_.-]", "", (rep.info.model or "gsm0").lower())[:24] or "gsm0"
     if not ident[0].isalnum():
         ident = "gsm0"
     storage = "SM"
@@ -290,7 +286,7 @@ def suggest_config(rep: ProbeReport) -> str:
     out.append(f"baud = {rep.baud}")
     if rep.pin_required:
         out.append('pin = "0000"   # put your SIM PIN here: the SIM asks for one')
-    out.append(f'profile = "{rep.profile}"')
+    out.append(f'profile = "{rep.info.profile}"')
     out.append(f'storage = "{storage}"')
     if not rep.smsc and rep.sim == "READY":
         out.append('smsc = "+..."   # your operator\'s SMS centre number')

@@ -170,25 +170,29 @@ class ModemSender:
             case Sent(mr=mr):
                 outbox.mark_sent(part.part_id, mr, now)
                 self._on_smsc(part, SmscOutcome(accepted=True, mr=mr), now)
-                if not again:
-                    self._metrics.part_sent(self.modem_id)
-                    log.info("outbound part message=%s to=%s part=%d/%d modem=%s sent mr=%d",
-                             part.message_id, number(part.recipient), part.seq, part.total, self.modem_id, mr)
             case Refused(reason=reason):
                 outbox.mark_failed(part.part_id, now, reason)
                 self._on_smsc(part, SmscOutcome(accepted=False, reason=reason), now)
-                if not again:
-                    self._metrics.part_failed(self.modem_id)
-                    log.warning("outbound part message=%s to=%s part=%d failed: %s",
-                                part.message_id, number(part.recipient), part.seq, reason)
             case Retry(reason=reason, delay=delay, unconfirmed=unconfirmed):
                 outbox.mark_retry(part.part_id, now, reason, delay, unconfirmed=unconfirmed)
-                if not again:
-                    self._metrics.part_retried(self.modem_id)
-                    log.info("outbound part message=%s part=%d retry in %.1fs: %s",
-                             part.message_id, part.seq, delay, reason)
             case Unconfirmed(reason=reason):
                 outbox.mark_unknown(part.part_id, now, reason)
-                if not again:
-                    log.warning("outbound part message=%s part=%d unknown: %s", part.message_id, part.seq,
-                                reason)
+        if not again:
+            self._tell(part, outcome)
+
+    def _tell(self, part: OutboundPart, outcome: PartOutcome) -> None:
+        """Count the outcome and log it, once."""
+        match outcome:
+            case Sent(mr=mr):
+                self._metrics.part_sent(self.modem_id)
+                level, what = logging.INFO, f"sent mr={mr}"
+            case Refused(reason=reason):
+                self._metrics.part_failed(self.modem_id)
+                level, what = logging.WARNING, f"failed: {reason}"
+            case Retry(reason=reason, delay=delay):
+                self._metrics.part_retried(self.modem_id)
+                level, what = logging.INFO, f"retry in {delay:.1f}s: {reason}"
+            case Unconfirmed(reason=reason):
+                level, what = logging.WARNING, f"unknown: {reason}"
+        log.log(level, "outbound part message=%s to=%s part=%d/%d modem=%s %s", part.message_id,
+                number(part.recipient), part.seq, part.total, self.modem_id, what)

@@ -89,6 +89,11 @@ def is_table_array(hint: object) -> bool:
     return typing.get_origin(hint) is tuple and bool(args) and dataclasses.is_dataclass(args[0])
 
 
+def seconds(default: float, doc: Text, note: Text = "") -> float:
+    """A duration in seconds, greater than 0 (timeouts, intervals, expiries)."""
+    return setting(default=default, check=checks.positive, doc=doc, note=note)
+
+
 def setting_of(f: dataclasses.Field[Any]) -> Setting:
     meta = f.metadata.get(_METADATA)
     return meta if isinstance(meta, Setting) else Setting()
@@ -268,11 +273,10 @@ class RouterConfig:
         note='field names for format = "generic"',
     )
     text_field: str = setting(default="text", doc='text field name for `format = "generic"`')
-    timeout: float = setting(
-        default=10.0,
-        check=checks.positive,
-        doc="seconds per request (RapidSMS has no timeout of its own)",
-        note="seconds per request",
+    timeout: float = seconds(
+        10.0,
+        "seconds per request (RapidSMS has no timeout of its own)",
+        "seconds per request",
     )
     hmac_secret: str = setting(
         default="",
@@ -351,38 +355,33 @@ class ModemConfig:
         "else it falls back to `stored`)",
         note="stored (+CMTI, read, delete) | direct (+CMT, ack with AT+CNMA)",
     )
-    command_timeout: float = setting(
-        default=5.0,
-        check=checks.positive,
-        doc='seconds of silence after an AT command that mean "no answer" (an answer still streaming lines, '
+    command_timeout: float = seconds(
+        5.0,
+        'seconds of silence after an AT command that mean "no answer" (an answer still streaming lines, '
         "e.g. a long `AT+CMGL` at 9600 baud, may take up to 4 times as long); also how long `AT+CMGS` waits "
         "for its `> ` prompt",
-        note='silence after a command that means "no answer"',
+        'silence after a command that means "no answer"',
     )
-    send_timeout: float = setting(
-        default=60.0,
-        check=checks.positive,
-        doc="seconds to wait for `AT+CMGS` (slow on a congested network)",
-        note="AT+CMGS may take this long on a congested network",
+    send_timeout: float = seconds(
+        60.0,
+        "seconds to wait for `AT+CMGS` (slow on a congested network)",
+        "AT+CMGS may take this long on a congested network",
     )
-    ping_interval: float = setting(
-        default=5.0,
-        check=checks.positive,
-        doc="a bare `AT` when the modem has answered nothing for this long, so a hung modem is noticed "
+    ping_interval: float = seconds(
+        5.0,
+        "a bare `AT` when the modem has answered nothing for this long, so a hung modem is noticed "
         "within `ping_interval` + 2 s even when idle",
-        note="a bare AT when the modem said nothing for this long",
+        "a bare AT when the modem said nothing for this long",
     )
-    health_interval: float = setting(
-        default=30.0,
-        check=checks.positive,
-        doc="seconds between signal/registration polls",
-        note="signal / registration poll",
+    health_interval: float = seconds(
+        30.0,
+        "seconds between signal/registration polls",
+        "signal / registration poll",
     )
-    sweep_interval: float = setting(
-        default=60.0,
-        check=checks.positive,
-        doc="seconds between `AT+CMGL` sweeps catching messages whose notification was lost",
-        note="CMGL sweep for messages a lost URC stranded",
+    sweep_interval: float = seconds(
+        60.0,
+        "seconds between `AT+CMGL` sweeps catching messages whose notification was lost",
+        "CMGL sweep for messages a lost URC stranded",
     )
     smsc: str = setting(
         default="",
@@ -394,23 +393,21 @@ class ModemConfig:
 
 @section()
 class InboundConfig:
-    reassembly_timeout: float = setting(
-        default=600.0,
-        check=checks.positive,
-        doc="seconds after the first part of a concatenated message after which it is delivered with the "
+    reassembly_timeout: float = seconds(
+        600.0,
+        "seconds after the first part of a concatenated message after which it is delivered with the "
         "parts that arrived (marked incomplete)",
-        note="deliver a concatenated message with parts missing after this long",
+        "deliver a concatenated message with parts missing after this long",
     )
 
 
 @section()
 class OutboundConfig:
-    expiry: float = setting(
-        default=86400.0,
-        check=checks.positive,
-        doc="a message not sent within this many seconds of its acceptance fails (`expired`) instead of "
+    expiry: float = seconds(
+        86400.0,
+        "a message not sent within this many seconds of its acceptance fails (`expired`) instead of "
         "arriving late; a recipient who already has some parts of a concatenated message still gets the rest",
-        note="a message not sent within this many seconds fails",
+        "a message not sent within this many seconds fails",
     )
     unknown_policy: Literal["resend", "fail"] = setting(
         default="fail",

@@ -41,9 +41,10 @@ async def test_probe_report_per_profile(sim_factory: SimFactory, profile: str) -
     async with sim_factory(profile=profile) as sim:
         rep = await probe_port(str(sim.link), timeout=2, connector=PORTS)
     assert rep.usable, rep.problems
-    assert rep.profile == profile
-    assert rep.manufacturer == sim.e.profile.manufacturer and rep.imei == "356789012345678"
-    assert rep.sim == "READY" and rep.imsi == "001010123456789" and rep.iccid == "8901260000000000001"
+    assert rep.info.profile == profile
+    assert rep.info.manufacturer == sim.e.profile.manufacturer and rep.info.imei == "356789012345678"
+    assert rep.sim == "READY" and rep.info.imsi == "001010123456789"
+    assert rep.info.iccid == "8901260000000000001"
     assert rep.pdu_mode is True and rep.cnmi == "2,1,2,1,0"
     assert rep.storages and "SM" in rep.storages[0] and rep.fill["SM"][1] > 0
     assert rep.smsc == "+15550000000" and rep.signal_dbm == -73
