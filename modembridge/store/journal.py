@@ -64,28 +64,27 @@ class Transaction:
 
 
 def atomic(method: Callable[Concatenate[S, P], R]) -> Callable[Concatenate[S, P], R]:
-    """A write method whose statements all take effect or none (a savepoint inside the transaction)."""
+    """A write method whose statements all take effect or none. One that fails after it began writing
+    rolls the whole transaction back, and every writer of that transaction is told (StoreError from
+    durable()), as after a failed COMMIT: nothing half-written can be committed by someone else. (A
+    savepoint per method would keep the others' rows, but costs every write a copy of each page it
+    touches; failing half-way is rare: a full disk, an I/O error, a bug.)"""
 
     @functools.wraps(method)
     def run(self: S, /, *args: P.args, **kwargs: P.kwargs) -> R:
         j = self.journal
         outermost = j._atomic_depth == 0
+        if outermost:
+            j._wrote = False
         j._atomic_depth += 1
         try:
-            result = method(self, *args, **kwargs)
-        except BaseException:
-            if outermost and j._savepoint and j.db.in_transaction:
-                j.db.execute("ROLLBACK TO atomic_write")
-                j.db.execute("RELEASE atomic_write")
+            return method(self, *args, **kwargs)
+        except BaseException as exc:
+            if outermost and j._wrote:
+                j.abort(f"{method.__name__} failed after it began writing: {exc}")
             raise
-        else:
-            if outermost and j._savepoint and j.db.in_transaction:
-                j.db.execute("RELEASE atomic_write")
-            return result
         finally:
             j._atomic_depth -= 1
-            if outermost:
-                j._savepoint = False
 
     return run
 
@@ -112,7 +111,7 @@ class Journal:
         self._seq = 0
         self._failed: BaseException | None = None
         self._atomic_depth = 0  # atomic write methods running (they may call each other)
-        self._savepoint = False  # the outermost one has written: its savepoint is set
+        self._wrote = False  # the outermost one has begun writing
         try:
             self.db = sqlite3.connect(self.path, isolation_level=None)
         except sqlite3.Error as e:
@@ -135,8 +134,7 @@ class Journal:
     def begin(self) -> Transaction:
         """Open the write transaction if none is open; every write method calls this before writing.
 
-        Inside an :func:`atomic` method the first call also sets a savepoint, so the method's writes
-        stand or fall together (a failing statement leaves no half-written message behind).
+        Inside an :func:`atomic` method it also notes that the method has begun writing (see atomic).
         """
         txn = self._open_transaction()
         if txn is None:
@@ -144,9 +142,8 @@ class Journal:
                 self.db.execute("BEGIN IMMEDIATE")
             self._seq += 1
             txn = self._txn = Transaction(self._seq)
-        if self._atomic_depth and not self._savepoint:
-            self.db.execute("SAVEPOINT atomic_write")
-            self._savepoint = True
+        if self._atomic_depth:
+            self._wrote = True
         return txn
 
     def _open_transaction(self) -> Transaction | None:
@@ -223,6 +220,14 @@ class Journal:
         elif txn.error is not None:
             raise txn.error
 
+    def abort(self, reason: str) -> None:
+        """Roll the open transaction back; its writers get StoreError(reason)."""
+        txn = self._open_transaction()
+        if self.db.in_transaction:
+            self.db.execute("ROLLBACK")
+        if txn is not None:
+            self._end(txn, StoreError(f"journal transaction rolled back: {reason}"))
+
     def _flush(self, txn: Transaction) -> None:
         if txn is self._txn:
             with contextlib.suppress(StoreError):  # already delivered to every waiter
@@ -264,11 +269,7 @@ class Journal:
             if commit:
                 self.commit_now()
             else:
-                txn = self._open_transaction()
-                if self.db.in_transaction:
-                    self.db.execute("ROLLBACK")
-                if txn is not None:
-                    self._end(txn, StoreError("journal closed without committing"))
+                self.abort("the journal was closed without committing")
         finally:
             self.db.close()
 

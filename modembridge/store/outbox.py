@@ -29,7 +29,7 @@ class Outbox(Part):
         and writes nothing; the same id for a request with other content raises ClientIdConflict.
         """
         db = self._db
-        fingerprint = request.fingerprint()
+        fingerprint = request.fingerprint() if request.client_id is not None else None  # only ids conflict
         if request.client_id is not None:
             row = db.execute("SELECT id, message_id, encoding, parts, request_sha256 FROM out_message"
                              " WHERE client_id = ?", (request.client_id,)).fetchone()

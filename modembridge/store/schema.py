@@ -173,8 +173,8 @@ MIGRATIONS: tuple[str, ...] = (
     """
     ALTER TABLE in_message ADD COLUMN text TEXT;
     """,
-    # v7: what a send asked for (SendRequest.fingerprint), so a client id sent again with other content is a
-    # conflict, not a duplicate (NULL for older rows: taken for the same request)
+    # v7: what a send with a client id asked for (SendRequest.fingerprint), so the id sent again with other
+    # content is a conflict, not a duplicate (NULL without a client id, and for older rows: taken as the same)
     """
     ALTER TABLE out_message ADD COLUMN request_sha256 TEXT;
     """,

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from modembridge.model import DeliveryReportEvent, DlrStatus
-from modembridge.store import Store, StoreError
+from modembridge.store import Store, StoreError, UnknownMessageError
 
 from .helpers import add_part, send
 
@@ -84,12 +84,26 @@ class FailingStatement:
 
 
 async def test_a_write_method_that_fails_half_way_leaves_nothing_behind(store: Store) -> None:
-    send(store, "+1")  # another writer's row in the same transaction survives
+    send(store, "+1")  # another writer's row in the same transaction
+    other = store.transaction
     store.db = FailingStatement(store.db, "INSERT INTO in_part")  # type: ignore[assignment]
     with pytest.raises(sqlite3.OperationalError):
-        add_part(store, "+254700000001", "half", now=1.0, commit=False)  # in_part fails
-    await store.commit()
+        add_part(store, "+254700000001", "half", now=1.0, commit=False)  # in_message written, in_part fails
+    with pytest.raises(StoreError, match="add_part failed after it began writing"):
+        await store.durable(other)  # the whole transaction went: its other writer is told, and retries
     assert store.views.recent(direction="in", state=None, limit=5) == []  # no part-less message
+    assert store.views.recent(direction="out", state=None, limit=5) == []
+    send(store, "+1")  # the journal goes on
+    await store.commit()
+    assert len(store.views.recent(direction="out", state=None, limit=5)) == 1
+
+
+async def test_a_method_that_fails_before_writing_costs_nobody_anything(store: Store) -> None:
+    send(store, "+1")
+    other = store.transaction
+    with pytest.raises(UnknownMessageError):
+        store.inbox.mark_delivered("no-such-message", 1.0)  # looks the row up first: nothing written
+    await store.durable(other)
     assert len(store.views.recent(direction="out", state=None, limit=5)) == 1
 
 
