@@ -20,7 +20,7 @@ from modembridge.config import OutboundConfig
 from modembridge.model import SmscOutcome
 from modembridge.observe import Metrics, number
 from modembridge.retry import backoff_delay, exhausted
-from modembridge.store import OutboundPart, Store, StoreError
+from modembridge.store import OutboundPart, Store, StoreError, Transaction
 
 log = logging.getLogger(__name__)
 
@@ -75,8 +75,10 @@ class ModemSender:
         self._on_smsc = on_smsc  # for dlr-mask 8 / 16 callbacks
         self._clock = clock
         self._metrics = metrics
-        # the last modem answer, applied to the journal but not yet committed (re-applied after a rollback)
+        # the last modem answer, written into the journal but not yet committed, and the transaction holding
+        # it (None: its write failed): written again until a commit includes it
         self._unsaved: tuple[OutboundPart, PartOutcome] | None = None
+        self._unsaved_txn: Transaction | None = None
 
     async def run(self) -> None:
         while True:
@@ -105,34 +107,47 @@ class ModemSender:
         if not await self._commit():
             return  # rolled back: this part is still queued and is claimed again
         outcome = await self._send(part)
-        self._record(part, outcome)  # committed with the next part's `sending`, or when the sender idles
-        self._unsaved = (part, outcome)
+        self._tell(part, outcome)  # counted and logged once, whatever the journal does next
+        self._unsaved, self._unsaved_txn = (part, outcome), None
+        self._save()  # committed with the next part's `sending`, or when the sender goes idle
+
+    def _save(self) -> None:
+        """Write the last modem answer into the open transaction, and remember which transaction holds it."""
+        assert self._unsaved is not None
+        try:
+            self._record(*self._unsaved)
+        except Exception as exc:  # its transaction was rolled back: written again before the next commit
+            log.error("modem %s sender: recording the outcome failed (%s); it is written again",
+                      self.modem_id, exc)
+            self._unsaved_txn = None
+            return
+        self._unsaved_txn = self.store.transaction
+
+    def _outcome_lost(self) -> bool:
+        """The last answer is not in the journal: its write failed, or its transaction was rolled back since
+        (another write of the transaction failed half-way, or a COMMIT failed)."""
+        txn = self._unsaved_txn
+        return self._unsaved is not None and (txn is None or txn.error is not None)
 
     async def _commit(self) -> bool:
-        """Commit; True if everything written since the last commit is durable.
-
-        After a failure (everything since the last commit rolled back) the last modem answer is
-        recorded again until it commits, and False says the rest (a part's `sending`) was lost.
-        """
-        try:
-            await self.store.commit()
-        except StoreError as exc:
-            while True:
+        """Commit, the last modem answer included (written again if it was lost); True if everything
+        written since the last commit is durable, False if a failure rolled it back (a part's `sending`):
+        then the answer alone is written again until it commits."""
+        durable = True
+        while True:
+            if self._outcome_lost():
+                self._save()
+            try:
+                await self.store.commit()
+            except StoreError as exc:
                 log.error("modem %s sender: journal commit failed (%s); retrying in %.0fs",
                           self.modem_id, exc, JOURNAL_RETRY_SECONDS)
-                await asyncio.sleep(JOURNAL_RETRY_SECONDS)
-                if self._unsaved is None:
-                    return False
-                self._record(*self._unsaved, again=True)
-                try:
-                    await self.store.commit()
-                except StoreError as again:
-                    exc = again
-                    continue
-                self._unsaved = None
-                return False
-        self._unsaved = None
-        return True
+            else:
+                if not self._outcome_lost():
+                    self._unsaved = self._unsaved_txn = None
+                    return durable
+            durable = False
+            await asyncio.sleep(JOURNAL_RETRY_SECONDS)
 
     async def _send(self, part: OutboundPart) -> PartOutcome:
         """AT+CMGS, and what its answer means for the part."""
@@ -161,9 +176,8 @@ class ModemSender:
             return Refused(f"{reason} (gave up after {part.attempts + 1} attempts)")
         return None
 
-    def _record(self, part: OutboundPart, outcome: PartOutcome, *, again: bool = False) -> None:
-        """The outcome into the journal (inside the open transaction); `again`: re-applied after a rollback,
-        so counted and logged the first time only."""
+    def _record(self, part: OutboundPart, outcome: PartOutcome) -> None:
+        """The outcome into the journal (inside the open transaction)."""
         now = self._clock()
         outbox = self.store.outbox
         match outcome:
@@ -177,8 +191,6 @@ class ModemSender:
                 outbox.mark_retry(part.part_id, now, reason, delay, unconfirmed=unconfirmed)
             case Unconfirmed(reason=reason):
                 outbox.mark_unknown(part.part_id, now, reason)
-        if not again:
-            self._tell(part, outcome)
 
     def _tell(self, part: OutboundPart, outcome: PartOutcome) -> None:
         """Count the outcome and log it, once."""

@@ -74,13 +74,13 @@ def atomic(method: Callable[Concatenate[S, P], R]) -> Callable[Concatenate[S, P]
     def run(self: S, /, *args: P.args, **kwargs: P.kwargs) -> R:
         j = self.journal
         outermost = j._atomic_depth == 0
-        if outermost:
-            j._wrote = False
+        changes = j.db.total_changes  # rows written through the connection so far
         j._atomic_depth += 1
         try:
             return method(self, *args, **kwargs)
         except BaseException as exc:
-            if outermost and j._wrote:
+            # only when the method changed rows before it failed (a lookup that fails costs nobody anything)
+            if outermost and j.db.total_changes != changes:
                 j.abort(f"{method.__name__} failed after it began writing: {exc}")
             raise
         finally:
@@ -111,7 +111,6 @@ class Journal:
         self._seq = 0
         self._failed: BaseException | None = None
         self._atomic_depth = 0  # atomic write methods running (they may call each other)
-        self._wrote = False  # the outermost one has begun writing
         try:
             self.db = sqlite3.connect(self.path, isolation_level=None)
         except sqlite3.Error as e:
@@ -132,18 +131,13 @@ class Journal:
     # -- transactions -------------------------------------------------------------------------------------
 
     def begin(self) -> Transaction:
-        """Open the write transaction if none is open; every write method calls this before writing.
-
-        Inside an :func:`atomic` method it also notes that the method has begun writing (see atomic).
-        """
+        """Open the write transaction if none is open; every write method calls this before writing."""
         txn = self._open_transaction()
         if txn is None:
             if not self.db.in_transaction:  # (a test may have begun one on the connection itself)
                 self.db.execute("BEGIN IMMEDIATE")
             self._seq += 1
             txn = self._txn = Transaction(self._seq)
-        if self._atomic_depth:
-            self._wrote = True
         return txn
 
     def _open_transaction(self) -> Transaction | None:

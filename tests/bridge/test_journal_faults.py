@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import sqlite3
 from typing import Any
 
 from modembridge.model import SendRequest
@@ -86,3 +87,46 @@ async def test_a_part_rolled_back_by_another_writers_failed_commit_stays_on_the_
 
     await wait_until(lambda: state() == "delivered", 5.0)  # read again from the SIM, same id
     await wait_until(lambda: not stack.sim.storage()["memories"]["SM"])
+
+
+class FailNth:
+    """The store's connection, failing the `nth` statement that contains `needle` (SQLITE_FULL)."""
+
+    def __init__(self, db: Any, needle: str, nth: int) -> None:
+        self._db, self.needle, self.nth, self.seen = db, needle, nth, 0
+
+    def execute(self, sql: str, *args: Any) -> Any:
+        if self.needle in sql:
+            self.seen += 1
+            if self.seen == self.nth:
+                raise sqlite3.OperationalError("database or disk is full")
+        return self._db.execute(sql, *args)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._db, name)
+
+
+async def test_a_sent_parts_outcome_survives_a_failed_write_of_the_next_part(make_stack: Any) -> None:
+    """The modem's answer to part A waits in the open transaction for the next commit; the next part's
+    `sending` write fails half-way and takes the transaction down with it: A's outcome is written again
+    (else A stays `sending`, becomes `unknown` at the next start, and may be sent twice)."""
+    stack: Stack = await make_stack()
+    await stack.wait_ready()
+    stack.store.db = FailNth(stack.store.db, "state = 'sending', attempts", 2)  # type: ignore[assignment]
+    a = await stack.bridge.submit(SendRequest(recipients=("+254733000012",), text="first"))
+    b = await stack.bridge.submit(SendRequest(recipients=("+254733000013",), text="second"))
+    await stack.sim.wait_submitted(2)
+    await wait_until(lambda: stack.store.views.outbound(b.message_id).state == "sent")  # type: ignore[union-attr]
+    await wait_until(lambda: stack.store.views.outbound(a.message_id).state == "sent")  # type: ignore[union-attr]
+    assert [r["text"] for r in stack.sim.submitted()] == ["first", "second"]
+
+
+async def test_a_sent_parts_outcome_survives_its_own_failed_write(make_stack: Any) -> None:
+    stack: Stack = await make_stack()
+    await stack.wait_ready()
+    stack.store.db = FailNth(stack.store.db, "state = 'sent', mr", 1)  # type: ignore[assignment]
+    a = await stack.bridge.submit(SendRequest(recipients=("+254733000014",), text="first"))
+    await stack.sim.wait_submitted(1)
+    await wait_until(lambda: stack.store.views.outbound(a.message_id).state == "sent")  # type: ignore[union-attr]
+    view = stack.store.views.outbound(a.message_id)
+    assert view is not None and view.recipients[0].parts[0].mr is not None  # a status report can match it
