@@ -98,7 +98,7 @@ class ModemEvents:
         if isinstance(decoded, StatusReport):
             await self.reports.status_report(self.modem_id, decoded, pdu, now)
         elif isinstance(decoded, Deliver):
-            await self.inbound.journal(decoded, pdu, slot, now)
+            await self.inbound.journal(decoded, pdu, slot, now, length or None)
         else:  # an SMS-SUBMIT left in SIM storage (a draft or a copy of a sent message): not inbound traffic
             await self.inbound.keep_unusable(pdu, slot, now, "SMS-SUBMIT in modem storage (not an inbound "
                                              "message)", undecodable=False)

@@ -44,10 +44,12 @@ class InboundPipeline:
         self._hand_off = hand_off
         self._metrics = metrics
 
-    async def journal(self, deliver: Deliver, pdu: str, slot: Slot, now: float) -> None:
+    async def journal(self, deliver: Deliver, pdu: str, slot: Slot, now: float,
+                      tpdu_length: int | None = None) -> None:
         """Journal one part; returns once its own transaction committed (StoreError if it rolled back)."""
+        fields = part_fields(deliver, tpdu_length)
         result = self.store.inbox.add_part(modem_id=self.modem_id, mem=slot.mem, index=slot.index, pdu=pdu,
-                                           received_at=now, part=part_fields(deliver), error=None)
+                                           received_at=now, part=fields, error=None)
         if result.complete and not result.duplicate and deliver.concat is not None:
             settle_texts(self.store, [result.message_id])  # the last part arrived: decide the text once
         # Bound now, awaited below: if another writer's COMMIT fails meanwhile, it rolls back this part's
@@ -127,7 +129,7 @@ def inbound_message(message_id: str, modem_id: str, deliver: Deliver, now: float
     )  # fmt: skip
 
 
-def part_fields(deliver: Deliver) -> PartFields:
+def part_fields(deliver: Deliver, tpdu_length: int | None = None) -> PartFields:
     concat = deliver.concat
     return PartFields(
         sender=deliver.sender,
@@ -138,4 +140,5 @@ def part_fields(deliver: Deliver) -> PartFields:
         smsc_time=deliver.timestamp.timestamp(),
         concat=(concat.ref, concat.total, concat.seq, concat.ref_bits) if concat else None,
         message_class=deliver.message_class,
+        tpdu_length=tpdu_length,
     )

@@ -97,6 +97,11 @@ def url(v: object) -> object:
     assert isinstance(v, str)
     if v and not re.match(r"^https?://[^/\s?#]+", v):
         raise ValueError(f"must be an http:// or https:// URL (or empty), not {v!r}")
+    if v:
+        try:
+            urlsplit(v).port  # noqa: B018  (raises for a port that is not a number in 0-65535)
+        except ValueError as exc:
+            raise ValueError(f"{v!r}: {exc}") from None
     return v
 
 
@@ -105,6 +110,10 @@ def url_prefixes(v: object) -> object:
     assert isinstance(v, tuple)
     for prefix in v:
         split = urlsplit(prefix)
+        try:
+            split.port  # noqa: B018
+        except ValueError as exc:
+            raise ValueError(f"{prefix!r}: {exc}") from None
         if split.scheme.lower() not in ("http", "https") or not split.hostname:
             raise ValueError(f"must be http:// or https:// URLs with a host, not {prefix!r}")
         if split.username is not None or split.password is not None:

@@ -9,15 +9,17 @@ dlr-url is a 400) and again before each call (a URL journalled under an older ru
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote, unquote, urlsplit
 
 from modembridge.config import Config
 
 MAX_URL = 2048
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 _KEEP = ":/?#[]@!$&'()*+,;=%~"  # reserved characters and '%' (Kannel escapes, existing %XX) stay as they are
+_UNSAFE_PATH = re.compile(r"%2f|%5c|\\", re.IGNORECASE)  # an encoded slash or backslash, or a backslash
 
 
 class CallbackRefused(ValueError):
@@ -51,7 +53,11 @@ def _parts(url: str) -> tuple[str, str, int, str]:
         raise CallbackRefused("must be an http:// or https:// URL with a host")
     if split.username is not None or split.password is not None:
         raise CallbackRefused("must not carry credentials (user:password@)")
-    return scheme, split.hostname.lower(), port or _DEFAULT_PORTS[scheme], split.path or "/"
+    path = split.path or "/"
+    if _UNSAFE_PATH.search(path) or any(seg in (".", "..") for seg in unquote(path).split("/")):
+        # a server would resolve "/dlr/../admin" (or "%2e%2e", "%2f") to a path outside the prefix
+        raise CallbackRefused("must not have '.' or '..' segments, or an encoded '/' or '\\', in its path")
+    return scheme, split.hostname.lower(), port or _DEFAULT_PORTS[scheme], path
 
 
 def normalize(url: str) -> str:
@@ -70,12 +76,19 @@ class CallbackPolicy:
 
     @classmethod
     def for_router(cls, router_urls: Iterable[str], allowed: Iterable[str] = ()) -> CallbackPolicy:
-        """The router's origins (scheme, host, port of each URL given) plus the explicit prefixes."""
+        """The router's origins (scheme, host, port of each URL given; its credentials, if any, are the
+        operator's and no part of the origin) plus the explicit prefixes."""
         origins = []
         for url in router_urls:
-            if url:
-                scheme, host, port, _ = _parts(url)
-                origins.append(f"{scheme}://[{host}]:{port}" if ":" in host else f"{scheme}://{host}:{port}")
+            try:
+                split = urlsplit(url)
+                port = split.port or _DEFAULT_PORTS.get(split.scheme.lower())
+            except ValueError:  # the config's validation names a bad router URL
+                continue
+            host = split.hostname
+            if host and port and split.scheme.lower() in _DEFAULT_PORTS:
+                host = f"[{host}]" if ":" in host else host
+                origins.append(f"{split.scheme.lower()}://{host}:{port}")
         return cls([*origins, *allowed])
 
     @classmethod

@@ -6,6 +6,7 @@ journals the request durably before the 202 is sent.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 from collections.abc import Awaitable, Callable
@@ -36,6 +37,7 @@ log = logging.getLogger("modembridge.http")
 
 CONFIG = web.AppKey("config", Config)
 CALLBACKS = web.AppKey("callbacks", CallbackPolicy)
+BODY_TIMEOUT = web.AppKey("body_timeout", float)  # seconds a request body may take to arrive
 GATEWAY = web.AppKey("gateway", Gateway)
 METRICS = web.AppKey("metrics", Metrics)
 
@@ -81,12 +83,30 @@ def _accepted_json(accepted: SendAccepted) -> dict[str, Any]:
     }
 
 
-async def _read_body(request: web.Request) -> bytes | None:
-    """The body, or None when it exceeds client_max_size."""
+def _closing(response: web.Response) -> web.Response:
+    """Close the connection after this answer (the rest of a trickling body is not waited for)."""
+    response.force_close()
+    return response
+
+
+class BodyRefused(Exception):
+    """The body is too large, or did not arrive within the body timeout."""
+
+    def __init__(self, status: int) -> None:
+        super().__init__(status)
+        self.status = status  # 413 or 408
+
+
+async def _read_body(request: web.Request) -> bytes:
+    """The body; BodyRefused(413) when it exceeds client_max_size, BodyRefused(408) when it takes longer
+    than the body timeout (a client that trickles a body must not hold a connection for ever)."""
     try:
-        return await request.read()
+        async with asyncio.timeout(request.app[BODY_TIMEOUT]):
+            return await request.read()
     except web.HTTPRequestEntityTooLarge:
-        return None
+        raise BodyRefused(413) from None
+    except TimeoutError:
+        raise BodyRefused(408) from None
 
 
 def _reject(request: web.Request, source: str, err: RequestError) -> None:
@@ -113,8 +133,11 @@ async def post_message(request: web.Request) -> web.Response:
     if (denied := _native_denied(request)) is not None:
         return denied
     config = request.app[CONFIG].http
-    raw = await _read_body(request)
-    if raw is None:
+    try:
+        raw = await _read_body(request)
+    except BodyRefused as refused:
+        if refused.status == 408:
+            return _closing(_json_error(408, "the body did not arrive in time"))
         return _json_error(413, f"body larger than {config.max_body_bytes} bytes")
     try:
         try:
@@ -163,6 +186,11 @@ def _header_fields(request: web.Request) -> dict[str, bytes]:
     return out
 
 
+def _auth_failed(request: web.Request, user: str | None) -> web.Response:
+    log.warning("sendsms: authorization failed for user %r from %s", (user or "")[:32], request.remote)
+    return _kannel_answer(403, KANNEL_AUTH_FAILED)
+
+
 async def sendsms(request: web.Request) -> web.Response:
     """``GET``/``POST /cgi-bin/sendsms`` as Kannel's smsbox answers it.
 
@@ -173,8 +201,15 @@ async def sendsms(request: web.Request) -> web.Response:
     raw_query = request.raw_path.partition("?")[2].encode("utf-8", "surrogateescape")
     fields = parse_form(raw_query)
     if request.method == "POST":
-        body = await _read_body(request)
-        if body is None:
+        if "password" in fields or "pass" in fields:  # credentials in the query: checked before the body
+            user, password = kannel_credentials(fields)
+            if not kannel_ok(user, password, config.kannel):
+                return _auth_failed(request, user)
+        try:
+            body = await _read_body(request)
+        except BodyRefused as refused:
+            if refused.status == 408:
+                return _closing(_kannel_answer(408, "Request timeout, rejected"))
             return _kannel_answer(413, "Request too large, rejected")
         ctype = request.content_type
         if ctype == _FORM:
@@ -190,8 +225,7 @@ async def sendsms(request: web.Request) -> web.Response:
             return _kannel_answer(400, "Invalid content-type")
     user, password = kannel_credentials(fields)
     if not kannel_ok(user, password, config.kannel):
-        log.warning("sendsms: authorization failed for user %r from %s", (user or "")[:32], request.remote)
-        return _kannel_answer(403, KANNEL_AUTH_FAILED)
+        return _auth_failed(request, user)
     try:
         checked, denied = parse_kannel(fields, request.app[GATEWAY].modem_ids(), config.max_parts,
                                        request.app[CALLBACKS])
@@ -281,6 +315,7 @@ def create_app(config: Config, gateway: Gateway, metrics_: Metrics) -> web.Appli
     app = web.Application(client_max_size=config.http.max_body_bytes, middlewares=[_count_requests])
     app[CONFIG] = config
     app[CALLBACKS] = CallbackPolicy.from_config(config)
+    app[BODY_TIMEOUT] = 30.0  # start_server sets its idle timeout here
     app[GATEWAY] = gateway
     app[METRICS] = metrics_
     metrics_.bind_status(gateway.status)

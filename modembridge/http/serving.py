@@ -26,7 +26,7 @@ from aiohttp.web_response import StreamResponse
 
 from modembridge.config import parse_listen
 
-from .server import CONFIG
+from .server import BODY_TIMEOUT, CONFIG
 
 log = logging.getLogger("modembridge.http")
 
@@ -93,7 +93,7 @@ class RateLimit(logging.Filter):
         self._last: dict[tuple[str, int, str], tuple[float, int]] = {}  # key -> (shown at, left out since)
 
     def filter(self, record: logging.LogRecord) -> bool:
-        key = (record.name, record.levelno, str(record.msg)[:200])
+        key = (record.name, record.levelno, record.getMessage()[:200])  # who and what, not the template
         now = self._clock()
         shown, left_out = self._last.get(key, (-self.window, 0))
         if now - shown < self.window:
@@ -183,10 +183,12 @@ async def start_server(app: web.Application, listen: str, *, idle_timeout: float
     ``runner.addresses`` gives the bound address (useful with port 0)."""
     host, port = parse_listen(listen)
     _install_log_filters()
+    app[BODY_TIMEOUT] = idle_timeout  # a body, too, must arrive within it
     # a GET sendsms carries the whole text in its request line: allow it as much as a POST body
     line = max(8190, app[CONFIG].http.max_body_bytes)
+    # lingering_time: after an early answer (408, 413), the rest of a body is read for at most this long
     runner = web.AppRunner(app, access_log_class=AccessLogger, max_line_size=line, max_field_size=8190,
-                           keepalive_timeout=idle_timeout)
+                           keepalive_timeout=idle_timeout, lingering_time=min(1.0, idle_timeout))
     await runner.setup()
     cap = connection_cap(max_connections)
     if cap < max_connections:

@@ -80,6 +80,9 @@ def check_dlr_url(url: str, field: str, policy: CallbackPolicy) -> str:
         return policy.check(url)
     except CallbackRefused as exc:
         raise RequestError(field, str(exc), "DLR-URL field misformed, rejected") from None
+    except UnicodeError:  # a lone surrogate from a JSON string: not text at all
+        raise RequestError(field, "is not valid text (a lone UTF-16 surrogate)",
+                           "DLR-URL field misformed, rejected") from None
 
 
 def _check_modem(modem: str | None, modem_ids: tuple[str, ...], field: str) -> None:
@@ -114,7 +117,7 @@ def _recipients(raw: Any, field: str = "to") -> tuple[str, ...]:
     items = [raw] if isinstance(raw, str) else raw
     if not isinstance(items, list) or not items:
         raise RequestError(field, "must be a phone number or a non-empty list of phone numbers")
-    out: list[str] = []
+    out: dict[str, None] = {}  # in order, each number once
     for i, item in enumerate(items):
         if not isinstance(item, str):
             raise RequestError(field, f"recipient #{i + 1} is not a string")
@@ -123,10 +126,9 @@ def _recipients(raw: Any, field: str = "to") -> tuple[str, ...]:
             raise RequestError(
                 field, f"invalid phone number {item[:32]!r}: want + and 3-15 digits, or 3-20 digits"
             )
-        if n not in out:
-            out.append(n)
-    if len(out) > MAX_RECIPIENTS:  # counted once duplicates are gone
-        raise RequestError(field, f"too many recipients ({len(out)}, at most {MAX_RECIPIENTS})")
+        out[n] = None
+        if len(out) > MAX_RECIPIENTS:  # counted once duplicates are gone; no need to read further
+            raise RequestError(field, f"too many recipients (more than {MAX_RECIPIENTS})")
     return tuple(out)
 
 
@@ -281,20 +283,20 @@ def parse_kannel(
         raise RequestError("to", "missing", "Missing receiver number, rejected")
     if not to.strip():
         raise RequestError("to", "empty", "Empty receiver number not allowed, rejected")
-    recipients: list[str] = []
+    recipients: dict[str, None] = {}  # in order, each number once
     denied: list[str] = []
     for word in to.split():
         n = normalize_number(word) if _KANNEL_NUMBER_CHARS.issuperset(word) else None
         if n is None:
             denied.append(word[:32])
-        elif n not in recipients:
-            recipients.append(n)
+            continue
+        recipients[n] = None
+        if len(recipients) > MAX_RECIPIENTS:
+            raise RequestError("to", f"too many receivers (more than {MAX_RECIPIENTS})",
+                               f"Too many receivers (more than {MAX_RECIPIENTS}), rejected")
     if not recipients:
         raise RequestError("to", "no valid receiver",
                            "Number(s) has/have been denied by white- and/or black-lists.")
-    if len(recipients) > MAX_RECIPIENTS:
-        raise RequestError("to", f"too many receivers ({len(recipients)}, at most {MAX_RECIPIENTS})",
-                           f"Too many receivers ({len(recipients)}, at most {MAX_RECIPIENTS}), rejected")
     coding = _kannel_int(fields, "coding", "Coding")
     if coding is not None and not 0 <= coding <= 2:
         raise RequestError("coding", "must be 0, 1 or 2", "Coding field misformed, rejected")

@@ -29,6 +29,7 @@ from .types import (
     MatchedPart,
     OutboundPart,
     PartFields,
+    StoredPart,
     StoreError,
     UnknownMessageError,
 )
@@ -64,6 +65,7 @@ __all__ = [
     "SchemaError",
     "Store",
     "StoreError",
+    "StoredPart",
     "Transaction",
     "UnknownMessageError",
     "same_number",

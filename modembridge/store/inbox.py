@@ -18,7 +18,7 @@ from modembridge.model import Encoding, InboundMessage
 from modembridge.retry import exhausted
 
 from .journal import Journal, Part, atomic, utc
-from .types import ConcatKey, InboundPartResult, PartFields, UnknownMessageError
+from .types import ConcatKey, InboundPartResult, PartFields, StoredPart, UnknownMessageError
 
 # A message is held back while an older 'received' message of the same sender has failed fewer than
 # :hold times (order per sender, but one failing message cannot block a sender forever). Failures during
@@ -145,12 +145,13 @@ class Inbox(Part):
                         duplicate: bool) -> int:
         cur = self._db.execute(
             "INSERT INTO in_part (message, modem_id, mem, idx, pdu, pdu_sha256, received_at, seq, text, data,"
-            " encoding, smsc, smsc_time, message_class, error, duplicate)"
-            " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            " encoding, smsc, smsc_time, message_class, error, duplicate, tpdu_length)"
+            " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
             (mid, modem_id, mem, index, pdu, sha, received_at, seq,
              part.text if part else None, part.data if part else None, part.encoding if part else None,
              part.smsc if part else None, part.smsc_time if part else None,
-             part.message_class if part else None, error, int(duplicate)))
+             part.message_class if part else None, error, int(duplicate),
+             part.tpdu_length if part else None))
         return cast(int, cur.lastrowid)
 
     def _in_message_id(self, rowid: int) -> str:
@@ -224,16 +225,18 @@ class Inbox(Part):
     def _distinct_parts(self, rowid: int) -> list[sqlite3.Row]:
         """The decoded parts of a message, one per seq (the first journalled), in seq order."""
         rows = self._db.execute(
-            "SELECT seq, text, smsc, smsc_time, pdu FROM in_part WHERE message = ? AND duplicate = 0"
+            "SELECT seq, text, smsc, smsc_time, pdu, tpdu_length FROM in_part WHERE message = ?"
+            " AND duplicate = 0"
             " AND encoding IS NOT NULL ORDER BY seq, id", (rowid,)).fetchall()
         seen: dict[int, sqlite3.Row] = {}
         for p in rows:
             seen.setdefault(p["seq"], p)
         return [seen[k] for k in sorted(seen)]
 
-    def part_pdus(self, message_id: str) -> list[str]:
-        """The raw PDUs of a message's parts, one per seq in seq order: what its text is decoded from."""
-        return [p["pdu"] for p in self._distinct_parts(self._in_row(message_id)["id"])]
+    def parts_of(self, message_id: str) -> list[StoredPart]:
+        """A message's parts, one per seq in seq order: what its text is decided from."""
+        return [StoredPart(p["pdu"], p["tpdu_length"], p["text"])
+                for p in self._distinct_parts(self._in_row(message_id)["id"])]
 
     @atomic
     def set_text(self, message_id: str, text: str) -> None:

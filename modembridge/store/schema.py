@@ -172,6 +172,8 @@ MIGRATIONS: tuple[str, ...] = (
     # fills those still to be delivered at start-up)
     """
     ALTER TABLE in_message ADD COLUMN text TEXT;
+    ALTER TABLE in_part ADD COLUMN tpdu_length INTEGER;  -- as the modem printed it (tells whether the PDU
+        -- carries the SMSC prefix, which some modems leave out); NULL: not known
     """,
     # v7: what a send with a client id asked for (SendRequest.fingerprint), so the id sent again with other
     # content is a conflict, not a duplicate (NULL without a client id, and for older rows: taken as the same)

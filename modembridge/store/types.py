@@ -37,6 +37,16 @@ class PartFields:
     smsc_time: float | None = None  # service-centre time stamp, unix seconds
     concat: ConcatKey | tuple[int, int, int, int] | None = None  # (ref, total, seq, ref_bits)
     message_class: int | None = None
+    tpdu_length: int | None = None  # as the modem printed it: the PDU is decoded with it again
+
+
+@dataclass(frozen=True)
+class StoredPart:
+    """One part of a journalled message, as its text is decided from."""
+
+    pdu: str
+    tpdu_length: int | None
+    text: str | None  # what the decoder made of this part alone
 
 
 @dataclass(frozen=True)

@@ -114,3 +114,44 @@ async def test_a_malformed_request_logs_one_warning_line(gateway: FakeGateway, r
     [line] = server_lines
     assert line.levelno == logging.WARNING and line.exc_info is None and "\n" not in line.getMessage()
     assert "bad request" in line.getMessage() and "hunter2" not in caplog.text
+
+
+async def test_a_body_that_trickles_in_is_answered_408_and_the_connection_freed(
+        gateway: FakeGateway, runners: list[web.AppRunner]) -> None:
+    runner, port = await served(gateway, idle_timeout=0.3)
+    runners.append(runner)
+    native = ("/api/v1/messages", "Authorization: Bearer s3cret-token\r\n")
+    for path, headers in (native, ("/cgi-bin/sendsms", "")):
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        writer.write(f"POST {path} HTTP/1.1\r\nHost: x\r\n{headers}Content-Type: "
+                     "application/x-www-form-urlencoded\r\nContent-Length: 1000\r\n\r\nu".encode())
+        # one byte of a thousand, then nothing: answered and closed, the connection freed
+        await writer.drain()
+        answer = await closed_by_server(reader, 5.0)
+        writer.close()
+        assert answer.startswith(b"HTTP/1.1 408"), answer[:60]
+    assert gateway.submitted == []
+
+
+async def test_sendsms_refuses_wrong_query_credentials_before_reading_the_body(
+        gateway: FakeGateway, runners: list[web.AppRunner]) -> None:
+    runner, port = await served(gateway, idle_timeout=30)
+    runners.append(runner)
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    writer.write(b"POST /cgi-bin/sendsms?username=x&password=wrong HTTP/1.1\r\nHost: x\r\n"
+                 b"Content-Type: application/x-www-form-urlencoded\r\nContent-Length: 1000\r\n\r\n")
+    await writer.drain()
+    head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), 5.0)  # at once, not after 30 s
+    writer.close()
+    assert head.startswith(b"HTTP/1.1 403")
+
+
+def test_the_rate_limit_tells_apart_what_differs_in_a_line() -> None:
+    limit = RateLimit(window=60.0, clock=lambda: 0.0)
+
+    def record(user: str) -> logging.LogRecord:
+        return logging.LogRecord("modembridge.http", logging.WARNING, __file__, 1,
+                                 "sendsms: authorization failed for user %r", (user,), None)
+
+    assert limit.filter(record("mallory")) and not limit.filter(record("mallory"))
+    assert limit.filter(record("alice"))  # another client's failure still shows

@@ -93,6 +93,10 @@ def test_urls_under_the_router_origin_are_allowed(url: str) -> None:
     ("ftp://site/", "http"),
     ("file:///etc/passwd", "http"),
     ("http://site/" + "x" * 3000, "longer"),
+    ("http://site/dlr/../admin", "segments"),  # a server resolves these outside the prefix
+    ("http://site/dlr/%2e%2e/admin", "segments"),
+    ("http://site/dlr/..%2fadmin", "segments"),
+    ("http://site/dlr\\..\\admin", "segments"),
 ])
 def test_other_targets_are_refused(url: str, why: str) -> None:
     with pytest.raises(CallbackRefused, match=why):
@@ -249,3 +253,25 @@ async def test_only_real_text_charsets(client: Client, gateway: FakeGateway, cha
     assert resp.status == status, await resp.text()
     if status == 202:
         assert gateway.submitted[-1].text == "héllo ☺"
+
+
+def test_the_router_urls_credentials_are_no_part_of_its_origin() -> None:
+    policy = CallbackPolicy.for_router(["http://user:secret@site:8000/backend/"])
+    assert policy.check("http://site:8000/dlr?s=%d")  # the site itself, without the credentials
+    with pytest.raises(CallbackRefused, match="credentials"):
+        policy.check("http://user:secret@site:8000/dlr")
+    assert CallbackPolicy.for_router(["http://site:99999/"]).prefixes == ()  # the config refuses that port
+
+
+async def test_a_lone_surrogate_in_a_dlr_url_is_a_400(client: Client, gateway: FakeGateway) -> None:
+    raw = '{"to": "+254700000001", "text": "x", "dlr_url": "http://site/dlr?x=\\ud800"}'
+    headers = {**AUTH, "Content-Type": "application/json"}
+    resp = await client.post("/api/v1/messages", data=raw, headers=headers)
+    assert resp.status == 400 and (await resp.json())["field"] == "dlr_url"
+    assert gateway.submitted == []
+
+
+async def test_a_huge_list_of_recipients_is_refused_without_reading_it_all(client: Client) -> None:
+    many = [f"+2547{i:08d}" for i in range(60_000)]
+    resp = await client.post("/api/v1/messages", headers=AUTH, json={"to": many, "text": "x"})
+    assert resp.status in (400, 413)  # too many distinct numbers (or a body over max_body_bytes)

@@ -348,7 +348,7 @@ def test_a_completed_message_carries_the_text_its_caller_set(store: Store) -> No
     sets its text (tests/bridge/test_reassembly.py); until it does, the parts' own texts are joined."""
     add_part(store, "+8", "ab\ufffd", now=1.0, concat=(4, 2, 1), pdu="AA01", commit=False)
     r = add_part(store, "+8", "\ufffdc", now=1.0, concat=(4, 2, 2), pdu="AA02", commit=False)
-    assert r.complete and store.inbox.part_pdus(r.message_id) == ["AA01", "AA02"]
+    assert r.complete and [p.pdu for p in store.inbox.parts_of(r.message_id)] == ["AA01", "AA02"]
     store.commit_now()
     assert [m.text for m in store.inbox.due(2.0, 5)] == ["ab\ufffd\ufffdc"]
     store.inbox.set_text(r.message_id, "ab\U0001f600c")
