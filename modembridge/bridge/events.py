@@ -96,7 +96,10 @@ class ModemEvents:
             await self.inbound.keep_unusable(pdu, slot, now, str(exc), undecodable=True)
             return
         if isinstance(decoded, StatusReport):
-            await self.reports.status_report(self.modem_id, decoded, pdu, now)
+            if not await self.reports.status_report(self.modem_id, decoded, pdu, now):
+                await self.inbound.keep_unusable(pdu, slot, now, f"status report mr={decoded.mr} matches no "
+                                                 "sent part",
+                                                 undecodable=False)
         elif isinstance(decoded, Deliver):
             await self.inbound.journal(decoded, pdu, slot, now, length or None)
         else:  # an SMS-SUBMIT left in SIM storage (a draft or a copy of a sent message): not inbound traffic

@@ -1,8 +1,9 @@
 """The inbound pipeline: a decoded SMS-DELIVER part is journalled, grouped with its message, and the
 message handed to the router once it is whole; the router's answers are recorded.
 
-A part that cannot be used (undecodable, an SMS-SUBMIT in storage) is journalled raw with the reason and
-its slot freed too: it stays visible in the journal, never silently dropped.
+A part that cannot be used (undecodable, an SMS-SUBMIT in storage, a status report that matches no sent
+part) is journalled raw with the reason and its slot freed too: it stays visible in the journal, never
+silently dropped.
 """
 
 from __future__ import annotations

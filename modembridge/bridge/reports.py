@@ -27,15 +27,16 @@ class ReportPipeline:
         self._metrics = metrics
         self._wake_callbacks = wake_callbacks  # a callback was journalled: the dlr loop should look
 
-    async def status_report(self, modem_id: str, report: StatusReport, pdu: str, now: float) -> None:
-        """Journal a status report on its part (and its callback); returns once durable."""
+    async def status_report(self, modem_id: str, report: StatusReport, pdu: str, now: float) -> bool:
+        """Journal a status report on its part (and its callback); returns once durable.
+
+        False when it matches no sent part: nothing is written, and the caller keeps the raw PDU.
+        """
         matched = self.store.reports.match(modem_id, report.mr, report.recipient, now)
         if matched is None:
-            log.warning("modem %s: status report mr=%d for %s matches no sent part", modem_id, report.mr,
-                        number(report.recipient))
-            log.debug("modem %s: the unmatched status report: %s", modem_id, pdu)
-            await self.store.commit()
-            return
+            log.warning("modem %s: status report mr=%d for %s matches no sent part; kept in the journal",
+                        modem_id, report.mr, number(report.recipient))
+            return False
         self.store.reports.record(matched.part_id, status=report.status, final=not report.pending, now=now,
                                   raw_pdu=pdu)
         kind = DlrStatus.DELIVERED if report.delivered else DlrStatus.FAILED if report.failed \
@@ -50,6 +51,7 @@ class ReportPipeline:
         self._metrics.report_received(modem_id, kind.name.lower())
         log.info("delivery report message=%s part=%d/%d to=%s: %s (status 0x%02X)", matched.message_id,
                  matched.seq, matched.total, number(matched.recipient), kind.name.lower(), report.status)
+        return True
 
     def smsc_outcome(self, part: OutboundPart, outcome: SmscOutcome, now: float) -> None:
         """The SMSC accepted or refused a part: its callback, inside the sender's open transaction."""

@@ -4,11 +4,12 @@
 from __future__ import annotations
 
 import urllib.parse
+from datetime import UTC, datetime
 from typing import Any
 
 from modembridge.config import OutboundConfig
 from modembridge.model import SendRequest
-from modembridge.sms import encode_submit
+from modembridge.sms import encode_status_report, encode_submit
 from modembridge.store import Store
 
 from .conftest import FAST_RETRY, Stack, wait_until
@@ -149,6 +150,25 @@ async def test_unreachable_number_gives_a_failed_report(make_stack: Any) -> None
     await stack.router.wait(lambda: len(stack.router.dlrs) == 1)
     assert stack.router.dlrs[0]["status"] == "2"
     assert urllib.parse.unquote(stack.router.dlrs[0]["text"])
+
+
+async def test_a_status_report_that_matches_no_sent_part_is_kept_raw_and_its_slot_freed(
+    make_stack: Any,
+) -> None:
+    """Found in review: an unmatched report was deleted from the SIM with nothing in the journal."""
+    stack: Stack = await make_stack()
+    await stack.wait_ready()
+    t0 = datetime(2026, 11, 28, 9, 0, tzinfo=UTC)
+    report = encode_status_report(mr=201, recipient="+254711000011", scts=t0, discharge_time=t0, status=0)
+    stack.sim.inject_pdu(report.hex, kind="report")
+    await stack.sim.inject_text("+254700000012", "after the stray report")
+    await stack.router.wait(lambda: len(stack.router.delivered()) == 1)
+    await wait_until(lambda: not stack.sim.storage()["memories"].get("SM"))
+    [kept] = [m for m in stack.store.views.recent(direction="in", state=None, limit=10)
+              if m.state not in ("delivered", "received")]
+    view = stack.store.views.inbound(kept.id)
+    assert view is not None and view.parts[0].pdu.upper() == report.hex.upper()
+    assert "status report mr=201 matches no sent part" in (view.parts[0].error or "")
 
 
 async def test_parts_waiting_for_a_modem_that_never_comes_back_expire(make_stack: Any) -> None:
