@@ -119,6 +119,8 @@ async def demo(args: argparse.Namespace, workdir: Path) -> int:
         control = dict(kv.split("=", 1) for kv in line.split()[1:])["control"]
         router_url = args.router or f"http://127.0.0.1:{router_port}/backend/demo/"
         config_path = workdir / "modembridge.toml"
+        config_path.touch(mode=0o600)  # it holds the demo's secrets: only for its owner, as preflight asks
+        config_path.chmod(0o600)
         config_path.write_text(DEMO_CONFIG.format(
             port=port, token=token, username=username, password=password, router=router_url, link=link))
         from modembridge.config import load_config
