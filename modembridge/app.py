@@ -60,7 +60,7 @@ async def serve(
         log.warning("%s", warning)
     log_numbers(config.log_numbers)
 
-    store = Store(config.store.path, synchronous=config.store.synchronous)
+    store = Store.from_config(config)
     timeout = aiohttp.ClientTimeout(total=max(config.router.timeout, config.dlr.timeout))
     async with aiohttp.ClientSession(timeout=timeout) as session:
         metrics = Metrics()

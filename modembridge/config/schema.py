@@ -302,6 +302,13 @@ class RouterConfig:
 )
 class DlrConfig:
     timeout: float = setting(default=10.0, check=checks.positive, doc="seconds per callback request")
+    report_window: float = seconds(
+        3 * 86400.0,
+        "a status report matches the most recent part sent on its modem with its message reference "
+        "(TP-MR, 0-255, reused after 256 parts) and its recipient within this many seconds; an older or "
+        "unmatched report is kept raw in the journal and counted, never applied to a wrong part",
+        "how far back a status report may match a sent part",
+    )
     allowed_urls: tuple[str, ...] = setting(
         default=(),
         check=checks.url_prefixes,
@@ -398,6 +405,21 @@ class InboundConfig:
         "seconds after the first part of a concatenated message after which it is delivered with the "
         "parts that arrived (marked incomplete)",
         "deliver a concatenated message with parts missing after this long",
+    )
+    resend_window: float = seconds(
+        10.0,
+        "a part of a concatenated message with the same sender, reference, sequence number and content as "
+        "one journalled before is a resend (dropped) when the service-centre time stamps (TP-SCTS) of the "
+        "two are at most this many seconds apart (an SMSC retry repeats the stamp; a handset's own retry "
+        "gets one a few seconds later); further apart it is a new message",
+        "same part, stamps this close: a resend, else a new message",
+    )
+    part_spread: float = seconds(
+        30.0,
+        "the service-centre time stamps of one message's parts lie within this many seconds of each other: "
+        "a part further than that from every part of a message being assembled starts a new message, even "
+        "when its reference matches (senders that reuse one reference)",
+        "parts of one message have stamps this close together",
     )
 
 

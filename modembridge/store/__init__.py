@@ -14,9 +14,10 @@ import random
 from pathlib import Path
 from typing import Literal
 
-from modembridge.config import StoreConfig
+from modembridge.config import Config
 
 from .facts import Facts
+from .grouping import PART_SPREAD, RESEND_WINDOW
 from .inbox import Inbox
 from .journal import Journal, Transaction
 from .outbox import Outbox
@@ -40,18 +41,23 @@ class Store(Journal):
     """The journal file with its parts: ``store.inbox``, ``.outbox``, ``.reports``, ``.facts``, ``.views``."""
 
     def __init__(self, path: str | Path, *, synchronous: Literal["FULL", "NORMAL"] = "FULL",
-                 order_hold_attempts: int = 5, dlr_window: float = 7 * 86400.0, dedupe_window: float = 3600.0,
+                 order_hold_attempts: int = 5, dlr_window: float = 3 * 86400.0, dedupe_window: float = 3600.0,
+                 resend_window: float = RESEND_WINDOW, part_spread: float = PART_SPREAD,
                  rng: random.Random | None = None) -> None:
         super().__init__(path, synchronous=synchronous, rng=rng)
-        self.inbox = Inbox(self, order_hold_attempts=order_hold_attempts, dedupe_window=dedupe_window)
+        self.inbox = Inbox(self, order_hold_attempts=order_hold_attempts, dedupe_window=dedupe_window,
+                           resend_window=resend_window, part_spread=part_spread)
         self.outbox = Outbox(self)
         self.reports = Reports(self, dlr_window=dlr_window)
         self.facts = Facts(self)
         self.views = Views(self)
 
     @classmethod
-    def from_config(cls, config: StoreConfig) -> Store:
-        return cls(config.path, synchronous=config.synchronous)
+    def from_config(cls, config: Config) -> Store:
+        """The journal with the settings of `config` ([store], the inbound grouping, the report window)."""
+        return cls(config.store.path, synchronous=config.store.synchronous,
+                   dlr_window=config.dlr.report_window, resend_window=config.inbound.resend_window,
+                   part_spread=config.inbound.part_spread)
 
 
 __all__ = [

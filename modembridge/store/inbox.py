@@ -17,6 +17,7 @@ from modembridge.config import RetryPolicy
 from modembridge.model import Encoding, InboundMessage
 from modembridge.retry import exhausted
 
+from .grouping import PART_SPREAD, RESEND_WINDOW, Group, GroupedPart, Verdict, place
 from .journal import Journal, Part, atomic, utc
 from .types import ConcatKey, InboundPartResult, PartFields, StoredPart, UnknownMessageError
 
@@ -31,10 +32,13 @@ _BLOCKER = """
 
 class Inbox(Part):
     def __init__(self, journal: Journal, *, order_hold_attempts: int = 5,
-                 dedupe_window: float = 3600.0) -> None:
+                 dedupe_window: float = 3600.0, resend_window: float = RESEND_WINDOW,
+                 part_spread: float = PART_SPREAD) -> None:
         super().__init__(journal)
         self.order_hold_attempts = order_hold_attempts
-        self.dedupe_window = dedupe_window  # a part resent this long after its message began is a duplicate
+        self.dedupe_window = dedupe_window  # how long after its message began a part may still be a resend
+        self.resend_window = resend_window  # see grouping.py
+        self.part_spread = part_spread
 
     @atomic
     def add_part(self, *, modem_id: str, mem: str, index: int, pdu: str, received_at: float,
@@ -74,37 +78,24 @@ class Inbox(Part):
             return InboundPartResult(pid, message_id, False, True, head=head)
 
         key = (modem_id, part.sender, concat.ref, concat.total, concat.ref_bits)
-        duplicate = False
-        found: int | None = None
-        for cand in db.execute(
-                "SELECT id FROM in_message INDEXED BY in_message_assembling WHERE state = 'assembling'"
-                " AND modem_id = ? AND sender = ? AND concat_ref = ? AND concat_total = ? AND concat_bits = ?"
-                " ORDER BY id", key).fetchall():
-            same = db.execute(
-                "SELECT text, data FROM in_part WHERE message = ? AND seq = ? AND duplicate = 0",
-                (cand["id"], concat.seq)).fetchone()
-            if same is None:
-                found = cand["id"]
-                break
-            if same["text"] == part.text and same["data"] == part.data:
-                found, duplicate = cand["id"], True  # the network delivered this part twice
-                break
-            # the seq is taken by different content: a new message reusing the reference
-        if found is None:
-            done = self._completed_with(key, concat.seq, part, received_at)
-            if done is not None:  # a part resent (or re-read) after its message was complete
-                pid = self._insert_in_part(done, modem_id, mem, index, pdu, sha, received_at, concat.seq,
-                                           part, error, True)
-                return InboundPartResult(pid, self._in_message_id(done), True, True)
-        if found is not None:
-            mid = found
+        this = GroupedPart(concat.seq, part.text, part.data, part.smsc_time)
+        placement = place(this, self._groups(key, received_at), resend_window=self.resend_window,
+                          part_spread=self.part_spread)
+        if placement.verdict is Verdict.RESEND:
+            assert placement.group is not None
+            mid = placement.group
+            pid = self._insert_in_part(mid, modem_id, mem, index, pdu, sha, received_at, concat.seq, part,
+                                       error, True)
+            state = db.execute("SELECT state FROM in_message WHERE id = ?", (mid,)).fetchone()[0]
+            return InboundPartResult(pid, self._in_message_id(mid), True, state != "assembling")
+        if placement.verdict is Verdict.JOIN:
+            assert placement.group is not None
+            mid = placement.group
         else:
             mid = self._new_in_message(modem_id, part.sender, concat.ref, concat.total, concat.ref_bits,
                                        part.encoding, "assembling", received_at)
         pid = self._insert_in_part(mid, modem_id, mem, index, pdu, sha, received_at, concat.seq, part, error,
-                                   duplicate)
-        if duplicate:
-            return InboundPartResult(pid, self._in_message_id(mid), True, False)
+                                   False)
         db.execute("UPDATE in_message SET received_at = max(received_at, ?) WHERE id = ?", (received_at, mid))
         have = db.execute("SELECT count(DISTINCT seq) FROM in_part WHERE message = ? AND duplicate = 0"
                           " AND seq BETWEEN 1 AND ?", (mid, concat.total)).fetchone()[0]
@@ -114,21 +105,25 @@ class Inbox(Part):
             self._make_ready(mid, part.sender, received_at, message_id)
         return InboundPartResult(pid, message_id, False, complete)
 
-    def _completed_with(self, key: tuple[str, str, int, int, int], seq: int, part: PartFields,
-                        now: float) -> int | None:
-        """A message with this concat key, no longer assembling, begun within the dedupe window, whose part
-        `seq` has the same content."""
-        for row in self._db.execute(
-                "SELECT m.id FROM in_message m INDEXED BY in_message_concat WHERE m.concat_ref IS NOT NULL"
-                " AND m.modem_id = ? AND m.sender = ? AND m.concat_ref = ? AND m.concat_total = ?"
-                " AND m.concat_bits = ? AND m.created_at >= ? AND m.state != 'assembling'"
-                " ORDER BY m.created_at DESC LIMIT 8", (*key, now - self.dedupe_window)).fetchall():
-            same = self._db.execute(
-                "SELECT 1 FROM in_part WHERE message = ? AND seq = ? AND duplicate = 0 AND text IS ?"
-                " AND data IS ?", (row[0], seq, part.text, part.data)).fetchone()
-            if same is not None:
-                return int(row[0])
-        return None
+    def _groups(self, key: tuple[str, str, int, int, int], now: float) -> list[Group]:
+        """The messages a part with this concat key may belong to, oldest first: those assembling, and
+        those complete (or released) that began within the dedupe window (a resend of a part of theirs)."""
+        rows = self._db.execute(
+            "SELECT id, 1 AS assembling FROM in_message INDEXED BY in_message_assembling"
+            " WHERE state = 'assembling' AND modem_id = ? AND sender = ? AND concat_ref = ?"
+            " AND concat_total = ? AND concat_bits = ?", key).fetchall()
+        rows += self._db.execute(
+            "SELECT m.id, 0 AS assembling FROM in_message m INDEXED BY in_message_concat"
+            " WHERE m.concat_ref IS NOT NULL AND m.modem_id = ? AND m.sender = ? AND m.concat_ref = ?"
+            " AND m.concat_total = ? AND m.concat_bits = ? AND m.created_at >= ? AND m.state != 'assembling'"
+            " ORDER BY m.created_at DESC LIMIT 8", (*key, now - self.dedupe_window)).fetchall()
+        groups = []
+        for row in sorted(rows, key=lambda r: int(r["id"])):
+            parts = tuple(GroupedPart(p["seq"], p["text"], p["data"], p["smsc_time"]) for p in
+                          self._db.execute("SELECT seq, text, data, smsc_time FROM in_part WHERE message = ?"
+                                           " AND duplicate = 0", (row["id"],)))
+            groups.append(Group(int(row["id"]), bool(row["assembling"]), parts))
+        return groups
 
     def _new_in_message(self, modem_id: str, sender: str, ref: int | None, total: int, bits: int | None,
                         encoding: str, state: str, now: float, message_id: str | None = None,

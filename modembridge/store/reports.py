@@ -31,7 +31,7 @@ def dlr_state(status: int, final: bool) -> str:
 
 
 class Reports(Part):
-    def __init__(self, journal: Journal, *, dlr_window: float = 7 * 86400.0) -> None:
+    def __init__(self, journal: Journal, *, dlr_window: float = 3 * 86400.0) -> None:
         super().__init__(journal)
         self.dlr_window = dlr_window  # how far back a status report may match a sent part
 

@@ -88,3 +88,59 @@ def test_order_per_sender_under_any_outcomes(senders: list[str], outcomes: list[
                 store.inbox.mark_retry(m.message_id, now, "503", policy)
                 failures[m.message_id] += 1
         store.close()
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    plan=st.lists(  # per message: sender, reference, parts, whether its last part is a shared disclaimer
+        st.tuples(st.sampled_from(["+A", "+B", "BANK"]), st.integers(0, 1), st.integers(2, 3), st.booleans()),
+        min_size=1, max_size=8),
+    seed=st.integers(min_value=0, max_value=2**32),
+    lose=st.floats(min_value=0.0, max_value=0.3),
+    resend=st.floats(min_value=0.0, max_value=0.4),
+)
+def test_look_alike_streams_come_out_whole_and_once(
+    plan: list[tuple[str, int, int, bool]], seed: int, lose: float, resend: float
+) -> None:
+    """Several senders reusing references, the same disclaimer in many messages, parts lost, parts resent
+    (with the same stamp or a handset's few seconds later), everything interleaved in any order: every
+    complete message comes out exactly once with its own text, and no part is glued to another message.
+
+    The stream keeps the documented limits: one message's parts lie within seconds of each other, and two
+    messages with the same sender and reference are further apart than twice the part spread."""
+    rng = random.Random(seed)
+    arrivals: list[tuple[str, int, int, str, float, str]] = []  # sender, ref, total/seq..., text, stamp, pdu
+    expected: list[tuple[str, str]] = []
+    count: dict[str, int] = {}
+    for n, (sender, ref, total, disclaimer) in enumerate(plan):
+        k = count[sender] = count.get(sender, -1) + 1
+        stamp = 1_700_000_000.0 + k * 120.0  # this sender's k-th message (any reference): 120 s apart
+        texts = [f"[{sender}{n}.{seq}]" for seq in range(1, total + 1)]
+        if disclaimer:
+            texts[-1] = "(terms apply)"
+        whole = True
+        for seq, text in enumerate(texts, 1):
+            at = stamp + rng.uniform(0, 5)
+            if rng.random() < lose:
+                whole = False
+                continue
+            arrivals.append((sender, ref, total * 10 + seq, text, at, f"{n}.{seq}"))
+            if rng.random() < resend:  # the SMSC again (same stamp, same PDU or not), or the handset retrying
+                again = at if rng.random() < 0.5 else at + rng.uniform(0, 8)
+                pdu = f"{n}.{seq}" if again == at and rng.random() < 0.5 else f"{n}.{seq}.again"
+                arrivals.append((sender, ref, total * 10 + seq, text, again, pdu))
+        if whole:
+            expected.append((sender, "".join(texts)))
+    rng.shuffle(arrivals)
+    with tempfile.TemporaryDirectory() as tmp:
+        store = Store(Path(tmp) / "j.db")
+        for i, (sender, ref, ts, text, at, pdu) in enumerate(arrivals):
+            add_part(store, sender, text, now=float(i), concat=(ref, ts // 10, ts % 10), smsc_time=at,
+                     pdu=pdu.encode().hex())
+        delivered: list[tuple[str, str]] = []
+        while batch := store.inbox.due(1e6, 50):
+            for m in batch:
+                delivered.append((m.sender, m.text))
+                store.inbox.mark_delivered(m.message_id, 1e6)
+        assert sorted(delivered) == sorted(expected)
+        store.close()
