@@ -117,6 +117,10 @@ class Metrics:
         self._inbound_undecodable = Counter("modembridge_inbound_undecodable",
                                             "PDUs that could not be decoded (kept in the journal)", ["modem"],
                                             registry=r)
+        self._inbound_special = Counter(
+            "modembridge_inbound_special",
+            "Inbound messages kept but not delivered, by kind: silent (Type 0), indication (message "
+            "waiting), replaced (by a replace-type message)", ["modem", "kind"], registry=r)
         self._router_deliveries = Counter(
             "modembridge_router_deliveries", "Inbound delivery attempts to the router, by outcome",
             ["outcome"], registry=r)
@@ -135,6 +139,9 @@ class Metrics:
                                       ["modem"], registry=r)
         self._dlr_received = Counter("modembridge_dlr_received", "Status reports received from modems",
                                      ["modem", "status"], registry=r)
+        self._dlr_unmatched = Counter(
+            "modembridge_dlr_unmatched", "Status reports that matched no sent part (kept raw in the journal)",
+            ["modem"], registry=r)
         self._dlr_callbacks = Counter("modembridge_dlr_callbacks", "dlr-url callbacks made, by outcome",
                                       ["outcome"], registry=r)
         self._http_requests = Counter("modembridge_http_requests", "HTTP requests served",
@@ -160,6 +167,10 @@ class Metrics:
     def inbound_undecodable(self, modem_id: str) -> None:
         self._inbound_undecodable.labels(modem_id).inc()
 
+    def inbound_special(self, modem_id: str, kind: str) -> None:
+        """A message journalled but not for the router: silent, indication or replaced."""
+        self._inbound_special.labels(modem_id, kind).inc()
+
     def router_attempt(self, outcome: str, seconds: float) -> None:
         """One request to the router: its outcome (delivered, rejected, retry) and how long it took."""
         self._router_deliveries.labels(outcome).inc()
@@ -184,6 +195,9 @@ class Metrics:
         """A status report from the network: delivered, failed or buffered."""
         self._dlr_received.labels(modem_id, status).inc()
 
+    def report_unmatched(self, modem_id: str) -> None:
+        self._dlr_unmatched.labels(modem_id).inc()
+
     def dlr_callback(self, outcome: str) -> None:
         self._dlr_callbacks.labels(outcome).inc()
 
@@ -196,8 +210,9 @@ class Metrics:
         """Every counter summed over its labels (``/status`` counters), by name without the prefix."""
         out: dict[str, int] = {}
         for counter in (self._inbound_parts, self._inbound_messages, self._inbound_undecodable,
-                        self._outbound_accepted, self._outbound_rejected, self._parts_sent,
-                        self._parts_failed, self._parts_retried, self._dlr_received, self._dlr_callbacks):
+                        self._inbound_special, self._outbound_accepted, self._outbound_rejected,
+                        self._parts_sent, self._parts_failed, self._parts_retried, self._dlr_received,
+                        self._dlr_unmatched, self._dlr_callbacks):
             for family in counter.collect():
                 name = family.name.removeprefix("modembridge_")
                 out[name] = int(sum(s.value for s in family.samples if s.name.endswith("_total")))

@@ -17,12 +17,13 @@ from datetime import UTC, datetime
 from modembridge.bridge.reassembly import settle_texts
 from modembridge.config import RetryPolicy
 from modembridge.model import DeliveryOutcome, DeliveryResult, InboundMessage
-from modembridge.observe import Metrics
-from modembridge.sms import Deliver
-from modembridge.store import PartFields, Store, UnknownMessageError
+from modembridge.observe import Metrics, number
+from modembridge.sms import Deliver, decoding_ie, find_ports, find_special_indication
+from modembridge.store import Disposition, PartFields, Store, UnknownMessageError
 
 log = logging.getLogger(__name__)
 
+SILENT_PID = 0x40  # TP-PID short message type 0
 EARLY_HEAD_START_TURNS = 8  # loop turns an early router delivery gets before the commit blocks the loop
 
 HandOff = Callable[[InboundMessage | None], None]  # a message to deliver now, or None: a message is due
@@ -51,6 +52,15 @@ class InboundPipeline:
         fields = part_fields(deliver, tpdu_length)
         result = self.store.inbox.add_part(modem_id=self.modem_id, mem=slot.mem, index=slot.index, pdu=pdu,
                                            received_at=now, part=fields, error=None)
+        if fields.disposition != "deliver":
+            await self.store.commit()
+            if not result.duplicate:
+                self._metrics.inbound_special(self.modem_id, SPECIAL_KIND[fields.disposition])
+                log.info("inbound message=%s modem=%s from %s not for the router: %s", result.message_id,
+                         self.modem_id, number(deliver.sender), fields.note)
+            return
+        if result.replaced:
+            self._metrics.inbound_special(self.modem_id, "replaced")
         if result.complete and not result.duplicate and deliver.concat is not None:
             settle_texts(self.store, [result.message_id])  # the last part arrived: decide the text once
         # Bound now, awaited below: if another writer's COMMIT fails meanwhile, it rolls back this part's
@@ -123,15 +133,45 @@ def record_router_result(store: Store, policy: RetryPolicy, message_id: str, msg
 
 def inbound_message(message_id: str, modem_id: str, deliver: Deliver, now: float) -> InboundMessage:
     """A single-part message as the router gets it (what the journal would give for it)."""
+    ports = find_ports(deliver.udh)
+    binary = deliver.encoding == "8bit"
     return InboundMessage(
-        message_id=message_id, sender=deliver.sender, text=deliver.text, modem_id=modem_id,
+        message_id=message_id, sender=deliver.sender, text="" if binary else deliver.text, modem_id=modem_id,
         received_at=datetime.fromtimestamp(now, UTC), smsc_timestamp=deliver.timestamp, parts=1,
         total_parts=1, encoding=deliver.encoding, smsc=deliver.smsc,
+        data=(deliver.data or b"") if binary else None, udh=other_ies(deliver),
+        destination_port=ports.destination if ports else None, source_port=ports.source if ports else None,
+        message_class=deliver.message_class, pid=deliver.pid,
     )  # fmt: skip
+
+
+SPECIAL_KIND = {"discard": "silent", "indication": "indication"}
+
+
+def disposition(deliver: Deliver) -> tuple[Disposition, str | None]:
+    """Whether a part is for the router, and why not (23.040 9.2.3.9 TP-PID, 23.038 message waiting)."""
+    if deliver.pid == SILENT_PID:
+        return "discard", "a silent (Type 0) SMS: acknowledged and discarded, as 23.040 asks"
+    indication = find_special_indication(deliver.udh)
+    if indication is not None:
+        return "indication", (f"message waiting indication: {indication.count} {indication.kind_name} "
+                              "message(s)" + ("" if indication.store else " (discard the message)"))
+    if deliver.mwi is not None:
+        state = "on" if deliver.mwi.active else "off"
+        return "indication", f"message waiting indication: {deliver.mwi.kind_name} {state}"
+    return "deliver", None
+
+
+def other_ies(deliver: Deliver) -> bytes:
+    """The UDH's information elements other than those the codec used (concatenation, language tables),
+    as in the PDU (iei, length, data ...)."""
+    return b"".join(bytes([ie.iei, len(ie.data)]) + ie.data for ie in deliver.udh if not decoding_ie(ie))
 
 
 def part_fields(deliver: Deliver, tpdu_length: int | None = None) -> PartFields:
     concat = deliver.concat
+    ports = find_ports(deliver.udh)
+    kind, note = disposition(deliver)
     return PartFields(
         sender=deliver.sender,
         text=deliver.text,
@@ -142,4 +182,9 @@ def part_fields(deliver: Deliver, tpdu_length: int | None = None) -> PartFields:
         concat=(concat.ref, concat.total, concat.seq, concat.ref_bits) if concat else None,
         message_class=deliver.message_class,
         tpdu_length=tpdu_length,
+        pid=deliver.pid,
+        udh=other_ies(deliver),
+        ports=(ports.destination, ports.source) if ports else None,
+        disposition=kind,
+        note=note,
     )

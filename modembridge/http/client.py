@@ -26,9 +26,10 @@ from yarl import URL
 from modembridge.config import DlrConfig, RouterConfig
 from modembridge.model import DeliveryOutcome, DeliveryReportEvent, DeliveryResult, InboundMessage
 from modembridge.observe import Metrics
+from modembridge.sms import parse_udh
 
 from .callbacks import CallbackPolicy, CallbackRefused
-from .escapes import dlr_url, inbound_url
+from .escapes import coding, dlr_url, inbound_url, kannel_udh
 
 log = logging.getLogger("modembridge.http.client")
 
@@ -78,8 +79,16 @@ def _iso(value: datetime | None) -> str | None:
     return None if value is None else value.isoformat()
 
 
+def _ies(udh: bytes) -> list[dict[str, Any]]:
+    return [{"iei": ie.iei, "data_hex": ie.data.hex()} for ie in parse_udh(udh)]
+
+
 def inbound_json(msg: InboundMessage) -> dict[str, Any]:
-    """The ``json`` format body: every field of the message, times in ISO 8601."""
+    """The ``json`` format body: every field of the message, times in ISO 8601; an 8-bit message's
+    payload as ``data_hex`` (``text`` is then empty), its other UDH elements and its ports."""
+    ports = None
+    if msg.destination_port is not None:
+        ports = {"destination": msg.destination_port, "source": msg.source_port}
     return {
         "message_id": msg.message_id,
         "sender": msg.sender,
@@ -92,7 +101,40 @@ def inbound_json(msg: InboundMessage) -> dict[str, Any]:
         "encoding": msg.encoding,
         "incomplete": msg.incomplete,
         "smsc": msg.smsc,
+        "data_hex": msg.data.hex() if msg.data is not None else None,
+        "udh": _ies(msg.udh),
+        "ports": ports,
+        "message_class": msg.message_class,
+        "pid": msg.pid,
     }
+
+
+def kannel_fields(msg: InboundMessage) -> list[tuple[str, str]]:
+    """The ``kannel`` format's query, percent-encoded: ``id`` and ``text`` (UTF-8), as RapidSMS's Kannel
+    backend reads them; an 8-bit message as Kannel's get-url gives it: ``text`` the raw octets, with
+    ``coding=1`` and, when the UDH has elements other than concatenation, ``udh`` (raw, length first)."""
+    if msg.data is None:
+        return [("id", quote(msg.sender, safe="")), ("text", quote(msg.text, safe=""))]
+    fields = [("id", quote(msg.sender, safe="")), ("text", quote(msg.data, safe="")), ("coding", coding(msg))]
+    if msg.udh:
+        fields.append(("udh", quote(kannel_udh(msg), safe="")))
+    return fields
+
+
+def generic_fields(msg: InboundMessage, identity_field: str, text_field: str) -> list[tuple[str, str]]:
+    """The ``generic`` format's form fields: the identity and the text, then what else the message carries
+    (``encoding`` always; ``data_hex``, ``udh_hex``, ``destination_port``/``source_port``,
+    ``message_class`` when present)."""
+    fields = [(identity_field, msg.sender), (text_field, msg.text), ("encoding", msg.encoding)]
+    if msg.data is not None:
+        fields.append(("data_hex", msg.data.hex()))
+    if msg.udh:
+        fields.append(("udh_hex", msg.udh.hex()))
+    if msg.destination_port is not None:
+        fields += [("destination_port", str(msg.destination_port)), ("source_port", str(msg.source_port))]
+    if msg.message_class is not None:
+        fields.append(("message_class", str(msg.message_class)))
+    return fields
 
 
 def _one_line(text: str) -> str:
@@ -155,11 +197,10 @@ class RouterClient:
         if c.url_template:
             req = PreparedRequest("GET", inbound_url(c.url_template, msg), None, headers)
         elif c.format == "kannel":
-            query = urlencode([("id", msg.sender), ("text", msg.text)], quote_via=quote, safe="")
+            query = "&".join(f"{k}={v}" for k, v in kannel_fields(msg))
             req = PreparedRequest("GET", _append_query(c.url, query), None, headers)
         elif c.format == "generic":
-            fields = [(c.identity_field, msg.sender), (c.text_field, msg.text)]
-            body = urlencode(fields, quote_via=quote, safe="")
+            body = urlencode(generic_fields(msg, c.identity_field, c.text_field), quote_via=quote, safe="")
             headers["Content-Type"] = "application/x-www-form-urlencoded; charset=utf-8"
             req = PreparedRequest("POST", str(URL(c.url)), body.encode("ascii"), headers)
         else:

@@ -7,7 +7,7 @@ the ``+`` decodes to a space), ``%a``/``%r`` join URL-encoded words with ``+``.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from urllib.parse import quote
 
@@ -41,12 +41,23 @@ def unix_time(at: datetime) -> str:
     return str(int(at.timestamp()))
 
 
-def fill(pattern: str, values: Mapping[str, str], words: list[str] | None = None) -> str:
+def binary_encode(data: bytes) -> str:
+    """Percent-encode raw octets (an 8-bit message's payload or UDH), as Kannel's ``%b`` and ``%u`` do."""
+    return quote(data, safe=_SAFE)
+
+
+def _latin1_encode(word: str) -> str:
+    return binary_encode(word.encode("latin-1"))
+
+
+def fill(pattern: str, values: Mapping[str, str], words: list[str] | None = None,
+         encode: Callable[[str], str] = url_encode) -> str:
     """Replace Kannel escapes in `pattern`.
 
     `values` maps an escape letter to its final (already URL-encoded) text. `words` (the message text
     split on whitespace) enables the word escapes ``%k`` (first word), ``%s`` (next word), ``%S`` (next
-    word with ``*`` as ``~``, not encoded), ``%r`` (remaining words) and ``%a`` (all words).
+    word with ``*`` as ``~``, not encoded), ``%r`` (remaining words) and ``%a`` (all words); `encode`
+    is how a word is encoded.
     """
     out: list[str] = []
     pos, n = 0, len(pattern)
@@ -63,15 +74,15 @@ def fill(pattern: str, values: Mapping[str, str], words: list[str] | None = None
         if code == "%":
             out.append("%")
         elif words is not None and code == "a":
-            out.append("+".join(url_encode(w) for w in ws))
+            out.append("+".join(encode(w) for w in ws))
         elif words is not None and code == "k":
-            out.append(url_encode(ws[0]) if ws else "")
+            out.append(encode(ws[0]) if ws else "")
         elif words is not None and code == "r":
-            out.append("+".join(url_encode(w) for w in ws[nextarg:]))
+            out.append("+".join(encode(w) for w in ws[nextarg:]))
         elif words is not None and code in "sS":
             if nextarg < len(ws):
                 w = ws[nextarg]
-                out.append(url_encode(w) if code == "s" else w.replace("*", "~"))
+                out.append(encode(w) if code == "s" else w.replace("*", "~"))
                 nextarg += 1
         elif code in values:
             out.append(values[code])
@@ -83,30 +94,51 @@ def fill(pattern: str, values: Mapping[str, str], words: list[str] | None = None
 _CODING = {"gsm7": "0", "8bit": "1", "ucs2": "2"}
 
 
+def coding(msg: InboundMessage) -> str:
+    """Kannel's ``coding`` (``%c``): 0 GSM 7-bit, 1 8-bit data, 2 UCS2 (the alphabet on the air; the text
+    itself is always delivered as UTF-8)."""
+    return _CODING.get(msg.encoding, "0")
+
+
+def kannel_udh(msg: InboundMessage) -> bytes:
+    """The UDH as Kannel's ``%u`` gives it: the length octet and the information elements (those other
+    than concatenation: the message arrives reassembled); empty when there are none."""
+    return bytes([len(msg.udh)]) + msg.udh if msg.udh else b""
+
+
 def inbound_url(pattern: str, msg: InboundMessage, receiver: str = "") -> str:
-    """A router get-url for an inbound message (Kannel sms-service ``get-url`` escapes)."""
+    """A router get-url for an inbound message (Kannel sms-service ``get-url`` escapes).
+
+    An 8-bit message gives its raw octets, percent-encoded, where Kannel does (``%b``, ``%A``, ``%a`` and
+    the word escapes), and ``%e`` gives them in hex."""
     at = msg.smsc_timestamp or msg.received_at
+    body = binary_encode(msg.data) if msg.data is not None else url_encode(msg.text)
     values = {
         "p": url_encode(msg.sender),
         "q": plus_number(msg.sender),
         "P": url_encode(receiver),
         "Q": plus_number(receiver),
-        "A": url_encode(msg.text),
-        "b": url_encode(msg.text),
+        "A": body,
+        "b": body,
+        "e": msg.data.hex() if msg.data is not None else msg.text.encode("utf-8").hex(),
         "t": kannel_time(at),
         "T": unix_time(at),
         "i": url_encode(msg.modem_id),
         "I": url_encode(msg.message_id),
-        "c": _CODING.get(msg.encoding, "0"),
-        "C": "UTF-8",
+        "c": coding(msg),
+        "C": "8-BIT" if msg.data is not None else "UTF-8",
+        "m": str(msg.message_class) if msg.message_class is not None else "-1",
+        "M": "-1",
         "f": url_encode(msg.smsc or ""),
         "n": "",
-        "u": "",
+        "u": binary_encode(kannel_udh(msg)),
         "B": "",
         "o": "",
         "D": "",
         "F": "",
     }
+    if msg.data is not None:
+        return fill(pattern, values, [w.decode("latin-1") for w in msg.data.split()], _latin1_encode)
     return fill(pattern, values, msg.text.split())
 
 

@@ -64,6 +64,12 @@ class InboundMessage:
     encoding: Encoding
     incomplete: bool = False  # delivered after the reassembly timeout with parts missing
     smsc: str | None = None
+    data: bytes | None = None  # an 8-bit message's payload, every part's in order (text is then "")
+    udh: bytes = b""  # the first part's information elements other than concatenation (iei, length, data...)
+    destination_port: int | None = None  # application port addressing (23.040 9.2.3.24.3/.4)
+    source_port: int | None = None
+    message_class: int | None = None  # TP-DCS class: 0 is a flash message
+    pid: int = 0  # TP-PID
 
 
 class DeliveryOutcome(Enum):

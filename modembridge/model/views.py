@@ -80,13 +80,15 @@ class InboundPartView:
     received_at: datetime | None
     error: str | None
     duplicate: bool
+    udh: str | None = None  # information elements other than concatenation, hex
 
 
 @dataclass(frozen=True)
 class InboundView:
     id: str
     direction: Literal["in"]
-    state: str  # assembling | received | delivered | rejected | dead | undecodable
+    state: str  # assembling | received | delivered | rejected | dead | undecodable | discarded | indication
+    #             | replaced
     modem: str
     sender: str
     text: str
@@ -101,6 +103,8 @@ class InboundView:
     next_attempt_at: datetime | None
     done_at: datetime | None
     parts: tuple[InboundPartView, ...]
+    note: str | None = None  # why it was not delivered: a silent SMS, an indication, replaced by ...
+    pid: int = 0  # TP-PID
 
 
 MessageView = OutboundView | InboundView

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
@@ -50,10 +51,19 @@ async def inject(request: web.Request) -> web.Response:
         return _ok(pdus=[body["pdu"]])
     if "sender" not in body or ("text" not in body and "data_hex" not in body):
         raise web.HTTPBadRequest(text="need {sender, text} or {sender, data_hex} or {pdu}")
-    kw: dict[str, Any] = {k: body[k] for k in ("encoding", "flash", "concat_ref", "ref_bits", "smsc", "gap")
-                          if k in body}
-    if "data_hex" in body:
-        kw["data"] = bytes.fromhex(body["data_hex"])
+    kw: dict[str, Any] = {k: body[k] for k in ("encoding", "flash", "concat_ref", "ref_bits", "smsc", "gap",
+                                               "pid", "dcs", "parts") if k in body}
+    try:
+        if "data_hex" in body:
+            kw["data"] = bytes.fromhex(body["data_hex"])
+        if "timestamp" in body:  # ISO 8601 with its offset: the TP-SCTS of every part
+            kw["timestamp"] = datetime.fromisoformat(str(body["timestamp"]))
+            if kw["timestamp"].tzinfo is None:
+                raise ValueError("timestamp needs a UTC offset")
+        if "ports" in body:  # [destination, source]
+            kw["ports"] = tuple(int(p) for p in body["ports"])
+    except (ValueError, TypeError) as exc:
+        raise web.HTTPBadRequest(text=f"bad inject field: {exc}") from None
     try:
         pdus = await sim.inject_text(str(body["sender"]), body.get("text"), **kw)
     except ValueError as exc:  # PduError is a ValueError

@@ -115,7 +115,8 @@ class SimModem:
     # ------------------------------------------------------------------ network side
     async def inject_text(self, sender: str, text: str | None = None, **kw: Any) -> list[str]:
         """Queue an inbound SMS (concatenated parts when long); returns the PDUs. kw: encoding, flash,
-        concat_ref, ref_bits, timestamp, smsc, data, gap (between parts)."""
+        concat_ref, ref_bits, timestamp (TP-SCTS), smsc, data, gap (between parts), pid, dcs, ports,
+        parts (which parts arrive, in which order: see Network.inject_text)."""
         return self.e.network.inject_text(sender, text, **kw)
 
     def inject_pdu(self, pdu_hex: str, kind: Literal["deliver", "report"] = "deliver") -> None:

@@ -9,6 +9,7 @@ reference counted mod 256 on the SIM, and an SMS-STATUS-REPORT when they asked f
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Literal
@@ -64,22 +65,34 @@ class Network:
     def inject_text(self, sender: str, text: str | None = None, *, data: bytes | None = None,
                     encoding: Literal["gsm7", "ucs2", "8bit"] | None = None, flash: bool = False,
                     concat_ref: int | None = None, ref_bits: int = 8, timestamp: datetime | None = None,
-                    smsc: str | None = None, gap: float | None = None) -> list[str]:
-        """Encode with the codec's encode_deliver and queue every part; returns the PDUs (hex)."""
-        from modembridge.sms import encode_deliver
+                    smsc: str | None = None, gap: float | None = None, pid: int = 0, dcs: int | None = None,
+                    ports: tuple[int, int] | None = None, parts: Sequence[int] | None = None) -> list[str]:
+        """Encode with the codec's encode_deliver and queue the parts; returns the PDUs (hex) queued.
+
+        `timestamp`: the TP-SCTS (default: the simulator's clock); `pid`/`dcs`: TP-PID and a TP-DCS
+        override (silent, replace-type, message waiting); `ports`: (destination, source) port addressing;
+        `parts`: which parts the network delivers, in that order, 1-based (repeat one for a resend, leave
+        one out to lose it); default all, in order.
+        """
+        from modembridge.sms import Ports, encode_deliver, ports_ie
 
         if concat_ref is None:
             concat_ref = self.e.rng.randrange(256 if ref_bits == 8 else 65536)
         ts = timestamp or self.e.config.timestamp_clock()
-        parts = encode_deliver(sender, text, data=data, timestamp=ts,
-                               smsc=smsc if smsc is not None else self.e.smsc, concat_ref=concat_ref,
-                               ref_bits=ref_bits, flash=flash, encoding=encoding)
+        ies = [ports_ie(Ports(*ports))] if ports is not None else []
+        encoded = encode_deliver(sender, text, data=data, timestamp=ts,
+                                 smsc=smsc if smsc is not None else self.e.smsc, concat_ref=concat_ref,
+                                 ref_bits=ref_bits, flash=flash, encoding=encoding, pid=pid, dcs=dcs, ies=ies)
+        order = list(parts) if parts is not None else list(range(1, len(encoded) + 1))
+        if any(not 1 <= n <= len(encoded) for n in order):
+            raise ValueError(f"parts {order} outside 1..{len(encoded)}")
         gap = self.e.config.part_gap if gap is None else gap
-        for i, p in enumerate(parts):
+        for i, n in enumerate(order):
+            p = encoded[n - 1]
             self.queue.append(Inbound("deliver", p.hex, p.tpdu_length, gap if i else 0.0))
         self.e.notify("queued")
         self.pump()
-        return [p.hex for p in parts]
+        return [encoded[n - 1].hex for n in order]
 
     def pump(self) -> None:
         """Deliver what the network holds, as far as the modem's state allows."""

@@ -103,6 +103,8 @@ class SimProcess:
         body = {"sender": sender, "text": text, **kw}
         if "data" in body:
             body["data_hex"] = body.pop("data").hex()
+        if "timestamp" in body:
+            body["timestamp"] = body["timestamp"].isoformat()
         return list((await self._call("POST", "/inject", body))["pdus"])
 
     async def inject_pdu(self, pdu_hex: str, kind: str = "deliver") -> None:

@@ -30,7 +30,18 @@ from .pdu import (
 )
 from .segment import Segments, segment_info, split_text
 from .timestamp import decode_relative_vp, encode_relative_vp
-from .udh import Concat, InformationElement, Language
+from .udh import (
+    Concat,
+    InformationElement,
+    Language,
+    Ports,
+    SpecialIndication,
+    decoding_ie,
+    find_ports,
+    find_special_indication,
+    parse_udh,
+    ports_ie,
+)
 
 __all__ = [
     "Address",
@@ -43,22 +54,29 @@ __all__ = [
     "Language",
     "Mwi",
     "PduError",
+    "Ports",
     "Segments",
+    "SpecialIndication",
     "StatusReport",
     "Submit",
     "build_dcs",
     "decode_octet_counted",
     "decode_pdu",
     "decode_relative_vp",
+    "decoding_ie",
     "encode_deliver",
     "encode_octet_counted",
     "encode_relative_vp",
     "encode_status_report",
     "encode_submit",
+    "find_ports",
+    "find_special_indication",
     "join_data",
     "join_parts",
     "pack_septets",
     "parse_dcs",
+    "parse_udh",
+    "ports_ie",
     "segment_info",
     "septet_length",
     "septets_to_text",

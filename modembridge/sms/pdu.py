@@ -331,7 +331,7 @@ def _build_ud(encoding: Encoding, payload: str | bytes, ies: Sequence[Informatio
 
 
 def _parts(text: str | None, data: bytes | None, encoding: Encoding | None, ref_bits: int,
-           language_shift: bool) -> tuple[Encoding, Language | None, Sequence[str | bytes]]:
+           language_shift: bool, extra_udh: int) -> tuple[Encoding, Language | None, Sequence[str | bytes]]:
     if data is not None:
         if text is not None:
             raise PduError("pass either text or data, not both")
@@ -339,8 +339,9 @@ def _parts(text: str | None, data: bytes | None, encoding: Encoding | None, ref_
             raise PduError(f"data= is sent as 8-bit, not {encoding}")
         if ref_bits not in (8, 16):
             raise PduError(f"ref_bits must be 8 or 16, not {ref_bits}")
-        return "8bit", None, plan_data(bytes(data), ref_bits)
-    plan = plan_text(text or "", encoding=encoding, ref_bits=ref_bits, language_shift=language_shift)
+        return "8bit", None, plan_data(bytes(data), ref_bits, extra_udh)
+    plan = plan_text(text or "", encoding=encoding, ref_bits=ref_bits, language_shift=language_shift,
+                     extra_udh=extra_udh)
     return plan.encoding, plan.language, list(plan.chunks)
 
 
@@ -355,17 +356,18 @@ def _concat_ref(concat_ref: int | None, ref_bits: int, nparts: int) -> int:
 
 def _encode_parts(build_tpdu: Callable[[bool, int], bytes], smsc: str | None, text: str | None,
                   data: bytes | None, encoding: Encoding | None, ref_bits: int, concat_ref: int | None,
-                  language_shift: bool,
-                  message_class: int | None) -> list[EncodedPdu]:
-    enc, lang, parts = _parts(text, data, encoding, ref_bits, language_shift)
+                  language_shift: bool, message_class: int | None,
+                  extra_ies: Sequence[InformationElement] = (), dcs: int | None = None) -> list[EncodedPdu]:
+    extra_udh = sum(2 + len(ie.data) for ie in extra_ies)
+    enc, lang, parts = _parts(text, data, encoding, ref_bits, language_shift, extra_udh)
     sc = encode_smsc(smsc)
     ref = _concat_ref(concat_ref, ref_bits, len(parts))
     alpha = gsm7.alphabet(lang.locking, lang.single, strict=True) if lang else gsm7.DEFAULT
-    dcs = build_dcs(enc, message_class)
+    dcs = build_dcs(enc, message_class) if dcs is None else dcs
     out: list[EncodedPdu] = []
     for i, payload in enumerate(parts):
         c = Concat(ref, len(parts), i + 1, ref_bits) if len(parts) > 1 else None
-        ies = ([concat_ie(c)] if c else []) + language_ies(lang)
+        ies = ([concat_ie(c)] if c else []) + list(extra_ies) + language_ies(lang)
         udl, ud = _build_ud(enc, payload, ies, alpha)
         tpdu = build_tpdu(bool(ies), dcs) + bytes([udl]) + ud
         out.append(EncodedPdu((sc + tpdu).hex().upper(), len(tpdu), c))
@@ -413,10 +415,13 @@ def encode_deliver(sender: str, text: str | None = None, *, data: bytes | None =
                    smsc: str | None = None, concat_ref: int | None = None, ref_bits: int = 8,
                    flash: bool = False, encoding: Encoding | None = None,
                    status_report_indication: bool = False, language_shift: bool = False,
-                   more_messages: bool = False, pid: int = 0) -> list[EncodedPdu]:
+                   more_messages: bool = False, pid: int = 0, ies: Sequence[InformationElement] = (),
+                   dcs: int | None = None) -> list[EncodedPdu]:
     """SMS-DELIVER PDUs (what a network hands to a modem), one per part.
 
     A sender that is not '+digits'/digits is encoded alphanumeric (TON 5, packed GSM 7-bit, max 11 chars).
+    `ies`: more information elements for every part's UDH (port addressing, ...); `dcs`: a TP-DCS octet
+    to use instead of the one the encoding implies (message waiting groups; it must fit the encoding).
     """
     oa = encode_tp_address(_sender_address(sender))
     ts = encode_scts(timestamp)
@@ -426,7 +431,7 @@ def encode_deliver(sender: str, text: str | None = None, *, data: bytes | None =
         return bytes([fo | (0x40 if udhi else 0)]) + oa + bytes([pid & 0xFF, dcs]) + ts
 
     return _encode_parts(header, smsc, text, data, encoding, ref_bits, concat_ref, language_shift,
-                         0 if flash else None)
+                         0 if flash else None, ies, dcs)
 
 
 def encode_status_report(*, mr: int, recipient: str, scts: datetime, discharge_time: datetime, status: int,

@@ -38,9 +38,10 @@ class Plan:
     last_units: int
 
 
-def udh_octets(concat: bool, ref_bits: int = 8, language: Language | None = None) -> int:
-    """UDH size in octets including the UDHL octet (0 when no IE is needed)."""
-    n = (5 if ref_bits == 8 else 6) if concat else 0
+def udh_octets(concat: bool, ref_bits: int = 8, language: Language | None = None, extra: int = 0) -> int:
+    """UDH size in octets including the UDHL octet (0 when no IE is needed); `extra`: octets of other IEs
+    (port addressing ...), their headers included."""
+    n = ((5 if ref_bits == 8 else 6) if concat else 0) + extra
     if language is not None:
         n += 3 * (bool(language.locking) + bool(language.single))
     return n + 1 if n else 0
@@ -74,21 +75,22 @@ def _split(text: str, costs: Sequence[int], cap: int) -> tuple[list[str], int]:
 
 
 def _plan_costs(text: str, encoding: Encoding, costs: Sequence[int], ref_bits: int,
-                language: Language | None) -> Plan:
+                language: Language | None, extra_udh: int = 0) -> Plan:
     total = sum(costs)
-    single_cap = capacity(encoding, udh_octets(False, ref_bits, language))
+    single_cap = capacity(encoding, udh_octets(False, ref_bits, language, extra_udh))
     if total <= single_cap:
         return Plan(encoding, language, (text,), total, single_cap, total)
-    cap = capacity(encoding, udh_octets(True, ref_bits, language))
+    cap = capacity(encoding, udh_octets(True, ref_bits, language, extra_udh))
     chunks, last = _split(text, costs, cap)
     return Plan(encoding, language, tuple(chunks), total, cap, last)
 
 
 def plan_text(text: str, *, encoding: Encoding | None = None, ref_bits: int = 8,
-              language_shift: bool = False) -> Plan:
+              language_shift: bool = False, extra_udh: int = 0) -> Plan:
     """Choose encoding (and national tables when `language_shift`) giving the fewest parts, and split.
 
     GSM 7-bit is used when every character fits; escape sequences and surrogate pairs are never split.
+    `extra_udh`: octets of other IEs every part carries.
     """
     if ref_bits not in (8, 16):
         raise PduError(f"ref_bits must be 8 or 16, not {ref_bits}")
@@ -102,7 +104,7 @@ def plan_text(text: str, *, encoding: Encoding | None = None, ref_bits: int = 8,
             if costs is None:
                 continue
             lang = Language(lk, ss) if (lk or ss) else None
-            plan = _plan_costs(text, "gsm7", costs, ref_bits, lang)
+            plan = _plan_costs(text, "gsm7", costs, ref_bits, lang, extra_udh)
             if best is None or len(plan.chunks) < len(best.chunks):
                 best = plan
     if encoding == "gsm7" and best is None:
@@ -110,7 +112,7 @@ def plan_text(text: str, *, encoding: Encoding | None = None, ref_bits: int = 8,
     if encoding == "ucs2" or (encoding is None and (best is None or best.language is not None)):
         units = [1] * len(text) if text.isascii() or max(text) <= "\uffff" else [
             2 if ord(ch) > 0xFFFF else 1 for ch in text]
-        plan = _plan_costs(text, "ucs2", units, ref_bits, None)
+        plan = _plan_costs(text, "ucs2", units, ref_bits, None, extra_udh)
         # national tables only when they beat UCS2; the default alphabet always wins ties
         if best is None or len(plan.chunks) < len(best.chunks) or (
             best.language is not None and len(plan.chunks) == len(best.chunks)
@@ -122,11 +124,11 @@ def plan_text(text: str, *, encoding: Encoding | None = None, ref_bits: int = 8,
     return best
 
 
-def plan_data(data: bytes, ref_bits: int = 8) -> list[bytes]:
-    single = capacity("8bit", 0)
+def plan_data(data: bytes, ref_bits: int = 8, extra_udh: int = 0) -> list[bytes]:
+    single = capacity("8bit", udh_octets(False, ref_bits, None, extra_udh))
     if len(data) <= single:
         return [data]
-    cap = capacity("8bit", udh_octets(True, ref_bits))
+    cap = capacity("8bit", udh_octets(True, ref_bits, None, extra_udh))
     parts = [data[i:i + cap] for i in range(0, len(data), cap)]
     if len(parts) > MAX_PARTS:
         raise PduError(f"data needs {len(parts)} parts, more than {MAX_PARTS}")

@@ -8,6 +8,9 @@ from dataclasses import dataclass
 from .errors import PduError
 
 IEI_CONCAT_8 = 0x00
+IEI_SPECIAL_SMS = 0x01  # special SMS message indication (message waiting, 23.040 9.2.3.24.2)
+IEI_PORTS_8 = 0x04
+IEI_PORTS_16 = 0x05
 IEI_CONCAT_16 = 0x08
 IEI_SINGLE_SHIFT = 0x24
 IEI_LOCKING_SHIFT = 0x25
@@ -72,6 +75,55 @@ def find_concat(ies: Iterable[InformationElement]) -> Concat | None:
         if total >= 1 and 1 <= seq <= total:
             return Concat(ref, total, seq, bits)
     return None
+
+
+@dataclass(frozen=True)
+class Ports:
+    """Application port addressing (23.040 9.2.3.24.3 / .4): which application the data is for."""
+
+    destination: int
+    source: int
+
+
+def find_ports(ies: Iterable[InformationElement]) -> Ports | None:
+    for ie in ies:
+        if ie.iei == IEI_PORTS_16 and len(ie.data) == 4:
+            return Ports((ie.data[0] << 8) | ie.data[1], (ie.data[2] << 8) | ie.data[3])
+        if ie.iei == IEI_PORTS_8 and len(ie.data) == 2:
+            return Ports(ie.data[0], ie.data[1])
+    return None
+
+
+def ports_ie(ports: Ports) -> InformationElement:
+    """The 16-bit port addressing IE (the 8-bit form is reserved for ports below 256)."""
+    d, s = ports.destination, ports.source
+    return InformationElement(IEI_PORTS_16, bytes([(d >> 8) & 0xFF, d & 0xFF, (s >> 8) & 0xFF, s & 0xFF]))
+
+
+@dataclass(frozen=True)
+class SpecialIndication:
+    """A special SMS message indication IE (23.040 9.2.3.24.2): messages waiting of one kind."""
+
+    kind: int  # 0 voice mail, 1 fax, 2 e-mail, 3 other (bits 0-1 of the first octet)
+    count: int  # messages waiting (0 clears the indication)
+    store: bool  # bit 7: keep the message (True) or discard it after updating the indication
+
+    @property
+    def kind_name(self) -> str:
+        return ("voicemail", "fax", "email", "other")[self.kind]
+
+
+def find_special_indication(ies: Iterable[InformationElement]) -> SpecialIndication | None:
+    for ie in ies:
+        if ie.iei == IEI_SPECIAL_SMS and len(ie.data) == 2:
+            return SpecialIndication(ie.data[0] & 0x03, ie.data[1], bool(ie.data[0] & 0x80))
+    return None
+
+
+def decoding_ie(ie: InformationElement) -> bool:
+    """An IE the codec itself uses to build a message's text (concatenation, national language tables):
+    nothing an application needs once the text is decoded."""
+    return ie.iei in (IEI_CONCAT_8, IEI_CONCAT_16, IEI_SINGLE_SHIFT, IEI_LOCKING_SHIFT)
 
 
 def find_language(ies: Iterable[InformationElement]) -> Language | None:

@@ -26,6 +26,7 @@ from .schema import VERSION as SCHEMA_VERSION
 from .schema import SchemaError
 from .types import (
     ConcatKey,
+    Disposition,
     InboundPartResult,
     MatchedPart,
     OutboundPart,
@@ -63,6 +64,7 @@ class Store(Journal):
 __all__ = [
     "SCHEMA_VERSION",
     "ConcatKey",
+    "Disposition",
     "InboundPartResult",
     "Journal",
     "MatchedPart",

@@ -21,6 +21,8 @@ from .grouping import PART_SPREAD, RESEND_WINDOW, Group, GroupedPart, Verdict, p
 from .journal import Journal, Part, atomic, utc
 from .types import ConcatKey, InboundPartResult, PartFields, StoredPart, UnknownMessageError
 
+REPLACE_PIDS = (0x41, 0x47)  # TP-PID: replace short message types 1-7
+
 # A message is held back while an older 'received' message of the same sender has failed fewer than
 # :hold times (order per sender, but one failing message cannot block a sender forever). Failures during
 # a router outage (the delivery loop's breaker is open) do not count, so order survives an outage.
@@ -65,17 +67,28 @@ class Inbox(Part):
                                        error or "undecodable", False)
             return InboundPartResult(pid, self._in_message_id(mid), False, False)
 
+        if part.disposition != "deliver":  # kept visible with the reason, never delivered
+            state = "discarded" if part.disposition == "discard" else "indication"
+            mid = self._new_in_message(modem_id, part.sender, None, 1, None, part.encoding, state,
+                                       received_at, text=part.text, pid=part.pid)
+            db.execute("UPDATE in_message SET note = ?, done_at = ? WHERE id = ?",
+                       (part.note, received_at, mid))
+            pid = self._insert_in_part(mid, modem_id, mem, index, pdu, sha, received_at, 1, part, error,
+                                       False)
+            return InboundPartResult(pid, self._in_message_id(mid), False, False)
+
         concat = ConcatKey(*part.concat) if part.concat is not None else None
         if concat is None or concat.total <= 1:
             # The id is derived from the modem and the PDU: the same SMS read again after a crash (before
             # its row was committed) gets the same id, so it may go to the router before the commit.
             message_id = hashlib.sha256(f"{modem_id}\n{sha}".encode()).hexdigest()[:32]
             mid = self._new_in_message(modem_id, part.sender, None, 1, None, part.encoding, "assembling",
-                                       received_at, message_id, text=part.text)
+                                       received_at, message_id, text=part.text, pid=part.pid)
             pid = self._insert_in_part(mid, modem_id, mem, index, pdu, sha, received_at, 1, part, error,
                                        False)
+            replaced = self._replace_earlier(mid, modem_id, part.sender, part.pid, received_at, message_id)
             head = self._make_ready(mid, part.sender, received_at, message_id)
-            return InboundPartResult(pid, message_id, False, True, head=head)
+            return InboundPartResult(pid, message_id, False, True, head=head, replaced=replaced)
 
         key = (modem_id, part.sender, concat.ref, concat.total, concat.ref_bits)
         this = GroupedPart(concat.seq, part.text, part.data, part.smsc_time)
@@ -93,7 +106,7 @@ class Inbox(Part):
             mid = placement.group
         else:
             mid = self._new_in_message(modem_id, part.sender, concat.ref, concat.total, concat.ref_bits,
-                                       part.encoding, "assembling", received_at)
+                                       part.encoding, "assembling", received_at, pid=part.pid)
         pid = self._insert_in_part(mid, modem_id, mem, index, pdu, sha, received_at, concat.seq, part, error,
                                    False)
         db.execute("UPDATE in_message SET received_at = max(received_at, ?) WHERE id = ?", (received_at, mid))
@@ -101,9 +114,24 @@ class Inbox(Part):
                           " AND seq BETWEEN 1 AND ?", (mid, concat.total)).fetchone()[0]
         complete = have >= concat.total
         message_id = self._in_message_id(mid)
+        replaced = 0
         if complete:
+            replaced = self._replace_earlier(mid, modem_id, part.sender, part.pid, received_at, message_id)
             self._make_ready(mid, part.sender, received_at, message_id)
-        return InboundPartResult(pid, message_id, False, complete)
+        return InboundPartResult(pid, message_id, False, complete, replaced=replaced)
+
+    def _replace_earlier(self, rowid: int, modem_id: str, sender: str, pid: int, now: float,
+                         message_id: str) -> int:
+        """A replace-type message (TP-PID 0x41-0x47, 23.040 9.2.3.9) takes the place of earlier ones with
+        the same sender and PID on the same SIM that the router has not had yet; returns how many."""
+        if not REPLACE_PIDS[0] <= pid <= REPLACE_PIDS[1]:
+            return 0
+        cur = self._db.execute(
+            "UPDATE in_message INDEXED BY in_message_replace SET state = 'replaced', next_attempt_at = NULL,"
+            " done_at = ?, note = ? WHERE modem_id = ? AND sender = ? AND pid = ? AND pid BETWEEN 65 AND 71"
+            " AND state = 'received' AND id < ?",
+            (now, f"replaced by {message_id} (TP-PID 0x{pid:02X})", modem_id, sender, pid, rowid))
+        return cur.rowcount
 
     def _groups(self, key: tuple[str, str, int, int, int], now: float) -> list[Group]:
         """The messages a part with this concat key may belong to, oldest first: those assembling, and
@@ -127,26 +155,26 @@ class Inbox(Part):
 
     def _new_in_message(self, modem_id: str, sender: str, ref: int | None, total: int, bits: int | None,
                         encoding: str, state: str, now: float, message_id: str | None = None,
-                        text: str | None = None) -> int:
+                        text: str | None = None, pid: int = 0) -> int:
         cur = self._db.execute(
             "INSERT INTO in_message (message_id, modem_id, sender, concat_ref, concat_total, concat_bits,"
-            " encoding, state, created_at, received_at, text) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+            " encoding, state, created_at, received_at, text, pid) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
             (message_id or uuid.uuid4().hex, modem_id, sender, ref, total, bits, encoding, state, now, now,
-             text))
+             text, pid))
         return cast(int, cur.lastrowid)
 
     def _insert_in_part(self, mid: int, modem_id: str, mem: str, index: int, pdu: str, sha: str,
                         received_at: float, seq: int, part: PartFields | None, error: str | None,
                         duplicate: bool) -> int:
+        decoded: tuple[object, ...] = (None,) * 11  # an undecodable PDU: only the raw PDU and the error
+        if part is not None:
+            decoded = (part.text, part.data, part.encoding, part.smsc, part.smsc_time, part.message_class,
+                       part.tpdu_length, part.pid, part.udh or None, *(part.ports or (None, None)))
         cur = self._db.execute(
-            "INSERT INTO in_part (message, modem_id, mem, idx, pdu, pdu_sha256, received_at, seq, text, data,"
-            " encoding, smsc, smsc_time, message_class, error, duplicate, tpdu_length)"
-            " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-            (mid, modem_id, mem, index, pdu, sha, received_at, seq,
-             part.text if part else None, part.data if part else None, part.encoding if part else None,
-             part.smsc if part else None, part.smsc_time if part else None,
-             part.message_class if part else None, error, int(duplicate),
-             part.tpdu_length if part else None))
+            "INSERT INTO in_part (message, modem_id, mem, idx, pdu, pdu_sha256, received_at, seq, error,"
+            " duplicate, text, data, encoding, smsc, smsc_time, message_class, tpdu_length, pid, udh,"
+            " dst_port, src_port) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            (mid, modem_id, mem, index, pdu, sha, received_at, seq, error, int(duplicate), *decoded))
         return cast(int, cur.lastrowid)
 
     def _in_message_id(self, rowid: int) -> str:
@@ -209,18 +237,25 @@ class Inbox(Part):
         parts = self._distinct_parts(m["id"])
         first = parts[0] if parts else None
         text = m["text"] if m["text"] is not None else "".join(p["text"] or "" for p in parts)
+        binary = m["encoding"] == "8bit"
         return InboundMessage(
-            message_id=m["message_id"], sender=m["sender"], text=text,
+            message_id=m["message_id"], sender=m["sender"], text="" if binary else text,
             modem_id=m["modem_id"], received_at=utc(m["received_at"]),
             smsc_timestamp=utc(first["smsc_time"]) if first is not None and first["smsc_time"] is not None
             else None,
             parts=len(parts), total_parts=m["concat_total"], encoding=cast(Encoding, m["encoding"]),
-            incomplete=bool(m["incomplete"]), smsc=first["smsc"] if first is not None else None)
+            incomplete=bool(m["incomplete"]), smsc=first["smsc"] if first is not None else None,
+            data=b"".join(p["data"] or b"" for p in parts) if binary else None,
+            udh=bytes(first["udh"] or b"") if first is not None else b"",
+            destination_port=first["dst_port"] if first is not None else None,
+            source_port=first["src_port"] if first is not None else None,
+            message_class=first["message_class"] if first is not None else None, pid=m["pid"])
 
     def _distinct_parts(self, rowid: int) -> list[sqlite3.Row]:
         """The decoded parts of a message, one per seq (the first journalled), in seq order."""
         rows = self._db.execute(
-            "SELECT seq, text, smsc, smsc_time, pdu, tpdu_length FROM in_part WHERE message = ?"
+            "SELECT seq, text, data, smsc, smsc_time, pdu, tpdu_length, udh, dst_port, src_port,"
+            " message_class FROM in_part WHERE message = ?"
             " AND duplicate = 0"
             " AND encoding IS NOT NULL ORDER BY seq, id", (rowid,)).fetchall()
         seen: dict[int, sqlite3.Row] = {}

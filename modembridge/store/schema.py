@@ -21,6 +21,7 @@ MIGRATIONS: tuple[str, ...] = (
         concat_bits INTEGER,
         encoding TEXT NOT NULL DEFAULT 'gsm7',
         state TEXT NOT NULL,            -- assembling | received | delivered | rejected | dead | undecodable
+                                        -- (v8: | discarded | indication | replaced)
         incomplete INTEGER NOT NULL DEFAULT 0,
         created_at REAL NOT NULL,       -- first part read
         received_at REAL NOT NULL,      -- last part read
@@ -179,6 +180,17 @@ MIGRATIONS: tuple[str, ...] = (
     # content is a conflict, not a duplicate (NULL without a client id, and for older rows: taken as the same)
     """
     ALTER TABLE out_message ADD COLUMN request_sha256 TEXT;
+    """,
+    # v8: what an inbound part carries besides its text (for 8-bit data, ports, replace types), and why a
+    # message was not delivered (a silent Type 0 SMS, a message waiting indication, a replaced message)
+    """
+    ALTER TABLE in_part ADD COLUMN pid INTEGER;
+    ALTER TABLE in_part ADD COLUMN udh BLOB;   -- IEs other than concatenation, as in the PDU
+    ALTER TABLE in_part ADD COLUMN dst_port INTEGER;
+    ALTER TABLE in_part ADD COLUMN src_port INTEGER;
+    ALTER TABLE in_message ADD COLUMN pid INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE in_message ADD COLUMN note TEXT;
+    CREATE INDEX in_message_replace ON in_message(modem_id, sender, pid) WHERE pid BETWEEN 65 AND 71;
     """,
 )
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import NamedTuple
+from typing import Literal, NamedTuple
 
 from modembridge.model import Encoding
 
@@ -25,6 +25,9 @@ class ConcatKey(NamedTuple):
     ref_bits: int = 8  # 8 or 16
 
 
+Disposition = Literal["deliver", "discard", "indication"]
+
+
 @dataclass(frozen=True)
 class PartFields:
     """What the decoder found in one inbound PDU."""
@@ -38,6 +41,13 @@ class PartFields:
     concat: ConcatKey | tuple[int, int, int, int] | None = None  # (ref, total, seq, ref_bits)
     message_class: int | None = None
     tpdu_length: int | None = None  # as the modem printed it: the PDU is decoded with it again
+    pid: int = 0  # TP-PID
+    udh: bytes = b""  # information elements other than concatenation, as in the PDU
+    ports: tuple[int, int] | None = None  # (destination, source) application ports
+    # deliver: to the router; discard: acknowledged and dropped (a silent Type 0 SMS); indication: a
+    # message waiting indication, recorded only. The journal keeps the latter two, with `note`.
+    disposition: Disposition = "deliver"
+    note: str | None = None
 
 
 @dataclass(frozen=True)
@@ -56,6 +66,7 @@ class InboundPartResult:
     duplicate: bool  # this PDU (or this seq with the same content) was journalled before: nothing new
     complete: bool  # the message is whole (or was already delivered/expired): it is or was deliverable
     head: bool = False  # a new single-part message no older message of its sender waits before
+    replaced: int = 0  # earlier undelivered messages this replace-type message took the place of
 
 
 @dataclass(frozen=True)

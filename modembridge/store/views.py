@@ -33,7 +33,8 @@ OUT_STATE_SQL = """
     END
 """
 OUT_STATES = ("queued", "sending", "sent", "failed", "partially_failed", "unknown")
-IN_STATES = ("assembling", "received", "delivered", "rejected", "dead", "undecodable")
+IN_STATES = ("assembling", "received", "delivered", "rejected", "dead", "undecodable", "discarded",
+             "indication", "replaced")
 
 
 def out_state(states: list[str]) -> str:
@@ -82,6 +83,7 @@ class Views(Part):
             seq=p["seq"], modem=p["modem_id"], mem=p["mem"], index=p["idx"], pdu=p["pdu"], text=p["text"],
             data=p["data"].hex() if p["data"] is not None else None, encoding=p["encoding"], smsc=p["smsc"],
             smsc_time=when(p["smsc_time"]), message_class=p["message_class"],
+            udh=p["udh"].hex() if p["udh"] is not None else None,
             received_at=when(p["received_at"]), error=p["error"], duplicate=bool(p["duplicate"]),
         ) for p in self._db.execute("SELECT * FROM in_part WHERE message = ? ORDER BY seq, id", (m["id"],)))
         whole = _distinct_seq(parts)
@@ -90,6 +92,7 @@ class Views(Part):
             id=m["message_id"], direction="in", state=m["state"], modem=m["modem_id"], sender=m["sender"],
             text=text, encoding=m["encoding"], total_parts=m["concat_total"], parts_received=len(whole),
             incomplete=bool(m["incomplete"]), attempts=m["attempts"], last_error=m["last_error"],
+            note=m["note"], pid=m["pid"],
             created_at=when(m["created_at"]), received_at=when(m["received_at"]),
             next_attempt_at=when(m["next_attempt_at"]), done_at=when(m["done_at"]), parts=parts)
 

@@ -4,11 +4,13 @@ SQLite file, the real Bridge with the real HTTP clients, and a real aiohttp rout
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qs
 
 import aiohttp
 import pytest
@@ -57,10 +59,26 @@ class Router:
                 "message_id": request.headers.get("X-Message-Id"),
                 "at": time.time(),
                 "mono": time.monotonic(),
+                "raw_query": request.raw_path.partition("?")[2],
             }
         )
         self.changed.set()
         return web.Response(status=status, text="ok" if status < 400 else "no")
+
+    async def posted(self, request: web.Request) -> web.Response:
+        """The json and generic formats: the body as sent, parsed."""
+        raw = await request.read()
+        if request.content_type == "application/json":
+            fields: dict[str, Any] = json.loads(raw)
+            sender = str(fields["sender"])
+        else:
+            fields = {k: v[0] for k, v in parse_qs(raw.decode("ascii"), keep_blank_values=True).items()}
+            sender = str(fields.get("id", ""))
+        self.requests.append({"sender": sender, "text": fields.get("text", ""), "status": 200,
+                              "message_id": request.headers.get("X-Message-Id"), "fields": fields,
+                              "at": time.time(), "mono": time.monotonic()})
+        self.changed.set()
+        return web.Response(text="ok")
 
     async def dlr(self, request: web.Request) -> web.Response:
         self.dlrs.append(dict(request.query))
@@ -109,6 +127,7 @@ async def router() -> AsyncIterator[Router]:
     r = Router()
     app = web.Application()
     app.router.add_get("/backend/kannel/", r.inbound)
+    app.router.add_post("/backend/posted/", r.posted)
     app.router.add_get("/dlr", r.dlr)
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()

@@ -104,7 +104,8 @@ async def test_generic_format(receiver: Receiver, session: aiohttp.ClientSession
     seen = receiver.seen[0]
     assert seen.method == "POST"
     assert seen.headers["Content-Type"].startswith("application/x-www-form-urlencoded")
-    assert parse_qs(seen.body.decode()) == {"from": ["+254700000001"], "msg": [MSG.text]}
+    assert parse_qs(seen.body.decode()) == {"from": ["+254700000001"], "msg": [MSG.text],
+                                            "encoding": [MSG.encoding]}
     assert seen.headers["X-Message-Id"] == "in-0001"
 
 
@@ -115,6 +116,7 @@ async def test_json_format(receiver: Receiver, session: aiohttp.ClientSession) -
         "message_id": "in-0001", "sender": "+254700000001", "text": MSG.text, "modem_id": "m1",
         "received_at": "2026-03-04T05:06:07+00:00", "smsc_timestamp": "2026-03-04T05:06:00+00:00",
         "parts": 2, "total_parts": 2, "encoding": "ucs2", "incomplete": False, "smsc": "+254722000000",
+        "data_hex": None, "udh": [], "ports": None, "message_class": None, "pid": 0,
     }
 
 

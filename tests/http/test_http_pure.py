@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta, timezone
-from urllib.parse import quote, urlencode
+from urllib.parse import quote, unquote_to_bytes, urlencode
 
 from hypothesis import given
 from hypothesis import strategies as st
 
 from modembridge.http.client import classify, sign
-from modembridge.http.escapes import fill, kannel_time, plus_number, unix_time, url_encode
+from modembridge.http.escapes import fill, inbound_url, kannel_time, plus_number, unix_time, url_encode
 from modembridge.http.validate import decode_text, normalize_number, parse_form
-from modembridge.model import DeliveryOutcome
+from modembridge.model import DeliveryOutcome, InboundMessage
 
 texts = st.text(st.characters(blacklist_categories=("Cs",)), min_size=1, max_size=200)
 
@@ -82,3 +82,28 @@ def test_classify_edges() -> None:
 
 def test_time_escape() -> None:
     assert fill("%t", {"t": kannel_time(datetime(2026, 5, 6, 7, 8, 9, tzinfo=UTC))}) == "2026-05-06+07:08:09"
+
+
+def _binary(data: bytes, udh: bytes = b"", message_class: int | None = None) -> InboundMessage:
+    return InboundMessage(message_id="m1", sender="+254700000001", text="", modem_id="gsm0",
+                          received_at=datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC), smsc_timestamp=None, parts=1,
+                          total_parts=1, encoding="8bit", data=data, udh=udh, message_class=message_class)
+
+
+def test_a_binary_message_in_a_get_url_is_what_kannel_gives() -> None:
+    msg = _binary(b"\x00ab \xff+\r\ncd", udh=bytes.fromhex("05040B8423F0"), message_class=1)
+    url = inbound_url("b=%b&a=%a&k=%k&r=%r&e=%e&u=%u&c=%c&C=%C&m=%m&M=%M", msg)
+    fields = dict(p.split("=", 1) for p in url.split("&"))
+    assert unquote_to_bytes(fields["b"]) == msg.data
+    assert [unquote_to_bytes(w) for w in fields["a"].split("+")] == [b"\x00ab", b"\xff+", b"cd"]
+    assert (unquote_to_bytes(fields["k"]), fields["r"]) == (b"\x00ab", "%FF%2B+cd")
+    assert msg.data is not None and fields["e"] == msg.data.hex()
+    assert unquote_to_bytes(fields["u"]) == bytes.fromhex("0605040B8423F0")  # with its length octet
+    assert (fields["c"], fields["C"], fields["m"], fields["M"]) == ("1", "8-BIT", "1", "-1")
+
+
+def test_a_text_message_keeps_its_escapes() -> None:
+    msg = _binary(b"")
+    text = InboundMessage(**{**msg.__dict__, "encoding": "gsm7", "data": None, "text": "hi there"})
+    url = inbound_url("b=%b&u=%u&c=%c&C=%C&m=%m&e=%e", text)
+    assert url == "b=hi%20there&u=&c=0&C=UTF-8&m=-1&e=" + b"hi there".hex()
