@@ -70,7 +70,8 @@ class Bridge:
         self._rng = random.Random()
         self.router_loop = self._router_loop(router) if router is not None else None
         self.dlr_loop = self._dlr_loop(dlr) if dlr is not None else None
-        self.reports = ReportPipeline(store, metrics=self.metrics, wake_callbacks=self._wake_callbacks)
+        self.reports = ReportPipeline(store, metrics=self.metrics, wake_callbacks=self._wake_callbacks,
+                                      multipart=config.dlr.multipart)
         self.modems: dict[str, Modem] = {}
         self.events: dict[str, ModemEvents] = {}
         self.senders: dict[str, ModemSender] = {}

@@ -98,8 +98,7 @@ class ModemEvents:
         if isinstance(decoded, StatusReport):
             if not await self.reports.status_report(self.modem_id, decoded, pdu, now):
                 await self.inbound.keep_unusable(pdu, slot, now, f"status report mr={decoded.mr} matches no "
-                                                 "sent part",
-                                                 undecodable=False)
+                                                 "sent part", undecodable=False, unmatched_report=True)
         elif isinstance(decoded, Deliver):
             await self.inbound.journal(decoded, pdu, slot, now, length or None)
         else:  # an SMS-SUBMIT left in SIM storage (a draft or a copy of a sent message): not inbound traffic

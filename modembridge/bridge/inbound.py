@@ -98,10 +98,13 @@ class InboundPipeline:
         for _ in range(EARLY_HEAD_START_TURNS):
             await asyncio.sleep(0)
 
-    async def keep_unusable(self, pdu: str, slot: Slot, now: float, error: str, *, undecodable: bool) -> None:
-        """Journal a PDU that is not a deliverable message, raw and with the reason, so it stays visible."""
+    async def keep_unusable(self, pdu: str, slot: Slot, now: float, error: str, *, undecodable: bool,
+                            unmatched_report: bool = False) -> None:
+        """Journal a PDU that is not a deliverable message, raw and with the reason, so it stays visible
+        (state 'unmatched' for a status report that matched no sent part, else 'undecodable')."""
         self.store.inbox.add_part(modem_id=self.modem_id, mem=slot.mem, index=slot.index, pdu=pdu,
-                                  received_at=now, part=None, error=error)
+                                  received_at=now, part=None, error=error,
+                                  unusable="unmatched" if unmatched_report else "undecodable")
         await self.store.commit()
         if undecodable:
             self._metrics.inbound_undecodable(self.modem_id)

@@ -317,6 +317,14 @@ class DlrConfig:
         '`["https://hooks.example.org/sms/dlr"]`; a path prefix matches at a `/` boundary',
         note="more URL prefixes dlr-urls may use (the router's own origin is always allowed)",
     )
+    multipart: Literal["message", "part"] = setting(
+        default="message",
+        doc="what a concatenated message's `dlr-url` hears: `message` (like Kannel) one callback per report "
+        "type and recipient: 8 when every part was accepted by the SMSC, 16 at the first part refused, 4 at "
+        "the first part buffered, 1 when every part is delivered, 2 at the first part failed; `part`: one "
+        "callback per part and report",
+        note="message | part: dlr-url callbacks of a concatenated message",
+    )
     retry: RetryPolicy = setting(default_factory=lambda: RetryPolicy(max_attempts=20))
 
 

@@ -40,6 +40,7 @@ class RecipientView:
     modem: str | None  # the modem its parts go through, once assigned
     state: str
     parts: tuple[OutboundPartView, ...]
+    delivery: str | None = None  # delivered (every part) | failed (a part) | pending; None: no report asked
 
 
 @dataclass(frozen=True)
@@ -62,6 +63,7 @@ class OutboundView:
     created_at: datetime | None
     expires_at: datetime | None
     recipients: tuple[RecipientView, ...]
+    delivery: str | None = None  # over every recipient's parts, as RecipientView.delivery
 
 
 @dataclass(frozen=True)
@@ -87,8 +89,8 @@ class InboundPartView:
 class InboundView:
     id: str
     direction: Literal["in"]
-    state: str  # assembling | received | delivered | rejected | dead | undecodable | discarded | indication
-    #             | replaced
+    state: str  # assembling | received | delivered | rejected | dead | undecodable | unmatched (a status
+    #             report that matched no sent part) | discarded | indication | replaced
     modem: str
     sender: str
     text: str

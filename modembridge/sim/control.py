@@ -132,6 +132,14 @@ async def fault(request: web.Request) -> web.Response:
         sim.set_sim_full(bool(body.get("on", True)))
     elif name == "garbage":
         return _ok(hex=sim.garbage(int(body.get("bytes", 16))).hex())
+    elif name == "hold-reports":  # {"on": true} holds; {"on": false, "release": "shuffle"} releases
+        if body.get("on", True):
+            sim.hold_reports(True)
+        else:
+            order = body.get("release", "sent")
+            if order not in ("sent", "reverse", "shuffle"):
+                raise web.HTTPBadRequest(text="release must be sent, reverse or shuffle")
+            return _ok(released=sim.release_reports(order))
     elif name == "restart":
         sim.restart()
     elif name == "vanish":

@@ -122,6 +122,12 @@ class SimModem:
     def inject_pdu(self, pdu_hex: str, kind: Literal["deliver", "report"] = "deliver") -> None:
         self.e.network.inject_pdu(pdu_hex, kind=kind)
 
+    def hold_reports(self, on: bool = True) -> None:
+        self.e.network.hold_reports(on)
+
+    def release_reports(self, order: Literal["sent", "reverse", "shuffle"] = "sent") -> int:
+        return self.e.network.release_reports(order)
+
     def submitted(self) -> list[dict[str, Any]]:
         return list(self.e.network.submitted)
 

@@ -53,6 +53,8 @@ class Network:
         self._full_announced = False
         self.submitted: list[dict[str, Any]] = []
         self.unreachable: dict[str, int] = {}  # digits -> TP-Status for its reports
+        self.holding_reports = False  # status reports wait in `held` until released (late, any order)
+        self.held: list[Inbound] = []
 
     # ------------------------------------------------------------------ inbound
     def inject_pdu(self, pdu_hex: str, *, kind: Literal["deliver", "report"] = "deliver",
@@ -270,9 +272,29 @@ class Network:
                                    discharge_time=self.e.config.timestamp_clock(), status=status,
                                    smsc=self.e.smsc)
         record["report_status"] = status
+        if self.holding_reports:
+            self.held.append(Inbound("report", pdu.hex, pdu.tpdu_length))
+            return
         self.queue.append(Inbound("report", pdu.hex, pdu.tpdu_length))
         self.e.notify("queued")
         self.pump()
+
+    def hold_reports(self, on: bool = True) -> None:
+        """Keep the status reports of later sends back (a congested SMSC) until release_reports()."""
+        self.holding_reports = on
+
+    def release_reports(self, order: Literal["sent", "reverse", "shuffle"] = "sent") -> int:
+        """Deliver the held reports now: in the order of their sends, reversed, or shuffled (the
+        simulator's seeded rng); returns how many. Holding stops."""
+        held, self.held, self.holding_reports = self.held, [], False
+        if order == "reverse":
+            held.reverse()
+        elif order == "shuffle":
+            self.e.rng.shuffle(held)
+        self.queue.extend(held)
+        self.e.notify("queued")
+        self.pump()
+        return len(held)
 
     def set_unreachable(self, number: str, status: int | None = DEFAULT_FAIL_STATUS) -> None:
         """Mark a number unreachable (its reports carry ``status``); None makes it reachable again."""

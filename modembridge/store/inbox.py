@@ -11,7 +11,7 @@ import hashlib
 import sqlite3
 import uuid
 from collections.abc import Collection
-from typing import cast
+from typing import Literal, cast
 
 from modembridge.config import RetryPolicy
 from modembridge.model import Encoding, InboundMessage
@@ -44,11 +44,13 @@ class Inbox(Part):
 
     @atomic
     def add_part(self, *, modem_id: str, mem: str, index: int, pdu: str, received_at: float,
-                         part: PartFields | None, error: str | None) -> InboundPartResult:
+                         part: PartFields | None, error: str | None,
+                         unusable: Literal["undecodable", "unmatched"] = "undecodable") -> InboundPartResult:
         """Journal one PDU read from a modem (idempotent per modem and PDU) and group it with its message.
 
         A single-part message gets the part's text; a concatenated one that became complete needs its text
-        set (set_text) before the transaction commits.
+        set (set_text) before the transaction commits. `part` None: a PDU kept raw with `error`, in state
+        `unusable` ('unmatched': a status report that matched no sent part).
         """
         db = self._db
         pdu = pdu.strip().upper()
@@ -60,11 +62,11 @@ class Inbox(Part):
         if row is not None:
             return InboundPartResult(row["id"], row["message_id"], True, row["state"] != "assembling")
 
-        if part is None:  # undecodable: kept with its raw PDU and the error, visible, never delivered
-            mid = self._new_in_message(modem_id, "", None, 1, None, "8bit", "undecodable", received_at)
-            db.execute("UPDATE in_message SET last_error = ? WHERE id = ?", (error or "undecodable", mid))
+        if part is None:  # unusable: kept with its raw PDU and the error, visible, never delivered
+            mid = self._new_in_message(modem_id, "", None, 1, None, "8bit", unusable, received_at)
+            db.execute("UPDATE in_message SET last_error = ? WHERE id = ?", (error or unusable, mid))
             pid = self._insert_in_part(mid, modem_id, mem, index, pdu, sha, received_at, 1, None,
-                                       error or "undecodable", False)
+                                       error or unusable, False)
             return InboundPartResult(pid, self._in_message_id(mid), False, False)
 
         if part.disposition != "deliver":  # kept visible with the reason, never delivered

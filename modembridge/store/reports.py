@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import re
+from typing import cast
 
 from modembridge.config import RetryPolicy
 from modembridge.model import DeliveryReportEvent, DlrStatus
 from modembridge.retry import exhausted
 
 from .journal import Journal, Part, atomic, utc
-from .types import MatchedPart, UnknownMessageError
+from .types import MatchedPart, PartProgress, UnknownMessageError
 
 _NON_DIGITS = re.compile(r"\D")
 
@@ -51,19 +52,33 @@ class Reports(Part):
                     dlr_mask=row["dlr_mask"])
         return None
 
+    def sending_on(self, modem_id: str) -> bool:
+        """A part of this modem is inside AT+CMGS, its outcome (and reference) not yet recorded."""
+        return self._db.execute("SELECT 1 FROM out_part INDEXED BY out_part_sending WHERE state = 'sending'"
+                                " AND modem_id = ? LIMIT 1", (modem_id,)).fetchone() is not None
+
     @atomic
     def record(self, part_id: int, *, status: int, final: bool, now: float,
-                             raw_pdu: str) -> None:
-        """Keep the report on its part; a later pending report does not undo a final one."""
+                             raw_pdu: str) -> str | None:
+        """Keep the report on its part; a later pending report does not undo a final one. Returns the
+        part's report state before (None: none yet)."""
         self._begin()
-        cur = self._db.execute(
+        before = self._db.execute("SELECT dlr_state FROM out_part WHERE id = ?", (part_id,)).fetchone()
+        if before is None:
+            raise UnknownMessageError(f"outbound part {part_id}")
+        self._db.execute(
             "UPDATE out_part SET dlr_status = ?, dlr_state = ?, dlr_at = ?, dlr_raw = ? WHERE id = ?"
             " AND (? OR dlr_state IS NULL OR dlr_state = 'pending')",
             (status, dlr_state(status, final), now, raw_pdu, part_id, int(final)))
-        exists = cur.rowcount or self._db.execute("SELECT 1 FROM out_part WHERE id = ?",
-                                                  (part_id,)).fetchone()
-        if not exists:
-            raise UnknownMessageError(f"outbound part {part_id}")
+        return cast(str | None, before[0])
+
+    def siblings(self, part_id: int) -> list[PartProgress]:
+        """Every part of the same message to the same recipient (this one included), in seq order: what
+        a per-message delivery report is decided from."""
+        return [PartProgress(r["seq"], r["state"], r["dlr_state"]) for r in self._db.execute(
+            "SELECT p.seq, p.state, p.dlr_state FROM out_part p INDEXED BY out_part_recipient"
+            " WHERE p.recipient = (SELECT recipient FROM out_part WHERE id = ?) ORDER BY p.seq, p.id",
+            (part_id,))]
 
     @atomic
     def add_callback(self, event: DeliveryReportEvent, now: float) -> int:

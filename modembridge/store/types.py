@@ -101,3 +101,12 @@ class MatchedPart:
     status_report: bool
     dlr_url: str | None
     dlr_mask: int
+
+
+@dataclass(frozen=True)
+class PartProgress:
+    """Where one part of a message to one recipient stands: its send state and its report state."""
+
+    seq: int
+    state: str  # queued | sending | sent | failed | unknown
+    dlr_state: str | None  # pending | delivered | failed; None: no report yet

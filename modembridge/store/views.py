@@ -33,8 +33,8 @@ OUT_STATE_SQL = """
     END
 """
 OUT_STATES = ("queued", "sending", "sent", "failed", "partially_failed", "unknown")
-IN_STATES = ("assembling", "received", "delivered", "rejected", "dead", "undecodable", "discarded",
-             "indication", "replaced")
+IN_STATES = ("assembling", "received", "delivered", "rejected", "dead", "undecodable", "unmatched",
+             "discarded", "indication", "replaced")
 
 
 def out_state(states: list[str]) -> str:
@@ -52,28 +52,44 @@ def out_state(states: list[str]) -> str:
     return "partially_failed"
 
 
+def delivery(parts: list[OutboundPartView], status_report: bool) -> str | None:
+    """What the network says of a message to one recipient (or of all recipients' parts together):
+    'delivered' only when every part is, 'failed' when a part failed (reported, or refused at sending),
+    'pending' while any part waits; None when no report was asked for."""
+    if not status_report or not parts:
+        return None
+    if any(p.dlr.state == "failed" or p.state == "failed" for p in parts):
+        return "failed"
+    if all(p.dlr.state == "delivered" for p in parts):
+        return "delivered"
+    return "pending"
+
+
 class Views(Part):
     def outbound(self, message_id: str) -> OutboundView | None:
         m = self._db.execute("SELECT * FROM out_message WHERE message_id = ?", (message_id,)).fetchone()
         if m is None:
             return None
         recipients = []
-        all_states: list[str] = []
+        all_parts: list[OutboundPartView] = []
+        asked = bool(m["status_report"])
         rrows = self._db.execute("SELECT * FROM out_recipient WHERE message = ? ORDER BY id", (m["id"],))
         for r in rrows.fetchall():
             parts = tuple(_part_view(p) for p in self._db.execute(
                 "SELECT * FROM out_part WHERE recipient = ? ORDER BY seq, id", (r["id"],)))
             states = [p.state for p in parts]
-            all_states += states
+            all_parts += parts
             recipients.append(RecipientView(number=r["number"], modem=r["assigned_modem"],
-                                            state=out_state(states) if states else "failed", parts=parts))
+                                            state=out_state(states) if states else "failed", parts=parts,
+                                            delivery=delivery(list(parts), asked)))
+        all_states = [p.state for p in all_parts]
         return OutboundView(
             id=m["message_id"], direction="out", state=out_state(all_states) if all_states else "failed",
             client_id=m["client_id"], source=m["source"], text=m["text"], sender=m["sender"],
             encoding=m["encoding"], parts=m["parts"], status_report=bool(m["status_report"]),
             validity=m["validity"], flash=bool(m["flash"]), modem=m["pinned_modem"], dlr_url=m["dlr_url"],
             dlr_mask=m["dlr_mask"], created_at=when(m["created_at"]), expires_at=when(m["expires_at"]),
-            recipients=tuple(recipients))
+            recipients=tuple(recipients), delivery=delivery(all_parts, asked))
 
     def inbound(self, message_id: str) -> InboundView | None:
         m = self._db.execute("SELECT * FROM in_message WHERE message_id = ?", (message_id,)).fetchone()
