@@ -24,7 +24,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
     way.add_argument("--in", dest="direction", action="store_const", const="in", help="inbound only")
     way.add_argument("--out", dest="direction", action="store_const", const="out", help="outbound only")
     ls.add_argument(
-        "--state", help="only this state (e.g. queued, failed, unknown, received, rejected, dead)"
+        "--state", help="only this state (e.g. queued, failed, unknown, received, rejected, dead, unmatched, "
+        "discarded, indication, replaced)"
     )
     ls.add_argument("--limit", type=int, default=20, help="at most N per direction (default 20)")
     ls.add_argument("--json", action="store_true")
