@@ -145,7 +145,7 @@ def render_view(view: MessageView) -> str:
         lines.append(f"  {f.name + ':':<16}{fmt(value)}")
     if isinstance(view, OutboundView):
         for r in view.recipients:
-            head = {"modem": r.modem, "state": r.state}
+            head = {"modem": r.modem, "state": r.state, "delivery": r.delivery}
             lines.append(f"  recipient {r.number}: {fmt({k: v for k, v in head.items() if shown(v)})}")
             lines += _parts(r.parts, "    ")
     else:
