@@ -256,7 +256,17 @@ class _StatusCollector(Collector):
                                      "1 while the SIM's message storage is full", labels=["modem"])
         sim_swap = GaugeMetricFamily("modembridge_modem_sim_swapped",
                                      "1 when the SIM differs from the one seen last time", labels=["modem"])
-        families = (queue, signal, state, registered, sim_used, sim_total, sim_full, sim_swap)
+        sent_today = GaugeMetricFamily(
+            "modembridge_modem_sent_today", "Parts sent this local calendar day (max_parts_per_day)",
+            labels=["modem"])
+        recipients = GaugeMetricFamily(
+            "modembridge_modem_recipients_this_month",
+            "Distinct recipients this local calendar month (max_recipients_per_month)", labels=["modem"])
+        next_send = GaugeMetricFamily(
+            "modembridge_modem_next_send_at", "Unix time a capped or paced modem may send next (0: now)",
+            labels=["modem"])
+        families = (queue, signal, state, registered, sim_used, sim_total, sim_full, sim_swap, sent_today,
+                    recipients, next_send)
         if self.source is None:
             yield from families
             return
@@ -282,4 +292,8 @@ class _StatusCollector(Collector):
             for memory, fill in snap.storage.items():
                 sim_used.add_metric([modem_id, memory], fill.used)
                 sim_total.add_metric([modem_id, memory], fill.total)
+        for modem_id, usage in status.usage.items():
+            sent_today.add_metric([modem_id], usage.sent_today)
+            recipients.add_metric([modem_id], usage.recipients_this_month)
+            next_send.add_metric([modem_id], usage.next_send_at.timestamp() if usage.next_send_at else 0.0)
         yield from families

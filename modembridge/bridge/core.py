@@ -21,6 +21,7 @@ from modembridge.bridge.events import ModemEvents
 from modembridge.bridge.facts import JournalFacts
 from modembridge.bridge.inbound import InboundPipeline, record_router_result
 from modembridge.bridge.outbound import accept
+from modembridge.bridge.pacing import Pacer
 from modembridge.bridge.reassembly import settle_texts
 from modembridge.bridge.reports import ReportPipeline, record_callback_result
 from modembridge.bridge.sender import ModemSender
@@ -75,6 +76,7 @@ class Bridge:
         self.modems: dict[str, Modem] = {}
         self.events: dict[str, ModemEvents] = {}
         self.senders: dict[str, ModemSender] = {}
+        self.pacers: dict[str, Pacer] = {}
         for mc in config.modems:
             modem = modem_factory(mc, facts=JournalFacts(store, mc.id, clock),
                                   metrics=self.metrics.modem(mc.id))
@@ -83,9 +85,10 @@ class Bridge:
                 mc.id, modem, clock=clock, reports=self.reports,
                 inbound=InboundPipeline(mc.id, store, hand_off=self._hand_to_router, metrics=self.metrics),
                 watch=ModemWatch(mc.id, store, wake_senders=self._wake_senders))
+            self.pacers[mc.id] = Pacer(mc, store)
             self.senders[mc.id] = ModemSender(mc.id, modem, store, config.outbound,
                                               on_smsc=self.reports.smsc_outcome, metrics=self.metrics,
-                                              clock=clock)
+                                              pacer=self.pacers[mc.id], clock=clock)
         self.loop_monitor = LoopMonitor()
         self._tasks: list[asyncio.Task[None]] = []
         self._counts_cache: tuple[float, JournalCounts] | None = None
@@ -250,4 +253,5 @@ class Bridge:
             queues=QueueStatus(outbound_parts=self.store.outbox.queue_depths(),
                                journal=self._counts_cache[1]),
             counters=self.metrics.totals(),
+            usage={mid: p.usage(self._clock()) for mid, p in self.pacers.items()},
         )

@@ -13,8 +13,10 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 
 from modembridge.at import AtError, AtTimeout, Modem, ModemState, ModemUnavailable, SendErrorClass, SendFailed
+from modembridge.bridge.pacing import Gate, Pacer, next_month
 from modembridge.bridge.wakeup import Wakeup
 from modembridge.config import OutboundConfig
 from modembridge.model import SmscOutcome
@@ -65,9 +67,12 @@ class ModemSender:
         *,
         on_smsc: SmscHook,
         metrics: Metrics,
+        pacer: Pacer | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.modem_id = modem_id
+        self.pacer = pacer
+        self._holding: str | None = None  # the quota reason the parts bound to this modem wait with
         self.modem = modem
         self.store = store
         self.config = config
@@ -93,17 +98,46 @@ class ModemSender:
             await self._commit()
             await self.wakeup.wait(None)
             return
-        part = self.store.outbox.claim_next_part(self.modem_id, self._clock())
+        now = self._clock()
+        gate = self.pacer.gate(now) if self.pacer is not None else Gate()
+        if gate.wait_until is not None:
+            if gate.quota:
+                self._hold(gate)
+            await self._commit()
+            await self.wakeup.wait(gate.wait_until)
+            return
+        self._holding = None
+        part = self.store.outbox.claim_next_part(self.modem_id, now, known_in=gate.known_only)
+        if part is None and gate.known_only is not None and gate.reason is not None:
+            until = datetime.fromtimestamp(next_month(now)).astimezone().isoformat(timespec="seconds")
+            reason = f"waiting: modem {self.modem_id} {gate.reason} (new recipients from {until})"
+            self.store.outbox.note_recipient_cap(self.modem_id, gate.known_only, reason, now)
         if part is None:
             await self._commit()  # the last outcome, and expiries found by the claim
-            await self.wakeup.wait(self.store.outbox.next_due_at(self.modem_id))
+            await self.wakeup.wait(self.store.outbox.next_due_at(self.modem_id, known_in=gate.known_only))
             return
         await self.send_part(part)
+
+    def _hold(self, gate: Gate) -> None:
+        """A quota is reached: the parts only this modem may carry wait with the reason; recipients it had
+        not begun go back to the pool, for a modem under its quota (SIM rotation)."""
+        assert gate.wait_until is not None and gate.reason is not None
+        until = datetime.fromtimestamp(gate.wait_until).astimezone().isoformat(timespec="seconds")
+        reason = f"waiting: modem {self.modem_id} {gate.reason}; next send at {until}"
+        released = self.store.outbox.release_modem(self.modem_id)
+        held = self.store.outbox.hold_for(self.modem_id, reason, gate.wait_until)
+        if reason != self._holding:
+            self._holding = reason
+            log.warning("modem %s: %s (%d parts wait for it, %d recipients free for other modems)",
+                        self.modem_id, reason, held, released)
 
     async def send_part(self, part: OutboundPart) -> None:
         # One COMMIT makes both the previous part's outcome and this part's `sending` durable (one fsync
         # between two exchanges, not two); nothing is written to the modem before it succeeded.
-        self.store.outbox.mark_sending(part.part_id, self._clock())
+        now = self._clock()
+        self.store.outbox.mark_sending(part.part_id, now)
+        if self.pacer is not None:
+            self.pacer.sending(part.recipient, now)
         if not await self._commit():
             return  # rolled back: this part is still queued and is claimed again
         outcome = await self._send(part)

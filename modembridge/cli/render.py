@@ -19,6 +19,7 @@ from modembridge.model import (
     ModemSnapshot,
     OutboundPartView,
     OutboundView,
+    SendUsage,
 )
 
 
@@ -74,6 +75,20 @@ def _sim_fill(m: ModemSnapshot) -> str:
     return ", ".join(f"{mem} {fill.used}/{fill.total}" for mem, fill in m.storage.items()) or "-"
 
 
+def _usage_line(u: SendUsage) -> str:
+    """'3/3 parts today, 5/500 recipients this month, 30/min; waiting: ... (next send 2026-12-03T00:00)'."""
+    def cap(n: int | float) -> str:
+        return f"{n:g}" if n else "unlimited"
+
+    line = (f"{u.sent_today}/{cap(u.max_parts_per_day)} parts today, {u.recipients_this_month}/"
+            f"{cap(u.max_recipients_per_month)} recipients this month, {cap(u.max_parts_per_minute)}/min")
+    if u.waiting:
+        line += f"; waiting: {u.waiting}"
+    if u.next_send_at is not None:
+        line += f" (next send {u.next_send_at.isoformat(timespec='seconds')})"
+    return line
+
+
 def render_status(status: BridgeStatus) -> str:
     """The daemon's status as a readable report: a table of modems, their details, queues and counters."""
     out = ["modems:"]
@@ -85,6 +100,10 @@ def render_status(status: BridgeStatus) -> str:
                      fmt(m.last_error)])
         extra = {"state_reason": m.state_reason, "port": m.port, "info": m.info, "cnmi": m.cnmi,
                  "sim_full": m.sim_full or None, "sim_swap": m.sim_swap, "recovery": m.recovery}
+        usage = status.usage.get(mid)
+        if usage is not None and (usage.max_parts_per_day or usage.max_recipients_per_month
+                                  or usage.max_parts_per_minute or usage.waiting):
+            extra["sending"] = _usage_line(usage)
         extra = {k: v for k, v in extra.items() if shown(v)}
         if extra:
             details.append(f"  {mid}:")

@@ -398,6 +398,37 @@ class ModemConfig:
         "seconds between `AT+CMGL` sweeps catching messages whose notification was lost",
         "CMGL sweep for messages a lost URC stranded",
     )
+    max_parts_per_minute: float = setting(
+        default=0.0,
+        check=checks.non_negative,
+        doc="send pacing: at most this many parts a minute, spaced evenly (`30` = one every 2 s); 0 = as "
+        "fast as the modem goes. Carriers commonly flag a SIM above 10-30 a minute; prepaid SIMs are often "
+        "blocked above 60",
+        note="spacing between parts (0 = unlimited)",
+    )
+    send_jitter: float = setting(
+        default=0.0,
+        check=checks.non_negative,
+        doc="seconds: a random pause of 0 to this many seconds more between parts (a machine-regular rhythm "
+        "is what carrier spam filters look for)",
+        note="random extra pause between parts, seconds",
+    )
+    max_parts_per_day: int = setting(
+        default=0,
+        check=checks.non_negative,
+        doc="at most this many parts a calendar day (the host's local time); 0 = unlimited. Common carrier "
+        "limits for a consumer SIM: 100-500 a day (bulk bundles: more). Parts over the cap wait `queued` "
+        "(or go through another modem that may carry them), they never fail because of it",
+        note="parts per local calendar day (0 = unlimited)",
+    )
+    max_recipients_per_month: int = setting(
+        default=0,
+        check=checks.non_negative,
+        doc="at most this many distinct recipients a calendar month (local time); 0 = unlimited. Sending "
+        "to many different numbers is the other thing carriers block SIMs for (often a few hundred to a "
+        "thousand a month); known recipients of the month are still served at the cap",
+        note="distinct recipients per calendar month (0 = unlimited)",
+    )
     smsc: str = setting(
         default="",
         check=checks.smsc,

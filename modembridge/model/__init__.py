@@ -26,6 +26,7 @@ from .status import (
     ModemState,
     QueueStatus,
     RecoveryStats,
+    SendUsage,
     StorageFill,
 )
 from .views import (
@@ -70,6 +71,7 @@ __all__ = [
     "RecoveryStats",
     "SendAccepted",
     "SendRequest",
+    "SendUsage",
     "SmscOutcome",
     "StorageFill",
     "UnknownModemError",

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
+from datetime import datetime
 from enum import Enum
 
 
@@ -97,12 +98,26 @@ class QueueStatus:
 
 
 @dataclass(frozen=True)
+class SendUsage:
+    """One modem's sending against its caps ([[modem]] max_parts_*, max_recipients_per_month; 0 = none)."""
+
+    sent_today: int  # parts, local calendar day
+    max_parts_per_day: int
+    recipients_this_month: int  # distinct, local calendar month
+    max_recipients_per_month: int
+    max_parts_per_minute: float
+    next_send_at: datetime | None  # when a capped or paced modem may send next
+    waiting: str | None  # why it does not send now (a cap reached, pacing)
+
+
+@dataclass(frozen=True)
 class BridgeStatus:
     """``GET /status``: every modem, the queues, and the daemon's event counters."""
 
     modems: Mapping[str, ModemSnapshot]
     queues: QueueStatus
     counters: Mapping[str, int]  # totals of the observability counters (modembridge.observe)
+    usage: Mapping[str, SendUsage] = field(default_factory=dict)  # per modem
 
     def anonymous(self) -> BridgeStatus:
         """For an unauthenticated reader: every modem without its identifiers."""

@@ -3,7 +3,8 @@
 A :class:`Store` is the :class:`Journal` (connection, transactions, group commit) and one object per
 concern over it: ``inbox`` (inbound parts grouped into messages, delivery to the router), ``outbox``
 (accepted sends, routing parts to modems, send states), ``reports`` (status reports, dlr-url callbacks),
-``facts`` (what a modem driver remembers) and ``views`` (read models for operators). Their sync methods
+``facts`` (what a modem driver remembers), ``usage`` (what each modem sent, for its quotas) and
+``views`` (read models for operators). Their sync methods
 write inside the open transaction; ``await store.commit()`` right after writing makes it durable (see
 docs/durability.md). Times are unix seconds, passed in by the caller. The journal runs no codec.
 """
@@ -36,11 +37,13 @@ from .types import (
     StoreError,
     UnknownMessageError,
 )
+from .usage import Usage, UsageCounts
 from .views import Views
 
 
 class Store(Journal):
-    """The journal file with its parts: ``store.inbox``, ``.outbox``, ``.reports``, ``.facts``, ``.views``."""
+    """The journal file with its parts: ``store.inbox``, ``.outbox``, ``.reports``, ``.facts``, ``.views``,
+    ``.usage``."""
 
     def __init__(self, path: str | Path, *, synchronous: Literal["FULL", "NORMAL"] = "FULL",
                  order_hold_attempts: int = 5, dlr_window: float = 3 * 86400.0, dedupe_window: float = 3600.0,
@@ -53,6 +56,7 @@ class Store(Journal):
         self.reports = Reports(self, dlr_window=dlr_window)
         self.facts = Facts(self)
         self.views = Views(self)
+        self.usage = Usage(self)
 
     @classmethod
     def from_config(cls, config: Config) -> Store:
@@ -78,5 +82,6 @@ __all__ = [
     "StoredPart",
     "Transaction",
     "UnknownMessageError",
+    "UsageCounts",
     "same_number",
 ]

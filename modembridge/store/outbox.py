@@ -68,14 +68,18 @@ class Outbox(Part):
                  for seq, (pdu, length) in enumerate(pdus[number], start=1)])
         return SendAccepted(message_id, recipients, cast(Encoding, encoding), parts)
 
-    def _candidates(self, modem_id: str, now: float | None) -> list[sqlite3.Row]:
+    def _candidates(self, modem_id: str, now: float | None, known_in: str | None = None) -> list[sqlite3.Row]:
         """The first due queued part for modem_id by each route: assigned to it, unassigned and pinned to
-        it, unassigned and unpinned. Each lookup is one range scan of a partial index."""
+        it, unassigned and unpinned. Each lookup is one range scan of a partial index. `known_in`: a month
+        (the modem is at its recipient cap): unassigned parts only for numbers it sent to in that month."""
         due = "" if now is None else " AND p.next_attempt_at <= :now"
+        known = "" if known_in is None else (
+            " AND EXISTS (SELECT 1 FROM modem_recipient k WHERE k.modem_id = :modem AND k.month = :month"
+            " AND k.number = r.number)")
         routes = (
             ("out_part_assigned", "p.assigned_modem IS NOT NULL AND p.assigned_modem = :modem"),
-            ("out_part_unassigned", "p.assigned_modem IS NULL AND p.pinned_modem = :modem"),
-            ("out_part_unassigned", "p.assigned_modem IS NULL AND p.pinned_modem IS NULL"),
+            ("out_part_unassigned", "p.assigned_modem IS NULL AND p.pinned_modem = :modem" + known),
+            ("out_part_unassigned", "p.assigned_modem IS NULL AND p.pinned_modem IS NULL" + known),
         )
         out = []
         for index, route in routes:
@@ -83,20 +87,22 @@ class Outbox(Part):
                 f"SELECT {_PART_COLUMNS} FROM out_part p INDEXED BY {index}"
                 " JOIN out_recipient r ON r.id = p.recipient JOIN out_message m ON m.id = p.message"
                 f" WHERE p.state = 'queued' AND {route}{due} ORDER BY p.next_attempt_at, p.id LIMIT 1",
-                {"modem": modem_id, "now": now}).fetchone()
+                {"modem": modem_id, "now": now, "month": known_in}).fetchone()
             if row is not None:
                 out.append(row)
         return out
 
     @atomic
-    def claim_next_part(self, modem_id: str, now: float) -> OutboundPart | None:
+    def claim_next_part(self, modem_id: str, now: float, *,
+                        known_in: str | None = None) -> OutboundPart | None:
         """The next part modem_id should send (its state is unchanged: call mark_sending next).
 
         Claiming a part of an unassigned recipient assigns the recipient to modem_id, so all its parts go
-        through one modem. Parts past their message's expiry are failed ('expired') instead.
+        through one modem. Parts past their message's expiry are failed ('expired') instead. `known_in`: a
+        month; only recipients this modem already sent to in it (it reached its recipient cap).
         """
         while True:
-            cands = self._candidates(modem_id, now)
+            cands = self._candidates(modem_id, now, known_in)
             if not cands:
                 return None
             row = min(cands, key=lambda r: (r["next_attempt_at"], r["id"]))
@@ -142,10 +148,39 @@ class Outbox(Part):
             "SELECT 1 FROM out_part WHERE recipient = ? AND state IN ('sending', 'sent', 'unknown') LIMIT 1",
             (recipient_row,)).fetchone() is not None
 
-    def next_due_at(self, modem_id: str) -> float | None:
+    def next_due_at(self, modem_id: str, *, known_in: str | None = None) -> float | None:
         """When modem_id next has a part to send (may be in the past); None when nothing is queued for it."""
-        cands = self._candidates(modem_id, None)
+        cands = self._candidates(modem_id, None, known_in)
         return min(float(r["next_attempt_at"]) for r in cands) if cands else None
+
+    @atomic
+    def hold_for(self, modem_id: str, reason: str, until: float) -> int:
+        """modem_id may not send before `until` (a quota): the queued parts only it may carry (assigned to
+        it, or pinned to it) wait until then with the reason; returns how many. Parts any modem may take
+        get the reason but stay due, for a modem under its quota (SIM rotation)."""
+        self._begin()
+        held = self._db.execute(
+            "UPDATE out_part SET last_error = ?, next_attempt_at = max(coalesce(next_attempt_at, 0), ?)"
+            " WHERE state = 'queued' AND (assigned_modem = ?"
+            " OR (assigned_modem IS NULL AND pinned_modem = ?))"
+            " AND (last_error IS NOT ? OR next_attempt_at < ?)",
+            (reason, until, modem_id, modem_id, reason, until)).rowcount
+        self._db.execute(
+            "UPDATE out_part INDEXED BY out_part_unassigned SET last_error = ? WHERE state = 'queued'"
+            " AND assigned_modem IS NULL AND pinned_modem IS NULL AND last_error IS NOT ?", (reason, reason))
+        return held
+
+    @atomic
+    def note_recipient_cap(self, modem_id: str, month: str, reason: str, now: float) -> int:
+        """modem_id is at its recipient cap for `month`: the due parts it might have taken, to numbers it
+        did not send to this month, say so (they stay due: a modem under its cap may take them)."""
+        self._begin()
+        return self._db.execute(
+            "UPDATE out_part SET last_error = ? WHERE state = 'queued' AND assigned_modem IS NULL"
+            " AND (pinned_modem IS NULL OR pinned_modem = ?) AND next_attempt_at <= ? AND last_error IS NOT ?"
+            " AND NOT EXISTS (SELECT 1 FROM out_recipient r JOIN modem_recipient k ON k.number = r.number"
+            " WHERE r.id = out_part.recipient AND k.modem_id = ? AND k.month = ?)",
+            (reason, modem_id, now, reason, modem_id, month)).rowcount
 
     def _update_part(self, part_id: int, sql: str, args: tuple[object, ...]) -> None:
         self._begin()

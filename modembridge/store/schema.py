@@ -192,6 +192,22 @@ MIGRATIONS: tuple[str, ...] = (
     ALTER TABLE in_message ADD COLUMN note TEXT;
     CREATE INDEX in_message_replace ON in_message(modem_id, sender, pid) WHERE pid BETWEEN 65 AND 71;
     """,
+    # v9: what each modem sent, for its pacing and quotas: parts per local calendar day, the last send, and
+    # the distinct recipients of each calendar month (written with the part's 'sending' mark)
+    """
+    CREATE TABLE modem_usage (
+        modem_id TEXT PRIMARY KEY,
+        day TEXT NOT NULL,              -- local calendar day of day_parts, YYYY-MM-DD
+        day_parts INTEGER NOT NULL,
+        last_send_at REAL
+    );
+    CREATE TABLE modem_recipient (
+        modem_id TEXT NOT NULL,
+        month TEXT NOT NULL,            -- local calendar month, YYYY-MM
+        number TEXT NOT NULL,
+        PRIMARY KEY (modem_id, month, number)
+    ) WITHOUT ROWID;
+    """,
 )
 
 VERSION = len(MIGRATIONS)

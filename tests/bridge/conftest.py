@@ -145,7 +145,8 @@ async def make_stack(tmp_path: Path, router: Router) -> AsyncIterator[Callable[.
     opened: list[tuple[Bridge, Store, list[SimModem], aiohttp.ClientSession]] = []
 
     async def make(
-        modems: int = 1, *, sim_kw: dict[str, Any] | None = None, indication: str = "stored", **sections: Any
+        modems: int = 1, *, sim_kw: dict[str, Any] | None = None, indication: str = "stored",
+        modem_kw: dict[str, Any] | None = None, **sections: Any
     ) -> Stack:
         sims: dict[str, SimModem] = {}
         modem_configs = []
@@ -163,6 +164,7 @@ async def make_stack(tmp_path: Path, router: Router) -> AsyncIterator[Callable[.
                     send_timeout=5.0,
                     health_interval=60.0,
                     sweep_interval=60.0,
+                    **(modem_kw or {}),
                 )
             )
         config = Config(
