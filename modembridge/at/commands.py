@@ -118,6 +118,51 @@ def cmgs(tpdu_length: int) -> str:
     return f"AT+CMGS={tpdu_length}"
 
 
+def cusd(string: str, dcs: int) -> str:
+    """``AT+CUSD=1,"<string>",<dcs>``: send a USSD string (a code, or a menu answer), result codes on."""
+    if '"' in string or "\r" in string or "\n" in string:
+        raise ValueError("a USSD string may not contain quotes or line breaks")
+    return f'AT+CUSD=1,"{string}",{dcs}'
+
+
+CUSD_CANCEL = "AT+CUSD=2"  # end the USSD session in progress
+
+
+@dataclass(frozen=True)
+class UssdResult:
+    """A ``+CUSD: <m>[,<str>[,<dcs>]]`` line (27.007 7.15)."""
+
+    m: int  # 0 no further action, 1 further action required, 2 ended by the network, 3 answered by another
+    #         client, 4 not supported, 5 network timeout
+    string: str | None
+    dcs: int | None
+
+
+def parse_cusd(line: str) -> UssdResult:
+    """One +CUSD line (its string may hold line breaks: modems send a menu's lines raw inside the quotes)."""
+    _head, sep, rest = line.partition(":")
+    if not sep:
+        raise ParseError(f"not a +CUSD line: {line!r}")
+    rest = rest.strip()
+    m_text, _comma, tail = rest.partition(",")
+    m = _int(m_text.strip(), "+CUSD m")
+    string = dcs = None
+    if tail:
+        tail = tail.strip()
+        if tail.startswith('"'):
+            end = tail.rfind('"')
+            if end <= 0:
+                raise ParseError(f"+CUSD string not closed: {line!r}")
+            string, after = tail[1:end], tail[end + 1:]
+        else:
+            string, _c, after = tail.partition(",")
+            after = "," + after if _c else ""
+        after = after.strip().lstrip(",").strip()
+        if after:
+            dcs = _int(after.split(",")[0].strip(), "+CUSD dcs")
+    return UssdResult(m, string, dcs)
+
+
 def cpms(mem1: str, mem2: str | None = None, mem3: str | None = None) -> str:
     mems = [m for m in (mem1, mem2, mem3) if m is not None]
     return "AT+CPMS=" + ",".join(quote(m) for m in mems)

@@ -9,9 +9,9 @@ failing. See supervisor.py for faults and recovery, operations.py for the exchan
 from __future__ import annotations
 
 import asyncio
-from typing import Generic, TypeVar, overload
+from typing import Generic, Literal, TypeVar, overload
 
-from modembridge.at.commands import StoredPdu
+from modembridge.at.commands import StoredPdu, UssdResult
 from modembridge.at.connector import SERIAL, Connector
 from modembridge.at.events import ModemEvent, ModemInfo, ModemState
 from modembridge.at.facts import ModemFacts, VolatileFacts
@@ -89,6 +89,18 @@ class Modem:
 
     async def send(self, pdu_hex: str, tpdu_length: int) -> int:
         return await self.operations.send(pdu_hex, tpdu_length)
+
+    async def ussd(self, string: str, dcs: int, answer_timeout: float) -> UssdResult:
+        return await self.operations.ussd(string, dcs, answer_timeout)
+
+    async def ussd_cancel(self) -> None:
+        await self.operations.ussd_cancel()
+
+    @property
+    def ussd_mode(self) -> Literal["text", "packed", "ucs2"]:
+        """How USSD strings go to and come from this modem: `ussd_encoding`, else its profile's."""
+        mode = self.config.ussd_encoding
+        return self.supervisor.profile.ussd if mode == "auto" else mode
 
     # --- what it knows (ModemStatus, read-only here)
     state: _Status[ModemState] = _Status()

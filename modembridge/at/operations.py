@@ -43,6 +43,7 @@ class Gate(Protocol):
     stopping: bool
     session: Session | None
     memories: list[str]  # what list_stored() goes over (SM, ME, SR as the modem offers them)
+    ussd_waiter: asyncio.Future[str] | None  # set while an AT+CUSD waits for its +CUSD answer
 
     def command_timed_out(self, reason: str) -> None: ...
 
@@ -206,3 +207,32 @@ class Operations:
                 raise SendFailed(C.ParseError(f"no +CMGS reference in {lines!r}", command=command)) from e
 
         return await self._op(self.config.send_timeout, op)
+
+    async def ussd(self, string: str, dcs: int, answer_timeout: float) -> C.UssdResult:
+        """``AT+CUSD=1,"<string>",<dcs>``, then its ``+CUSD`` answer (in the response, or unsolicited up to
+        `answer_timeout` later). The wait holds no lock: sends and reads go on meanwhile, and the command
+        itself waits its turn between exchanges. TimeoutError when the network does not answer; an error
+        result (no USSD support, a malformed code) raises ResultError."""
+        loop = asyncio.get_running_loop()
+        waiter: asyncio.Future[str] = loop.create_future()
+        self.gate.ussd_waiter = waiter
+        try:
+            lines = await self._op(self.config.command_timeout,
+                                   lambda s, t: s.cmd(C.cusd(string, dcs), t))
+            answer = next((line for line in lines if line.upper().startswith("+CUSD")), None)
+            if answer is None:
+                answer = await asyncio.wait_for(waiter, answer_timeout)
+            return C.parse_cusd(answer)
+        finally:
+            if self.gate.ussd_waiter is waiter:
+                self.gate.ussd_waiter = None
+
+    async def ussd_cancel(self) -> None:
+        """``AT+CUSD=2``: end the USSD session in progress (an error, e.g. none open, is only logged)."""
+        async def op(s: Session, t: float) -> None:
+            try:
+                await s.cmd(C.CUSD_CANCEL, t)
+            except ResultError as e:
+                log.debug("%s: AT+CUSD=2: %s", self.config.id, e)
+
+        await self._op(self.config.command_timeout, op)

@@ -4,10 +4,10 @@ The parser knows which command is pending (``begin()``), because whether a line 
 ``+CPIN: READY`` is the answer to a command or an unsolicited result code depends on it. It handles echo
 (even after ATE0: a restarted modem echoes again), final results of every flavour (NO CARRIER, BUSY, NO
 ANSWER, NO DIALTONE only for a call command: otherwise they report a call that ended), the ``> `` prompt
-(which has no line ending), two-line URCs (``+CMT``/``+CDS``/``+CBM`` header followed by a PDU line) that
-land in the middle of a response, vendor noise, and garbage bytes (non-ASCII, NULs, other control bytes,
-which are dropped, counted in ``garbage_bytes`` and logged at debug level). Feeding the same bytes in any
-chunking yields the same events.
+(which has no line ending), ``+CUSD`` answers whose quoted string holds raw line feeds, two-line URCs
+(``+CMT``/``+CDS``/``+CBM`` header followed by a PDU line) that land in the middle of a response, vendor
+noise, and garbage bytes (non-ASCII, NULs, other control bytes, which are dropped, counted in
+``garbage_bytes`` and logged at debug level). Feeding the same bytes in any chunking yields the same events.
 """
 
 from __future__ import annotations
@@ -119,6 +119,7 @@ DEFAULT_NOISE = ("RING", "Call Ready", "SMS Ready", "SMS DONE", "PB DONE", "NORM
 _NAME_RE = re.compile(r"^([+^*$%#][A-Za-z0-9_]+)\s*:")
 _CMD_NAME_RE = re.compile(r"^AT([+^*$%#][A-Za-z0-9_]+)", re.IGNORECASE)
 _MAX_LINE = 4096
+_MAX_CUSD_LINES = 40  # a USSD answer is at most 182 characters: more lines means its closing quote was lost
 
 log = logging.getLogger(__name__)
 
@@ -170,6 +171,7 @@ class AtParser:
         self._echoes: set[str] = set()
         self._expect_prompt = False
         self._urc_header: tuple[str, str] | None = None  # (name, header line) awaiting its PDU line
+        self._cusd: list[str] | None = None  # a +CUSD whose quoted string is still open: its lines so far
         self.echo_seen = 0  # echo lines seen since reset_echo_count(): a restart turns echo back on
         self.garbage_bytes = 0  # bytes dropped as line noise (and logged) since the parser was made
 
@@ -206,6 +208,7 @@ class AtParser:
         """Drop buffered bytes and state (after reopening the port)."""
         self._buf.clear()
         self._urc_header = None
+        self._cusd = None
         self.end()
 
     # --- input ----------------------------------------------------------------------------------------------
@@ -248,6 +251,16 @@ class AtParser:
                 out.append(Urc(hname, header, UrcKind.MESSAGE, line))
                 return
             out.append(Urc(hname, header, UrcKind.MESSAGE, None))  # PDU lost; still announce the header
+        if self._cusd is not None:  # inside a USSD answer's quoted string: a line of the menu
+            self._cusd.append(line)
+            if '"' not in line and len(self._cusd) < _MAX_CUSD_LINES:
+                return
+            line, self._cusd = "\n".join(self._cusd), None
+            self._emit_cusd(line, out)
+            return
+        if line.upper().startswith("+CUSD") and line.count('"') % 2 == 1:
+            self._cusd = [line]  # raw line feeds inside the string (27.007 leaves them to the vendor)
+            return
         norm = _norm(line)
         stale_echo = self._pending is None and norm.startswith("AT") and _looks_like_command(norm)
         if norm in self._echoes or stale_echo:
@@ -278,6 +291,13 @@ class AtParser:
             out.append(Info(line))
         else:  # idle, or "+OTHER:" while "+NAME" is pending (e.g. the late answer of a timed-out command)
             out.append(Urc(name or line, line, UrcKind.NOISE))
+
+    def _emit_cusd(self, line: str, out: list[Event]) -> None:
+        """A whole +CUSD (its lines joined with LF): the pending AT+CUSD's answer, or unsolicited."""
+        if self._pending_name == "+CUSD":
+            out.append(Info(line))
+        else:
+            out.append(Urc("+CUSD", line, UrcKind.STATUS))
 
     def _classify(self, line: str, name: str | None) -> Urc | None:
         key: str = name or line

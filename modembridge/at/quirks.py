@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Literal
 
 from modembridge.at.parser import DEFAULT_NOISE, DEFAULT_RESTART
 
@@ -25,6 +26,7 @@ class QuirkProfile:
     # PIN attempts-left queries, first success wins (u-blox answers the generic list's AT+UPINCNT)
     pin_retries: tuple[str, ...] = ('AT+CPINR="SIM PIN"', "AT+UPINCNT")
     reset: str = "AT+CFUN=1,1"  # the last rung of recovery: restart the module
+    ussd: Literal["text", "packed", "ucs2"] = "text"  # how AT+CUSD strings go both ways (ussd_encoding)
 
 
 GENERIC = QuirkProfile(name="generic")
@@ -38,6 +40,7 @@ HUAWEI = QuirkProfile(
     init_extra=("AT^CURC=0",),
     ccid=("AT^ICCID?", "AT+CRSM=176,12258,0,0,10", "AT+CCID"),
     pin_retries=("AT^CPIN?", 'AT+CPINR="SIM PIN"'),
+    ussd="packed",  # Huawei sticks take and give USSD strings as packed GSM 7-bit in hex
 )
 
 SIM800 = QuirkProfile(

@@ -90,6 +90,7 @@ class Supervisor:
         self.session: Session | None = None  # the open port, while there is one
         self.memories: list[str] = [config.storage]  # what list_stored() goes over (set by the init)
         self.stopping = False
+        self.ussd_waiter: asyncio.Future[str] | None = None  # an AT+CUSD waiting for its +CUSD answer
         self.op_timeouts = 0  # operations in a row that timed out
         self._ping_timeout = min(PING_TIMEOUT, config.command_timeout)
         self._sync_timeout = sync_timeout
@@ -467,6 +468,12 @@ class Supervisor:
                 length = len(urc.pdu) // 2
             self.status.emit(MessageDirect(urc.pdu, length) if name == "+CMT"
                              else ReportDirect(urc.pdu, length))
+        elif name == "+CUSD":
+            waiter = self.ussd_waiter
+            if waiter is not None and not waiter.done():
+                waiter.set_result(urc.text)
+            else:
+                log.info("%s: USSD answer nobody waits for: %r", self.config.id, urc.text[:200])
         elif name == "+CREG":
             with contextlib.suppress(C.ParseError, IndexError):
                 self.status.set_registration(C.parse_creg([urc.text], unsolicited=True).name)

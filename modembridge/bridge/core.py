@@ -25,6 +25,7 @@ from modembridge.bridge.pacing import Pacer
 from modembridge.bridge.reassembly import settle_texts
 from modembridge.bridge.reports import ReportPipeline, record_callback_result
 from modembridge.bridge.sender import ModemSender
+from modembridge.bridge.ussd import UssdSessions
 from modembridge.bridge.watch import ModemWatch
 from modembridge.config import Config
 from modembridge.model import (
@@ -39,6 +40,7 @@ from modembridge.model import (
     SendAccepted,
     SendRequest,
     UnknownModemError,
+    UssdReply,
 )
 from modembridge.observe import LoopMonitor, Metrics
 from modembridge.store import Store
@@ -89,6 +91,7 @@ class Bridge:
             self.senders[mc.id] = ModemSender(mc.id, modem, store, config.outbound,
                                               on_smsc=self.reports.smsc_outcome, metrics=self.metrics,
                                               pacer=self.pacers[mc.id], clock=clock)
+        self.ussd_sessions = UssdSessions(self.modems)
         self.loop_monitor = LoopMonitor()
         self._tasks: list[asyncio.Task[None]] = []
         self._counts_cache: tuple[float, JournalCounts] | None = None
@@ -220,6 +223,12 @@ class Bridge:
 
     def modem_ids(self) -> tuple[str, ...]:
         return tuple(self.modems)
+
+    async def ussd(self, modem_id: str, code: str, session: str | None) -> UssdReply:
+        return await self.ussd_sessions.request(modem_id, code, session)
+
+    async def ussd_cancel(self, modem_id: str) -> bool:
+        return await self.ussd_sessions.cancel(modem_id)
 
     def liveness(self) -> str:
         """"ok", and the last time the event loop could not run (within STALL_MEMORY seconds), with the

@@ -398,6 +398,17 @@ class ModemConfig:
         "seconds between `AT+CMGL` sweeps catching messages whose notification was lost",
         "CMGL sweep for messages a lost URC stranded",
     )
+    ussd_encoding: Literal["auto", "text", "packed", "ucs2"] = setting(
+        default="auto",
+        doc="how `AT+CUSD` strings go both ways: `text` (characters), `packed` (GSM 7-bit packed, as hex: "
+        "Huawei sticks), `ucs2` (UTF-16 as hex); `auto` takes the profile's (packed for huawei, else text)",
+        note="auto | text | packed | ucs2",
+    )
+    ussd_timeout: float = seconds(
+        30.0,
+        "seconds to wait for the network's answer to a USSD request (then 504 and the session is ended)",
+        "wait this long for a USSD answer",
+    )
     max_parts_per_minute: float = setting(
         default=0.0,
         check=checks.non_negative,

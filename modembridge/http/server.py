@@ -6,7 +6,6 @@ journals the request durably before the 202 is sent.
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
 from collections.abc import Awaitable, Callable
@@ -21,8 +20,22 @@ from modembridge.model import ClientIdConflict, Gateway, SendAccepted, UnknownMo
 from modembridge.model.wire import to_wire
 from modembridge.observe import CONTENT_TYPE, Metrics, number
 
-from .auth import bearer_ok, kannel_ok
+from . import ussd
+from .auth import kannel_ok
 from .callbacks import CallbackPolicy
+from .common import (
+    BODY_TIMEOUT,
+    CALLBACKS,
+    CONFIG,
+    GATEWAY,
+    METRICS,
+    BodyRefused,
+    check_bearer,
+    closing,
+    json_error,
+    native_denied,
+    read_body,
+)
 from .validate import (
     Checked,
     RequestError,
@@ -35,11 +48,6 @@ from .validate import (
 
 log = logging.getLogger("modembridge.http")
 
-CONFIG = web.AppKey("config", Config)
-CALLBACKS = web.AppKey("callbacks", CallbackPolicy)
-BODY_TIMEOUT = web.AppKey("body_timeout", float)  # seconds a request body may take to arrive
-GATEWAY = web.AppKey("gateway", Gateway)
-METRICS = web.AppKey("metrics", Metrics)
 
 KANNEL_ACCEPTED = "0: Accepted for delivery"
 KANNEL_AUTH_FAILED = "Authorization failed for sendsms"
@@ -53,24 +61,8 @@ Handler = Callable[[web.Request], Awaitable[StreamResponse]]
 # -- helpers ----------------------------------------------------------------------------------------
 
 
-def _json_error(status: int, error: str, field: str | None = None, **headers: str) -> web.Response:
-    return web.json_response({"error": error, "field": field}, status=status, headers=headers or None)
-
-
 def _kannel_answer(status: int, text: str) -> web.Response:
     return web.Response(status=status, text=text, content_type="text/html")
-
-
-def _unauthorized() -> web.Response:
-    return _json_error(
-        401, "missing or wrong bearer token", None, **{"WWW-Authenticate": 'Bearer realm="modembridge"'}
-    )
-
-
-def _check_bearer(request: web.Request, token: str) -> web.Response | None:
-    if not bearer_ok(request.headers.get("Authorization"), token):
-        return _unauthorized()
-    return None
 
 
 def _accepted_json(accepted: SendAccepted) -> dict[str, Any]:
@@ -81,32 +73,6 @@ def _accepted_json(accepted: SendAccepted) -> dict[str, Any]:
         "parts": accepted.parts,
         "duplicate": accepted.duplicate,
     }
-
-
-def _closing(response: web.Response) -> web.Response:
-    """Close the connection after this answer (the rest of a trickling body is not waited for)."""
-    response.force_close()
-    return response
-
-
-class BodyRefused(Exception):
-    """The body is too large, or did not arrive within the body timeout."""
-
-    def __init__(self, status: int) -> None:
-        super().__init__(status)
-        self.status = status  # 413 or 408
-
-
-async def _read_body(request: web.Request) -> bytes:
-    """The body; BodyRefused(413) when it exceeds client_max_size, BodyRefused(408) when it takes longer
-    than the body timeout (a client that trickles a body must not hold a connection for ever)."""
-    try:
-        async with asyncio.timeout(request.app[BODY_TIMEOUT]):
-            return await request.read()
-    except web.HTTPRequestEntityTooLarge:
-        raise BodyRefused(413) from None
-    except TimeoutError:
-        raise BodyRefused(408) from None
 
 
 def _reject(request: web.Request, source: str, err: RequestError) -> None:
@@ -121,24 +87,16 @@ async def _submit(request: web.Request, checked: Checked) -> SendAccepted:
 # -- native API ---------------------------------------------------------------------------------------
 
 
-def _native_denied(request: web.Request) -> web.Response | None:
-    """The native API's gate: disabled without a token, 401 without the right bearer token."""
-    token = request.app[CONFIG].http.api_token
-    if not token:
-        return _json_error(403, "native API disabled: set http.api_token")
-    return _check_bearer(request, token)
-
-
 async def post_message(request: web.Request) -> web.Response:
-    if (denied := _native_denied(request)) is not None:
+    if (denied := native_denied(request)) is not None:
         return denied
     config = request.app[CONFIG].http
     try:
-        raw = await _read_body(request)
+        raw = await read_body(request)
     except BodyRefused as refused:
         if refused.status == 408:
-            return _closing(_json_error(408, "the body did not arrive in time"))
-        return _json_error(413, f"body larger than {config.max_body_bytes} bytes")
+            return closing(json_error(408, "the body did not arrive in time"))
+        return json_error(413, f"body larger than {config.max_body_bytes} bytes")
     try:
         try:
             body = json.loads(raw)
@@ -148,16 +106,16 @@ async def post_message(request: web.Request) -> web.Response:
                                config.max_parts, request.app[CALLBACKS])
     except RequestError as err:
         _reject(request, "api", err)
-        return _json_error(err.status, err.message, err.field)
+        return json_error(err.status, err.message, err.field)
     try:
         accepted = await _submit(request, checked)
     except UnknownModemError as exc:
-        return _json_error(400, str(exc) or "unknown modem", "modem")
+        return json_error(400, str(exc) or "unknown modem", "modem")
     except ClientIdConflict as exc:
         return web.json_response({"error": str(exc), "field": "id", "id": exc.message_id}, status=409)
     except Exception:
         log.exception("gateway.submit failed")
-        return _json_error(503, "temporarily unable to accept messages, try again later")
+        return json_error(503, "temporarily unable to accept messages, try again later")
     answer = _accepted_json(accepted)
     return web.json_response(
         answer, status=202, headers={"Location": f"/api/v1/messages/{accepted.message_id}"}
@@ -165,11 +123,11 @@ async def post_message(request: web.Request) -> web.Response:
 
 
 async def get_message(request: web.Request) -> web.Response:
-    if (denied := _native_denied(request)) is not None:
+    if (denied := native_denied(request)) is not None:
         return denied
     view = request.app[GATEWAY].message(request.match_info["id"])
     if view is None:
-        return _json_error(404, "unknown message", "id")
+        return json_error(404, "unknown message", "id")
     return web.json_response(to_wire(view))
 
 
@@ -206,10 +164,10 @@ async def sendsms(request: web.Request) -> web.Response:
             if not kannel_ok(user, password, config.kannel):
                 return _auth_failed(request, user)
         try:
-            body = await _read_body(request)
+            body = await read_body(request)
         except BodyRefused as refused:
             if refused.status == 408:
-                return _closing(_kannel_answer(408, "Request timeout, rejected"))
+                return closing(_kannel_answer(408, "Request timeout, rejected"))
             return _kannel_answer(413, "Request too large, rejected")
         ctype = request.content_type
         if ctype == _FORM:
@@ -275,7 +233,7 @@ async def readyz(request: web.Request) -> web.Response:
 
 def _status_guard(request: web.Request) -> web.Response | None:
     token = request.app[CONFIG].http.status_token
-    return _check_bearer(request, token) if token else None
+    return check_bearer(request, token) if token else None
 
 
 async def status(request: web.Request) -> web.Response:
@@ -327,4 +285,5 @@ def create_app(config: Config, gateway: Gateway, metrics_: Metrics) -> web.Appli
     app.router.add_get("/readyz", readyz)
     app.router.add_get("/status", status)
     app.router.add_get("/metrics", metrics)
+    ussd.add_routes(app)
     return app

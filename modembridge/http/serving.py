@@ -26,7 +26,7 @@ from aiohttp.web_response import StreamResponse
 
 from modembridge.config import parse_listen
 
-from .server import BODY_TIMEOUT, CONFIG
+from .common import BODY_TIMEOUT, CONFIG
 
 log = logging.getLogger("modembridge.http")
 

@@ -5,7 +5,16 @@ the daemon reports about modems and queues; ``views``: an operator's view of one
 what the HTTP server asks of the bridge; ``wire``: the JSON form of all of them, both ways.
 """
 
-from .gateway import ClientIdConflict, Gateway, UnknownModemError
+from .gateway import (
+    ClientIdConflict,
+    Gateway,
+    UnknownModemError,
+    UssdBusy,
+    UssdNoSession,
+    UssdReply,
+    UssdStatus,
+    UssdUnavailable,
+)
 from .messages import (
     DeliveryOutcome,
     DeliveryReportEvent,
@@ -75,4 +84,9 @@ __all__ = [
     "SmscOutcome",
     "StorageFill",
     "UnknownModemError",
+    "UssdBusy",
+    "UssdNoSession",
+    "UssdReply",
+    "UssdStatus",
+    "UssdUnavailable",
 ]

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Protocol
+from dataclasses import dataclass
+from typing import Literal, Protocol
 
 from .messages import SendAccepted, SendRequest
 from .status import BridgeStatus
@@ -20,6 +21,31 @@ class ClientIdConflict(ValueError):
         super().__init__(f"client id {client_id!r} was used for message {message_id} with other content")
         self.client_id = client_id
         self.message_id = message_id  # the first message's id
+
+
+UssdStatus = Literal["done", "more", "ended", "unsupported", "timeout"]
+
+
+@dataclass(frozen=True)
+class UssdReply:
+    """The network's answer to a USSD request: done (final answer), more (a menu: answer it with the
+    session id), ended (the network closed the session), unsupported, timeout (no answer in time)."""
+
+    status: UssdStatus
+    text: str
+    session: str | None = None  # set while a menu waits for an answer
+
+
+class UssdBusy(Exception):
+    """The modem has a USSD request in flight or a session open that this request is not part of."""
+
+
+class UssdNoSession(Exception):
+    """A menu answer for a session that is not open (ended, timed out, or never was)."""
+
+
+class UssdUnavailable(Exception):
+    """The modem cannot take a USSD request now (not ready, stopping)."""
 
 
 class Gateway(Protocol):
@@ -46,3 +72,14 @@ class Gateway(Protocol):
         ...
 
     def modem_ids(self) -> tuple[str, ...]: ...
+
+    async def ussd(self, modem_id: str, code: str, session: str | None) -> UssdReply:
+        """Send a USSD code (session None) or a menu answer (in `session`) through a modem and wait for the
+        network's answer (status timeout after ussd_timeout). Raises UnknownModemError, UssdBusy (one
+        session per modem), UssdNoSession, UssdUnavailable (the modem is not ready), ValueError (a code
+        the modem's USSD encoding cannot carry)."""
+        ...
+
+    async def ussd_cancel(self, modem_id: str) -> bool:
+        """End the modem's open USSD session (AT+CUSD=2); False when none was open."""
+        ...

@@ -41,10 +41,31 @@ class CommandSet:
             "+CMGD": self.cmgd, "+CMGS": self.cmgs, "+CMGW": self.cmgw, "+CMSS": self.cmss,
             "+CSMP": self.csmp, "+CSDH": self.csdh, "^CURC": self.curc, "+CLIP": self.ok, "+CRC": self.ok,
             "+CVHU": self.ok, "+CMMS": self.ok, "+CSCB": self.ok, "+CLCC": self.ok, "+CBST": self.ok,
-            "+CSNS": self.ok, "+CHUP": self.ok,
+            "+CSNS": self.ok, "+CHUP": self.ok, "+CUSD": self.cusd,
         }
         for name in engine.profile.extra_ok:
             self.table.setdefault(name, self.ok)
+
+    def cusd(self, cmd: Command, info: list[str]) -> str:
+        """AT+CUSD=<n>[,<str>[,<dcs>]]: n=1 sends str (the answer comes as a +CUSD URC), n=2 cancels."""
+        e = self.e
+        if cmd.kind == "read":
+            info.append("+CUSD: 1")
+            return "OK"
+        if cmd.kind == "test":
+            info.append("+CUSD: (0-2)")
+            return "OK"
+        self.need_sim()
+        n = cmd.int_arg(0, 0)
+        if n == 2:
+            e.ussd.cancel()
+            return "OK"
+        string = cmd.arg(1)
+        if string is not None:
+            if not e.registered():
+                raise CmeError(30)  # no network service
+            e.ussd.request(string, cmd.int_arg(2, 15) or 15)
+        return "OK"
 
     # ------------------------------------------------------------------ dispatch
     def run(self, cmd: Command, info: list[str]) -> str | None:

@@ -52,6 +52,7 @@ class SimConfig:
     iccid: str = "8901260000000000001"
     rssi: int = 20
     registration: int = 1  # +CREG stat: 0 not, 1 home, 2 searching, 3 denied, 5 roaming
+    ussd_mode: Literal["text", "packed", "ucs2"] | None = None  # None: the profile's (Huawei packed)
     register_delay: float = 0.0  # after boot / PIN: "searching" (stat 2) this long before registering
     timestamp_clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC).replace(microsecond=0))
 
@@ -86,6 +87,7 @@ class ModemEngine:
                  sink: Callable[[bytes], None] | None = None) -> None:
         from modembridge.sim.commands import CommandSet
         from modembridge.sim.network import Network
+        from modembridge.sim.ussd import UssdNetwork
 
         self.config = config
         self.profile = config.profile
@@ -97,6 +99,7 @@ class ModemEngine:
         self.listeners: list[Listener] = []
         self.commands = CommandSet(self)
         self.network = Network(self)
+        self.ussd = UssdNetwork(self)
         # SIM (survives restarts, not power: tries are kept in memory)
         self.pin = config.pin
         self.pin_tries = 3

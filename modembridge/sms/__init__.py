@@ -42,8 +42,10 @@ from .udh import (
     parse_udh,
     ports_ie,
 )
+from .ussd import MAX_USSD, UssdMode, decode_ussd, encode_ussd, valid_code
 
 __all__ = [
+    "MAX_USSD",
     "Address",
     "Concat",
     "DcsInfo",
@@ -59,16 +61,19 @@ __all__ = [
     "SpecialIndication",
     "StatusReport",
     "Submit",
+    "UssdMode",
     "build_dcs",
     "decode_octet_counted",
     "decode_pdu",
     "decode_relative_vp",
+    "decode_ussd",
     "decoding_ie",
     "encode_deliver",
     "encode_octet_counted",
     "encode_relative_vp",
     "encode_status_report",
     "encode_submit",
+    "encode_ussd",
     "find_ports",
     "find_special_indication",
     "join_data",
@@ -83,4 +88,5 @@ __all__ = [
     "split_text",
     "text_to_septets",
     "unpack_septets",
+    "valid_code",
 ]
