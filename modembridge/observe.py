@@ -265,8 +265,12 @@ class _StatusCollector(Collector):
         next_send = GaugeMetricFamily(
             "modembridge_modem_next_send_at", "Unix time a capped or paced modem may send next (0: now)",
             labels=["modem"])
+        balance = GaugeMetricFamily("modembridge_modem_balance",
+                                    "The prepaid balance the last USSD check parsed", labels=["modem"])
+        balance_low = GaugeMetricFamily("modembridge_modem_balance_low",
+                                        "1 while the balance is below balance_low", labels=["modem"])
         families = (queue, signal, state, registered, sim_used, sim_total, sim_full, sim_swap, sent_today,
-                    recipients, next_send)
+                    recipients, next_send, balance, balance_low)
         if self.source is None:
             yield from families
             return
@@ -296,4 +300,8 @@ class _StatusCollector(Collector):
             sent_today.add_metric([modem_id], usage.sent_today)
             recipients.add_metric([modem_id], usage.recipients_this_month)
             next_send.add_metric([modem_id], usage.next_send_at.timestamp() if usage.next_send_at else 0.0)
+        for modem_id, bal in status.balance.items():
+            if bal.amount is not None:
+                balance.add_metric([modem_id], bal.amount)
+            balance_low.add_metric([modem_id], 1.0 if bal.low else 0.0)
         yield from families

@@ -16,6 +16,7 @@ import time
 from collections.abc import Awaitable, Callable
 
 from modembridge.at import Modem, ModemState
+from modembridge.bridge.balance import BalanceWatch
 from modembridge.bridge.delivery import DeliveryLoop, DeliveryQueue
 from modembridge.bridge.events import ModemEvents
 from modembridge.bridge.facts import JournalFacts
@@ -92,6 +93,8 @@ class Bridge:
                                               on_smsc=self.reports.smsc_outcome, metrics=self.metrics,
                                               pacer=self.pacers[mc.id], clock=clock)
         self.ussd_sessions = UssdSessions(self.modems)
+        self.balances = {mc.id: BalanceWatch(mc, self.modems[mc.id], store, self.ussd)
+                         for mc in config.modems}
         self.loop_monitor = LoopMonitor()
         self._tasks: list[asyncio.Task[None]] = []
         self._counts_cache: tuple[float, JournalCounts] | None = None
@@ -125,6 +128,8 @@ class Bridge:
             self._spawn(modem.run(), f"modem:{modem_id}")
             self._spawn(self.events[modem_id].run(), f"events:{modem_id}")
             self._spawn(self.senders[modem_id].run(), f"sender:{modem_id}")
+            if self.balances[modem_id].enabled:
+                self._spawn(self.balances[modem_id].run(), f"balance:{modem_id}")
         for name, loop in (("router", self.router_loop), ("dlr", self.dlr_loop)):
             if loop is not None:
                 self._spawn(loop.run(), name)
@@ -263,4 +268,5 @@ class Bridge:
                                journal=self._counts_cache[1]),
             counters=self.metrics.totals(),
             usage={mid: p.usage(self._clock()) for mid, p in self.pacers.items()},
+            balance={mid: b.balance for mid, b in self.balances.items() if b.config.balance_ussd},
         )

@@ -104,6 +104,11 @@ def render_status(status: BridgeStatus) -> str:
         if usage is not None and (usage.max_parts_per_day or usage.max_recipients_per_month
                                   or usage.max_parts_per_minute or usage.waiting):
             extra["sending"] = _usage_line(usage)
+        bal = status.balance.get(mid)
+        if bal is not None:
+            amount = "unknown" if bal.amount is None else f"{bal.amount:g}" + (" (LOW)" if bal.low else "")
+            when_ = f" at {bal.at.isoformat(timespec='seconds')}" if bal.at else ""
+            extra["balance"] = amount + when_ + (f"; last check: {bal.error}" if bal.error else "")
         extra = {k: v for k, v in extra.items() if shown(v)}
         if extra:
             details.append(f"  {mid}:")

@@ -165,6 +165,25 @@ def smsc(v: object) -> object:
     return v
 
 
+def ussd_code(v: object) -> object:
+    if not isinstance(v, str) or not re.fullmatch(r"[0-9*#+]{0,182}", v):
+        raise ValueError(f"must be empty or a USSD code such as *100# (0-9 * # +), not {v!r}")
+    return v
+
+
+def amount_pattern(v: object) -> object:
+    """A regular expression with a named group ``amount``."""
+    if not isinstance(v, str):
+        raise ValueError(f"must be a regular expression, not {v!r}")
+    try:
+        compiled = re.compile(v)
+    except re.error as exc:
+        raise ValueError(f"is not a regular expression: {exc}") from None
+    if "amount" not in compiled.groupindex:
+        raise ValueError("needs a named group (?P<amount>...)")
+    return v
+
+
 def log_level(v: object) -> object:
     if not isinstance(v, str) or v.upper() not in LOG_LEVELS:
         raise ValueError(f"must be one of {', '.join(LOG_LEVELS)}, not {v!r}")

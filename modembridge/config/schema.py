@@ -409,6 +409,34 @@ class ModemConfig:
         "seconds to wait for the network's answer to a USSD request (then 504 and the session is ended)",
         "wait this long for a USSD answer",
     )
+    balance_ussd: str = setting(
+        default="",
+        check=checks.ussd_code,
+        doc="the USSD code that answers the SIM's prepaid balance (`*100#`, `*144#` ...: the carrier's); "
+        "empty = no balance checks",
+        note="USSD code for the balance (empty = off)",
+    )
+    balance_interval: float = setting(
+        default=0.0,
+        check=checks.non_negative,
+        doc="seconds between balance checks (0 = off); the first runs once the modem is ready. Carriers "
+        "answer USSD within seconds but some rate-limit it: hourly (`3600`) is plenty",
+        note="seconds between balance checks (0 = off)",
+    )
+    balance_pattern: str = setting(
+        default=r"(?P<amount>\d+(?:[.,]\d+)?)",
+        check=checks.amount_pattern,
+        doc="a regular expression with a named group `amount` that finds the balance in the answer; the "
+        "default takes the first number (`12.50`, `12,50`, `120`). E.g. `Balance:\\s*(?P<amount>[\\d.]+)`",
+        note="regex with a named group `amount`",
+    )
+    balance_low: float = setting(
+        default=0.0,
+        check=checks.non_negative,
+        doc="below this balance a warning is logged and the modem's status says `low` (0 = never): a "
+        "prepaid SIM out of credit fails every send",
+        note="warn below this balance (0 = never)",
+    )
     max_parts_per_minute: float = setting(
         default=0.0,
         check=checks.non_negative,

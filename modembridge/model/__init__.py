@@ -28,6 +28,7 @@ from .messages import (
 )
 from .status import (
     REGISTERED,
+    Balance,
     BridgeStatus,
     JournalCounts,
     ModemInfo,
@@ -53,6 +54,7 @@ from .views import (
 
 __all__ = [
     "REGISTERED",
+    "Balance",
     "BridgeStatus",
     "ClientIdConflict",
     "DeliveryOutcome",

@@ -111,6 +111,17 @@ class SendUsage:
 
 
 @dataclass(frozen=True)
+class Balance:
+    """A modem's prepaid balance, as its last USSD balance check found it ([[modem]] balance_ussd)."""
+
+    answer: str | None  # the network's text, None before the first answer
+    amount: float | None  # parsed with balance_pattern; None when it did not parse
+    at: datetime | None  # when that answer came
+    low: bool  # amount below balance_low
+    error: str | None  # the last check failed or did not parse: why (the last good amount is kept)
+
+
+@dataclass(frozen=True)
 class BridgeStatus:
     """``GET /status``: every modem, the queues, and the daemon's event counters."""
 
@@ -118,6 +129,7 @@ class BridgeStatus:
     queues: QueueStatus
     counters: Mapping[str, int]  # totals of the observability counters (modembridge.observe)
     usage: Mapping[str, SendUsage] = field(default_factory=dict)  # per modem
+    balance: Mapping[str, Balance] = field(default_factory=dict)  # per modem with balance checks
 
     def anonymous(self) -> BridgeStatus:
         """For an unauthenticated reader: every modem without its identifiers."""

@@ -116,6 +116,10 @@ async def network(request: web.Request) -> web.Response:
         sim.set_registration(int(body["registration"]))
     if "rssi" in body:
         sim.set_signal(int(body["rssi"]))
+    if "balance" in body:  # what the USSD balance services answer
+        sim.set_balance(str(body["balance"]))
+    if "ussd_silent" in body:  # the network answers no USSD at all
+        sim.set_ussd_silent(bool(body["ussd_silent"]))
     return _ok()
 
 

@@ -122,6 +122,13 @@ class SimModem:
     def inject_pdu(self, pdu_hex: str, kind: Literal["deliver", "report"] = "deliver") -> None:
         self.e.network.inject_pdu(pdu_hex, kind=kind)
 
+    def set_balance(self, amount: str) -> None:
+        """What the USSD balance services (*100#, *123# 1, *144#) answer."""
+        self.e.ussd.balance = amount
+
+    def set_ussd_silent(self, on: bool = True) -> None:
+        self.e.ussd.silent = on
+
     def hold_reports(self, on: bool = True) -> None:
         self.e.network.hold_reports(on)
 
