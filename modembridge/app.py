@@ -65,10 +65,11 @@ async def serve(
     async with aiohttp.ClientSession(timeout=timeout) as session:
         metrics = Metrics()
         has_router = bool(config.router.url or config.router.url_template)
-        router = RouterClient(config.router, session, metrics) if has_router else None
+        router = RouterClient(config.router, session, metrics)
         dlr = DlrClient(config.dlr, session, metrics, policy=CallbackPolicy.from_config(config))
         bridge = Bridge(
-            config, store, router=router.deliver if router else None, dlr=dlr.call, metrics=metrics
+            config, store, router=router.deliver if has_router else None, dlr=dlr.call,
+            calls=router.deliver_call if config.router.call_url else None, metrics=metrics,
         )
         app = create_app(config, bridge, metrics)
         # The server first: a site answering an inbound message calls our sendsms from inside the request.

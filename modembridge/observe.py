@@ -144,6 +144,8 @@ class Metrics:
             ["modem"], registry=r)
         self._dlr_callbacks = Counter("modembridge_dlr_callbacks", "dlr-url callbacks made, by outcome",
                                       ["outcome"], registry=r)
+        self._calls = Counter("modembridge_calls", "Incoming voice calls, by what was done (rejected, "
+                              "ignored)", ["modem", "action"], registry=r)
         self._http_requests = Counter("modembridge_http_requests", "HTTP requests served",
                                       ["route", "status"], registry=r)
         self._recoveries = Counter("modembridge_modem_recoveries",
@@ -201,6 +203,9 @@ class Metrics:
     def dlr_callback(self, outcome: str) -> None:
         self._dlr_callbacks.labels(outcome).inc()
 
+    def call(self, modem_id: str, action: str) -> None:
+        self._calls.labels(modem_id, action).inc()
+
     def http_request(self, route: str, status: int) -> None:
         self._http_requests.labels(route, str(status)).inc()
 
@@ -212,7 +217,7 @@ class Metrics:
         for counter in (self._inbound_parts, self._inbound_messages, self._inbound_undecodable,
                         self._inbound_special, self._outbound_accepted, self._outbound_rejected,
                         self._parts_sent, self._parts_failed, self._parts_retried, self._dlr_received,
-                        self._dlr_unmatched, self._dlr_callbacks):
+                        self._dlr_unmatched, self._dlr_callbacks, self._calls):
             for family in counter.collect():
                 name = family.name.removeprefix("modembridge_")
                 out[name] = int(sum(s.value for s in family.samples if s.name.endswith("_total")))

@@ -22,6 +22,7 @@ from modembridge.at.errors import (
     classify_cms,
 )
 from modembridge.at.events import (
+    IncomingCall,
     MessageDirect,
     MessageStored,
     ModemEvent,
@@ -40,6 +41,7 @@ __all__ = [
     "CmeError",
     "CmsError",
     "ErrorResult",
+    "IncomingCall",
     "MessageDirect",
     "MessageStored",
     "Modem",

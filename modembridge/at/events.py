@@ -7,8 +7,8 @@ from dataclasses import dataclass
 
 from modembridge.model.status import ModemInfo, ModemState
 
-__all__ = ["MessageDirect", "MessageStored", "ModemEvent", "ModemInfo", "ModemState", "ReportDirect",
-           "ReportStored", "StateChanged", "SweepNeeded"]
+__all__ = ["IncomingCall", "MessageDirect", "MessageStored", "ModemEvent", "ModemInfo", "ModemState",
+           "ReportDirect", "ReportStored", "StateChanged", "SweepNeeded"]
 
 
 @dataclass(frozen=True)
@@ -56,4 +56,12 @@ class SweepNeeded:
     reason: str
 
 
-ModemEvent = MessageStored | MessageDirect | ReportStored | ReportDirect | StateChanged | SweepNeeded
+@dataclass(frozen=True)
+class IncomingCall:
+    """A voice call rings (RING, +CRING) or names its caller (+CLIP); repeated while it rings."""
+
+    number: str | None  # the caller, from +CLIP (None: a bare RING, or the number withheld)
+
+
+ModemEvent = (MessageStored | MessageDirect | ReportStored | ReportDirect | StateChanged | SweepNeeded
+              | IncomingCall)

@@ -96,6 +96,10 @@ class Modem:
     async def ussd_cancel(self) -> None:
         await self.operations.ussd_cancel()
 
+    async def hang_up(self) -> None:
+        """Reject the call that rings (the profile's hang-up command)."""
+        await self.operations.hang_up(self.supervisor.profile.hangup)
+
     @property
     def ussd_mode(self) -> Literal["text", "packed", "ucs2"]:
         """How USSD strings go to and come from this modem: `ussd_encoding`, else its profile's."""

@@ -236,3 +236,14 @@ class Operations:
                 log.debug("%s: AT+CUSD=2: %s", self.config.id, e)
 
         await self._op(self.config.command_timeout, op)
+
+    async def hang_up(self, command: str) -> None:
+        """Reject a ringing call (``ATH`` or ``AT+CHUP``); waits its turn between exchanges like any
+        command, so it never breaks a send or a read. An error result is only logged."""
+        async def op(s: Session, t: float) -> None:
+            try:
+                await s.cmd(command, t)
+            except ResultError as e:
+                log.info("%s: %s: %s", self.config.id, command, e)
+
+        await self._op(self.config.command_timeout, op)

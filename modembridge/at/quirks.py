@@ -27,6 +27,7 @@ class QuirkProfile:
     pin_retries: tuple[str, ...] = ('AT+CPINR="SIM PIN"', "AT+UPINCNT")
     reset: str = "AT+CFUN=1,1"  # the last rung of recovery: restart the module
     ussd: Literal["text", "packed", "ucs2"] = "text"  # how AT+CUSD strings go both ways (ussd_encoding)
+    hangup: str = "ATH"  # rejects an incoming call (calls = "reject")
 
 
 GENERIC = QuirkProfile(name="generic")
@@ -41,6 +42,7 @@ HUAWEI = QuirkProfile(
     ccid=("AT^ICCID?", "AT+CRSM=176,12258,0,0,10", "AT+CCID"),
     pin_retries=("AT^CPIN?", 'AT+CPINR="SIM PIN"'),
     ussd="packed",  # Huawei sticks take and give USSD strings as packed GSM 7-bit in hex
+    hangup="AT+CHUP",  # ATH does not end a ringing voice call on many Huawei sticks (a data-call hang-up)
 )
 
 SIM800 = QuirkProfile(

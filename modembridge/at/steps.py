@@ -113,6 +113,11 @@ async def vendor_extras(s: Session, profile: QuirkProfile) -> None:
         await s.best_effort(extra)
 
 
+async def caller_id(s: Session) -> None:
+    """AT+CLIP=1: an incoming call names its caller (+CLIP after RING); best effort."""
+    await s.best_effort("AT+CLIP=1")
+
+
 async def storage_choices(s: Session) -> list[list[str]] | None:
     """AT+CPMS=?: the memories offered for mem1, mem2, mem3 ([] when unreadable); None when refused."""
     return await _query(s, "AT+CPMS=?", C.parse_cpms_test, unreadable=[])

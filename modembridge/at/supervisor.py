@@ -22,6 +22,7 @@ from modembridge.at.channel import AtChannel
 from modembridge.at.connector import Connector
 from modembridge.at.errors import AtError, AtTimeout, ModemUnavailable
 from modembridge.at.events import (
+    IncomingCall,
     MessageDirect,
     MessageStored,
     ModemState,
@@ -341,6 +342,7 @@ class Supervisor:
         await self._identify_sim(s)
         await steps.pdu_mode(s)
         await steps.vendor_extras(s, self.profile)
+        await steps.caller_id(s)
         await self._init_storage(s)
         await self._init_indications(s)
         if self.config.smsc and not await steps.set_smsc(s, self.config.smsc):
@@ -468,6 +470,11 @@ class Supervisor:
                 length = len(urc.pdu) // 2
             self.status.emit(MessageDirect(urc.pdu, length) if name == "+CMT"
                              else ReportDirect(urc.pdu, length))
+        elif name in ("RING", "+CRING"):
+            self.status.emit(IncomingCall(None))
+        elif name == "+CLIP":
+            fields = C.split_fields(urc.value)
+            self.status.emit(IncomingCall(fields[0] or None if fields else None))
         elif name == "+CUSD":
             waiter = self.ussd_waiter
             if waiter is not None and not waiter.done():

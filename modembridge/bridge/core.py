@@ -17,6 +17,7 @@ from collections.abc import Awaitable, Callable
 
 from modembridge.at import Modem, ModemState
 from modembridge.bridge.balance import BalanceWatch
+from modembridge.bridge.calls import CallWatch
 from modembridge.bridge.delivery import DeliveryLoop, DeliveryQueue
 from modembridge.bridge.events import ModemEvents
 from modembridge.bridge.facts import JournalFacts
@@ -32,11 +33,13 @@ from modembridge.config import Config
 from modembridge.model import (
     REGISTERED,
     BridgeStatus,
+    DeliveryOutcome,
     DeliveryReportEvent,
     DeliveryResult,
     InboundMessage,
     JournalCounts,
     MessageView,
+    MissedCall,
     QueueStatus,
     SendAccepted,
     SendRequest,
@@ -53,6 +56,7 @@ STALL_MEMORY = 600.0  # seconds /healthz reports the last event-loop stall
 
 RouterDeliver = Callable[[InboundMessage], Awaitable[DeliveryResult]]
 DlrDeliver = Callable[[DeliveryReportEvent], Awaitable[DeliveryResult]]
+CallDeliver = Callable[[MissedCall], Awaitable[DeliveryResult]]
 
 
 class Bridge:
@@ -63,6 +67,7 @@ class Bridge:
         *,
         router: RouterDeliver | None,
         dlr: DlrDeliver | None,
+        calls: CallDeliver | None = None,
         metrics: Metrics | None = None,
         modem_factory: Callable[..., Modem] = Modem,
         clock: Callable[[], float] = time.time,
@@ -74,20 +79,24 @@ class Bridge:
         self._rng = random.Random()
         self.router_loop = self._router_loop(router) if router is not None else None
         self.dlr_loop = self._dlr_loop(dlr) if dlr is not None else None
+        self.call_loop = self._call_loop(calls) if calls is not None else None
         self.reports = ReportPipeline(store, metrics=self.metrics, wake_callbacks=self._wake_callbacks,
                                       multipart=config.dlr.multipart)
         self.modems: dict[str, Modem] = {}
         self.events: dict[str, ModemEvents] = {}
         self.senders: dict[str, ModemSender] = {}
+        self.calls: dict[str, CallWatch] = {}
         self.pacers: dict[str, Pacer] = {}
         for mc in config.modems:
             modem = modem_factory(mc, facts=JournalFacts(store, mc.id, clock),
                                   metrics=self.metrics.modem(mc.id))
             self.modems[mc.id] = modem
+            self.calls[mc.id] = CallWatch(mc, modem, store, metrics=self.metrics, wake=self._wake_calls,
+                                          deliver=self.call_loop is not None, clock=clock)
             self.events[mc.id] = ModemEvents(
                 mc.id, modem, clock=clock, reports=self.reports,
                 inbound=InboundPipeline(mc.id, store, hand_off=self._hand_to_router, metrics=self.metrics),
-                watch=ModemWatch(mc.id, store, wake_senders=self._wake_senders))
+                watch=ModemWatch(mc.id, store, wake_senders=self._wake_senders), calls=self.calls[mc.id])
             self.pacers[mc.id] = Pacer(mc, store)
             self.senders[mc.id] = ModemSender(mc.id, modem, store, config.outbound,
                                               on_smsc=self.reports.smsc_outcome, metrics=self.metrics,
@@ -106,6 +115,17 @@ class Bridge:
             next_due_at=store.inbox.next_due_at, deliver=deliver,
             record=functools.partial(record_router_result, store, cfg.retry), commit=store.commit,
             concurrency=cfg.concurrency, breaker=cfg.retry), clock=self._clock)
+
+    def _call_loop(self, deliver: CallDeliver) -> DeliveryLoop[int, MissedCall]:
+        store, policy = self.store, self.config.router.retry
+
+        def record(call_id: int, call: MissedCall, result: DeliveryResult, now: float, outage: bool) -> None:
+            store.calls.mark(call_id, now, done=result.outcome is not DeliveryOutcome.RETRY,
+                             detail=result.detail, policy=policy)
+
+        return DeliveryLoop(DeliveryQueue(
+            name="calls", due=store.calls.due, next_due_at=store.calls.next_due_at, deliver=deliver,
+            record=record, commit=store.commit, concurrency=2), clock=self._clock)
 
     def _dlr_loop(self, deliver: DlrDeliver) -> DeliveryLoop[int, DeliveryReportEvent]:
         store = self.store
@@ -130,7 +150,7 @@ class Bridge:
             self._spawn(self.senders[modem_id].run(), f"sender:{modem_id}")
             if self.balances[modem_id].enabled:
                 self._spawn(self.balances[modem_id].run(), f"balance:{modem_id}")
-        for name, loop in (("router", self.router_loop), ("dlr", self.dlr_loop)):
+        for name, loop in (("router", self.router_loop), ("dlr", self.dlr_loop), ("calls", self.call_loop)):
             if loop is not None:
                 self._spawn(loop.run(), name)
         self._spawn(self._housekeeping_loop(), "housekeeping")
@@ -149,6 +169,8 @@ class Bridge:
     async def stop(self) -> None:
         """Graceful: modems finish the exchange in progress, then the tasks stop and the journal commits."""
         await asyncio.gather(*(m.stop() for m in self.modems.values()), return_exceptions=True)
+        for watch in self.calls.values():
+            watch.cancel()
         for task in self._tasks:
             task.cancel()
         for task in self._tasks:
@@ -201,6 +223,10 @@ class Bridge:
             return
         if message is None or not self.router_loop.offer(message.message_id, message):
             self.router_loop.wakeup.poke()
+
+    def _wake_calls(self) -> None:
+        if self.call_loop is not None:
+            self.call_loop.wakeup.poke()
 
     def _wake_callbacks(self) -> None:
         if self.dlr_loop is not None:

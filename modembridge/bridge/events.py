@@ -2,7 +2,8 @@
 
 A stored message (+CMTI, +CDSI, or found by a sweep) is read, a pushed one (+CMT, +CDS) comes with its
 PDU; either way it is decoded here and handed to the inbound pipeline (an SMS-DELIVER), the report
-pipeline (an SMS-STATUS-REPORT) or kept as unusable (undecodable, or an SMS-SUBMIT left in storage).
+pipeline (an SMS-STATUS-REPORT) or kept as unusable (undecodable, or an SMS-SUBMIT left in storage); a
+ringing call goes to the call watch.
 The slot is freed (``AT+CMGD``) or the PDU acknowledged (``AT+CNMA``) only after the pipeline returned,
 which it does once the PDU's rows are durable. State changes go to the modem watch.
 """
@@ -16,6 +17,7 @@ from collections.abc import Callable
 
 from modembridge.at import (
     AtError,
+    IncomingCall,
     MessageDirect,
     MessageStored,
     Modem,
@@ -25,6 +27,7 @@ from modembridge.at import (
     StateChanged,
     SweepNeeded,
 )
+from modembridge.bridge.calls import CallWatch
 from modembridge.bridge.inbound import InboundPipeline, Slot
 from modembridge.bridge.reports import ReportPipeline
 from modembridge.bridge.watch import ModemWatch
@@ -37,12 +40,14 @@ JOURNAL_RETRY_SECONDS = 1.0  # pause after a failed journal write before sweepin
 
 class ModemEvents:
     def __init__(self, modem_id: str, modem: Modem, *, inbound: InboundPipeline, reports: ReportPipeline,
-                 watch: ModemWatch, clock: Callable[[], float] = time.time) -> None:
+                 watch: ModemWatch, calls: CallWatch | None = None,
+                 clock: Callable[[], float] = time.time) -> None:
         self.modem_id = modem_id
         self.modem = modem
         self.inbound = inbound
         self.reports = reports
         self.watch = watch
+        self.calls = calls
         self._clock = clock
 
     async def run(self) -> None:
@@ -82,6 +87,9 @@ class ModemEvents:
                     await self.modem.delete(stored.mem, stored.index)
             case StateChanged(state=state, reason=reason):
                 self.watch.state_changed(state, reason)
+            case IncomingCall(number=caller):
+                if self.calls is not None:
+                    self.calls.ringing(caller)
 
     async def process(self, pdu: str, slot: Slot, *, length: int | None = None) -> None:
         """Decode one PDU and hand it to its pipeline; returns once its rows are durable (so the caller may

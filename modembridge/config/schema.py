@@ -273,6 +273,14 @@ class RouterConfig:
         note='field names for format = "generic"',
     )
     text_field: str = setting(default="text", doc='text field name for `format = "generic"`')
+    call_url: str = setting(
+        default="",
+        check=checks.url,
+        doc='where missed calls go: a JSON POST `{"event": "missed_call", "from": ..., "modem_id": ..., '
+        '"at": ...}`, signed and retried like the router\'s requests (`hmac_secret`, `retry`). Empty: '
+        "missed calls are only journalled",
+        note="POST missed calls here (optional)",
+    )
     timeout: float = seconds(
         10.0,
         "seconds per request (RapidSMS has no timeout of its own)",
@@ -408,6 +416,13 @@ class ModemConfig:
         30.0,
         "seconds to wait for the network's answer to a USSD request (then 504 and the session is ended)",
         "wait this long for a USSD answer",
+    )
+    calls: Literal["reject", "ignore"] = setting(
+        default="reject",
+        doc="an incoming voice call: `reject` hangs it up (`ATH`, or the profile's `AT+CHUP`) within 2 s of "
+        "its first RING, or as soon as the send or read in progress ends; `ignore` lets it ring. Either "
+        "way the caller (`AT+CLIP=1`) is recorded as a missed call and sent to `[router] call_url`",
+        note="reject | ignore: incoming voice calls",
     )
     balance_ussd: str = setting(
         default="",

@@ -24,7 +24,7 @@ import aiohttp
 from yarl import URL
 
 from modembridge.config import DlrConfig, RouterConfig
-from modembridge.model import DeliveryOutcome, DeliveryReportEvent, DeliveryResult, InboundMessage
+from modembridge.model import DeliveryOutcome, DeliveryReportEvent, DeliveryResult, InboundMessage, MissedCall
 from modembridge.observe import Metrics
 from modembridge.sms import parse_udh
 
@@ -207,11 +207,33 @@ class RouterClient:
             payload = json.dumps(inbound_json(msg), ensure_ascii=False, separators=(",", ":"))
             headers["Content-Type"] = "application/json; charset=utf-8"
             req = PreparedRequest("POST", str(URL(c.url)), payload.encode("utf-8"), headers)
-        if c.hmac_secret:
+        return self._signed(req)
+
+    def _signed(self, req: PreparedRequest) -> PreparedRequest:
+        """With hmac_secret: X-Timestamp and X-Signature over the body (POST) or the query (GET)."""
+        if self.config.hmac_secret:
             ts = int(self._clock())
-            headers["X-Timestamp"] = str(ts)
-            headers["X-Signature"] = sign(c.hmac_secret, ts, req.signed_payload)
+            req.headers["X-Timestamp"] = str(ts)
+            req.headers["X-Signature"] = sign(self.config.hmac_secret, ts, req.signed_payload)
         return req
+
+    def prepare_call(self, call: MissedCall) -> PreparedRequest:
+        """The call_url request for a missed call: a JSON event, signed like the router's requests."""
+        body = {"event": "missed_call", "from": call.number, "modem_id": call.modem_id,
+                "at": call.at.isoformat(), "action": call.action, "id": call.call_id}
+        headers = {"Content-Type": "application/json; charset=utf-8", "X-Call-Id": str(call.call_id)}
+        payload = json.dumps(body, separators=(",", ":")).encode("utf-8")
+        return self._signed(PreparedRequest("POST", str(URL(self.config.call_url)), payload, headers))
+
+    async def deliver_call(self, call: MissedCall) -> DeliveryResult:
+        """POST a missed call to call_url; classified like an inbound delivery. Never raises for network
+        errors."""
+        try:
+            req = self.prepare_call(call)
+        except ValueError as exc:
+            return DeliveryResult(DeliveryOutcome.RETRY, None, f"bad call_url: {exc}"[:200])
+        async with self._slots:
+            return await _perform(self.session, req, self.config.timeout)
 
     async def deliver(self, msg: InboundMessage) -> DeliveryResult:
         """POST/GET `msg` to the router and classify the answer. Never raises for network errors."""

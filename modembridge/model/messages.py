@@ -122,3 +122,14 @@ class SmscOutcome:
     @property
     def status(self) -> DlrStatus:
         return DlrStatus.SMSC_ACK if self.accepted else DlrStatus.SMSC_REJECT
+
+
+@dataclass(frozen=True)
+class MissedCall:
+    """A voice call the modem rejected or let ring ([[modem]] calls), for [router] call_url."""
+
+    call_id: int
+    number: str | None  # the caller; None when withheld
+    modem_id: str
+    at: datetime  # the first RING, aware UTC
+    action: Literal["rejected", "ignored"]

@@ -29,8 +29,9 @@ class CommandSet:
         self.table: dict[str, Handler] = {
             "E": self.echo, "V": self.verbose, "Q": self.ok, "Z": self.reset, "&F": self.reset,
             "&W": self.ok, "&C": self.ok, "&D": self.ok, "&K": self.ok, "X": self.ok, "L": self.ok,
-            "M": self.ok, "H": self.ok, "I": self.ati, "D": self.dial, "A": self.dial, "+CGMI": self.cgmi,
-            "+GMI": self.cgmi, "+CGMM": self.cgmm, "+GMM": self.cgmm, "+CGMR": self.cgmr, "+GMR": self.cgmr,
+            "M": self.ok, "H": self.hang_up, "I": self.ati, "D": self.dial, "A": self.dial,
+            "+CGMI": self.cgmi, "+GMI": self.cgmi, "+CGMM": self.cgmm, "+GMM": self.cgmm, "+CGMR": self.cgmr,
+            "+GMR": self.cgmr,
             "+CGSN": self.cgsn, "+GSN": self.cgsn, "+CIMI": self.cimi, "+CCID": self.ccid,
             "^ICCID": self.ccid, "+QCCID": self.ccid, "+GCAP": self.gcap, "+CMEE": self.cmee,
             "+CPIN": self.cpin, "+CPINR": self.cpinr, "+QPINC": self.qpinc, "+SPIC": self.spic,
@@ -39,9 +40,9 @@ class CommandSet:
             "+CMGF": self.cmgf, "+CSCS": self.cscs, "+CSMS": self.csms, "+CPMS": self.cpms,
             "+CNMI": self.cnmi, "+CNMA": self.cnma, "+CMGL": self.cmgl, "+CMGR": self.cmgr,
             "+CMGD": self.cmgd, "+CMGS": self.cmgs, "+CMGW": self.cmgw, "+CMSS": self.cmss,
-            "+CSMP": self.csmp, "+CSDH": self.csdh, "^CURC": self.curc, "+CLIP": self.ok, "+CRC": self.ok,
+            "+CSMP": self.csmp, "+CSDH": self.csdh, "^CURC": self.curc, "+CLIP": self.clip, "+CRC": self.ok,
             "+CVHU": self.ok, "+CMMS": self.ok, "+CSCB": self.ok, "+CLCC": self.ok, "+CBST": self.ok,
-            "+CSNS": self.ok, "+CHUP": self.ok, "+CUSD": self.cusd,
+            "+CSNS": self.ok, "+CHUP": self.hang_up, "+CUSD": self.cusd,
         }
         for name in engine.profile.extra_ok:
             self.table.setdefault(name, self.ok)
@@ -121,6 +122,19 @@ class CommandSet:
 
     def dial(self, cmd: Command, info: list[str]) -> str:
         return "NO CARRIER"
+
+    def hang_up(self, cmd: Command, info: list[str]) -> str:
+        """ATH / AT+CHUP: ends a ringing call (OK whether or not one rang)."""
+        self.e.calls.hang_up("ATH" if cmd.name == "H" else "AT" + cmd.name)
+        return "OK"
+
+    def clip(self, cmd: Command, info: list[str]) -> str:
+        if cmd.kind == "read":
+            info.append(f"+CLIP: {int(self.e.calls.clip)},1")
+            return "OK"
+        if cmd.kind == "set":
+            self.e.calls.clip = cmd.int_arg(0, 0) == 1
+        return "OK"
 
     # ------------------------------------------------------------------ identity
     def _ident(self, cmd: Command, info: list[str], value: str, prefix: str = "") -> str:

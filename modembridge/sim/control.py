@@ -110,6 +110,18 @@ async def unreachable(request: web.Request) -> web.Response:
     return _ok()
 
 
+async def call(request: web.Request) -> web.Response:
+    """POST {"from": number}: a voice call rings; GET: the calls so far (rings, when hung up)."""
+    sim = _sim(request)
+    if request.method == "POST":
+        body = await _body(request)
+        if not isinstance(body.get("from"), str) or not body["from"]:
+            raise web.HTTPBadRequest(text="need {from}")
+        sim.call(body["from"])
+        return _ok()
+    return web.json_response(sim.calls())
+
+
 async def network(request: web.Request) -> web.Response:
     sim, body = _sim(request), await _body(request)
     if "registration" in body:
@@ -166,6 +178,8 @@ def make_app(sim: SimModem) -> web.Application:
     app.router.add_post("/unreachable", unreachable)
     app.router.add_delete("/unreachable", unreachable)
     app.router.add_post("/network", network)
+    app.router.add_post("/call", call)
+    app.router.add_get("/call", call)
     app.router.add_post("/fault/{name}", fault)
     return app
 

@@ -52,6 +52,7 @@ class SimConfig:
     iccid: str = "8901260000000000001"
     rssi: int = 20
     registration: int = 1  # +CREG stat: 0 not, 1 home, 2 searching, 3 denied, 5 roaming
+    ring_interval: float = 3.0  # between the RINGs of an incoming call
     ussd_mode: Literal["text", "packed", "ucs2"] | None = None  # None: the profile's (Huawei packed)
     register_delay: float = 0.0  # after boot / PIN: "searching" (stat 2) this long before registering
     timestamp_clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC).replace(microsecond=0))
@@ -85,6 +86,7 @@ class ModemEngine:
 
     def __init__(self, config: SimConfig, storage: Storage, scheduler: Scheduler,
                  sink: Callable[[bytes], None] | None = None) -> None:
+        from modembridge.sim.calls import Calls
         from modembridge.sim.commands import CommandSet
         from modembridge.sim.network import Network
         from modembridge.sim.ussd import UssdNetwork
@@ -100,6 +102,7 @@ class ModemEngine:
         self.commands = CommandSet(self)
         self.network = Network(self)
         self.ussd = UssdNetwork(self)
+        self.calls = Calls(self, self.config.ring_interval)
         # SIM (survives restarts, not power: tries are kept in memory)
         self.pin = config.pin
         self.pin_tries = 3

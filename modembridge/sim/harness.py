@@ -122,6 +122,13 @@ class SimModem:
     def inject_pdu(self, pdu_hex: str, kind: Literal["deliver", "report"] = "deliver") -> None:
         self.e.network.inject_pdu(pdu_hex, kind=kind)
 
+    def call(self, number: str) -> None:
+        """A voice call from `number` rings (RING, +CLIP) until hung up or the caller gives up."""
+        self.e.calls.ring(number)
+
+    def calls(self) -> list[dict[str, Any]]:
+        return [c.to_json() for c in self.e.calls.history]
+
     def set_balance(self, amount: str) -> None:
         """What the USSD balance services (*100#, *123# 1, *144#) answer."""
         self.e.ussd.balance = amount

@@ -3,9 +3,9 @@
 A :class:`Store` is the :class:`Journal` (connection, transactions, group commit) and one object per
 concern over it: ``inbox`` (inbound parts grouped into messages, delivery to the router), ``outbox``
 (accepted sends, routing parts to modems, send states), ``reports`` (status reports, dlr-url callbacks),
-``facts`` (what a modem driver remembers), ``usage`` (what each modem sent, for its quotas) and
-``views`` (read models for operators). Their sync methods
-write inside the open transaction; ``await store.commit()`` right after writing makes it durable (see
+``facts`` (what a modem driver remembers), ``usage`` (what each modem sent, for its quotas), ``calls``
+(missed voice calls) and ``views`` (read models for operators). Their sync methods write inside the open
+transaction; ``await store.commit()`` right after writing makes it durable (see
 docs/durability.md). Times are unix seconds, passed in by the caller. The journal runs no codec.
 """
 
@@ -17,6 +17,7 @@ from typing import Literal
 
 from modembridge.config import Config
 
+from .calls import Calls
 from .facts import Facts
 from .grouping import PART_SPREAD, RESEND_WINDOW
 from .inbox import Inbox
@@ -57,6 +58,7 @@ class Store(Journal):
         self.facts = Facts(self)
         self.views = Views(self)
         self.usage = Usage(self)
+        self.calls = Calls(self)
 
     @classmethod
     def from_config(cls, config: Config) -> Store:

@@ -45,7 +45,8 @@ class Transaction:
     then reaches every writer whose rows were in it instead of leaving them to find "nothing to commit".
     """
 
-    __slots__ = ("done", "error", "fresh_callbacks", "fresh_inbound", "outcome", "scheduled", "seq")
+    __slots__ = ("done", "error", "fresh_callbacks", "fresh_calls", "fresh_inbound", "outcome", "scheduled",
+                 "seq")
 
     def __init__(self, seq: int) -> None:
         self.seq = seq  # 1, 2, 3 ... per Store object
@@ -57,6 +58,7 @@ class Transaction:
         # back inbound message would come back under a new id, a rolled-back callback's id be reused).
         self.fresh_inbound: set[str] = set()
         self.fresh_callbacks: set[int] = set()
+        self.fresh_calls: set[int] = set()  # missed calls journalled in it (delivered once committed)
 
     def __repr__(self) -> str:
         state = "open" if not self.done else "committed" if self.error is None else "rolled back"

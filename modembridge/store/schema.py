@@ -208,6 +208,21 @@ MIGRATIONS: tuple[str, ...] = (
         PRIMARY KEY (modem_id, month, number)
     ) WITHOUT ROWID;
     """,
+    # v10: missed (rejected or ignored) voice calls, and their delivery to [router] call_url
+    """
+    CREATE TABLE missed_call (
+        id INTEGER PRIMARY KEY,
+        modem_id TEXT NOT NULL,
+        number TEXT,                    -- the caller (+CLIP); NULL: withheld or not given
+        at REAL NOT NULL,               -- the first RING
+        action TEXT NOT NULL,           -- rejected | ignored
+        state TEXT NOT NULL,            -- pending (for call_url) | done | dead | kept (no call_url)
+        attempts INTEGER NOT NULL DEFAULT 0,
+        next_attempt_at REAL,
+        last_detail TEXT
+    );
+    CREATE INDEX missed_call_due ON missed_call(next_attempt_at) WHERE state = 'pending';
+    """,
 )
 
 VERSION = len(MIGRATIONS)

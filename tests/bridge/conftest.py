@@ -46,6 +46,8 @@ class Router:
     url: str = ""
     changed: asyncio.Event = field(default_factory=asyncio.Event)
     fail_all: bool = False  # answer 500 to every inbound request
+    calls: list[dict[str, Any]] = field(default_factory=list)  # missed-call events posted to /calls
+    call_statuses: list[int] = field(default_factory=list)  # statuses to answer them with first
 
     async def inbound(self, request: web.Request) -> web.Response:
         sender = request.query.get("id", "")
@@ -79,6 +81,14 @@ class Router:
                               "at": time.time(), "mono": time.monotonic()})
         self.changed.set()
         return web.Response(text="ok")
+
+    async def call(self, request: web.Request) -> web.Response:
+        status = self.call_statuses.pop(0) if self.call_statuses else 200
+        raw = await request.read()
+        self.calls.append({"status": status, "body": json.loads(raw), "raw": raw,
+                           "headers": dict(request.headers)})
+        self.changed.set()
+        return web.Response(status=status, text="ok")
 
     async def dlr(self, request: web.Request) -> web.Response:
         self.dlrs.append(dict(request.query))
@@ -128,6 +138,7 @@ async def router() -> AsyncIterator[Router]:
     app = web.Application()
     app.router.add_get("/backend/kannel/", r.inbound)
     app.router.add_post("/backend/posted/", r.posted)
+    app.router.add_post("/calls", r.call)
     app.router.add_get("/dlr", r.dlr)
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()
@@ -180,10 +191,12 @@ async def make_stack(tmp_path: Path, router: Router) -> AsyncIterator[Callable[.
         store = Store(config.store.path, synchronous=config.store.synchronous)
         session = aiohttp.ClientSession()
         metrics = Metrics()
+        client = RouterClient(config.router, session, metrics)
         bridge = Bridge(
             config,
             store,
-            router=RouterClient(config.router, session, metrics).deliver,
+            router=client.deliver,
+            calls=client.deliver_call if config.router.call_url else None,
             dlr=DlrClient(config.dlr, session, metrics, policy=CallbackPolicy.from_config(config)).call,
             metrics=metrics,
         )
