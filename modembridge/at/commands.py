@@ -226,6 +226,16 @@ def parse_cmgs(lines: list[str]) -> int:
     return _int(split_fields(first_value(lines, "+CMGS"))[0], "+CMGS mr")
 
 
+def parse_cnum(lines: list[str]) -> str | None:
+    """``+CNUM: "<alpha>","<number>",<type>`` -> the first number; None when the SIM holds none."""
+    for line in lines:
+        if line.upper().startswith("+CNUM"):
+            fields = split_fields(line.partition(":")[2].strip())
+            if len(fields) >= 2 and fields[1].strip():
+                return fields[1].strip()
+    return None
+
+
 def parse_csq(lines: list[str]) -> tuple[int, int]:
     """``+CSQ: <rssi>,<ber>`` -> (rssi, ber)."""
     f = split_fields(first_value(lines, "+CSQ"))

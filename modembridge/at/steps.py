@@ -98,6 +98,12 @@ async def sim_identity(s: Session, profile: QuirkProfile) -> tuple[str | None, s
     return imsi, iccid
 
 
+async def own_number(s: Session) -> str | None:
+    """AT+CNUM: the SIM's own number, if the operator wrote it on the SIM (many do not)."""
+    lines = await s.best_effort("AT+CNUM")
+    return C.parse_cnum(lines) if lines else None
+
+
 async def pdu_mode(s: Session) -> None:
     """AT+CMGF=0 (retried while the SIM is busy); ResultError when the modem refuses PDU mode."""
     try:

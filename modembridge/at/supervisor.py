@@ -330,7 +330,8 @@ class Supervisor:
         await steps.echo_off(s)
         await steps.verbose_errors(s)
         info, self.profile = await steps.identify(s, self.config.profile)
-        self.status.info = replace(info, imsi=self.status.info.imsi, iccid=self.status.info.iccid)
+        self.status.info = replace(info, imsi=self.status.info.imsi, iccid=self.status.info.iccid,
+                                   own_number=self.status.info.own_number)
 
         async def pause(seconds: float) -> None:
             await self._sleep(seconds)
@@ -367,7 +368,8 @@ class Supervisor:
 
     async def _identify_sim(self, s: Session) -> None:
         imsi, iccid = await steps.sim_identity(s, self.profile)
-        self.status.info = replace(self.status.info, imsi=imsi, iccid=iccid)
+        own = self.config.own_number or await steps.own_number(s)
+        self.status.info = replace(self.status.info, imsi=imsi, iccid=iccid, own_number=own)
         swap = await check_sim_identity(self.facts, imsi, iccid)
         if swap is not None:
             self.status.sim_swap = swap

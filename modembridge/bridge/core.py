@@ -26,6 +26,7 @@ from modembridge.bridge.outbound import accept
 from modembridge.bridge.pacing import Pacer
 from modembridge.bridge.reassembly import settle_texts
 from modembridge.bridge.reports import ReportPipeline, record_callback_result
+from modembridge.bridge.selftest import SelfTests
 from modembridge.bridge.sender import ModemSender
 from modembridge.bridge.ussd import UssdSessions
 from modembridge.bridge.watch import ModemWatch
@@ -41,13 +42,15 @@ from modembridge.model import (
     MessageView,
     MissedCall,
     QueueStatus,
+    SelfTestResult,
     SendAccepted,
     SendRequest,
+    SmscOutcome,
     UnknownModemError,
     UssdReply,
 )
 from modembridge.observe import LoopMonitor, Metrics
-from modembridge.store import Store
+from modembridge.store import OutboundPart, Store
 
 log = logging.getLogger(__name__)
 
@@ -80,9 +83,10 @@ class Bridge:
         self.router_loop = self._router_loop(router) if router is not None else None
         self.dlr_loop = self._dlr_loop(dlr) if dlr is not None else None
         self.call_loop = self._call_loop(calls) if calls is not None else None
-        self.reports = ReportPipeline(store, metrics=self.metrics, wake_callbacks=self._wake_callbacks,
-                                      multipart=config.dlr.multipart)
         self.modems: dict[str, Modem] = {}
+        self.selftests = SelfTests(self.modems, self.submit)
+        self.reports = ReportPipeline(store, metrics=self.metrics, wake_callbacks=self._wake_callbacks,
+                                      multipart=config.dlr.multipart, on_report=self.selftests.report)
         self.events: dict[str, ModemEvents] = {}
         self.senders: dict[str, ModemSender] = {}
         self.calls: dict[str, CallWatch] = {}
@@ -95,11 +99,12 @@ class Bridge:
                                           deliver=self.call_loop is not None, clock=clock)
             self.events[mc.id] = ModemEvents(
                 mc.id, modem, clock=clock, reports=self.reports,
-                inbound=InboundPipeline(mc.id, store, hand_off=self._hand_to_router, metrics=self.metrics),
+                inbound=InboundPipeline(mc.id, store, hand_off=self._hand_to_router, metrics=self.metrics,
+                                        claim=self.selftests.claims),
                 watch=ModemWatch(mc.id, store, wake_senders=self._wake_senders), calls=self.calls[mc.id])
             self.pacers[mc.id] = Pacer(mc, store)
             self.senders[mc.id] = ModemSender(mc.id, modem, store, config.outbound,
-                                              on_smsc=self.reports.smsc_outcome, metrics=self.metrics,
+                                              on_smsc=self._on_smsc, metrics=self.metrics,
                                               pacer=self.pacers[mc.id], clock=clock)
         self.ussd_sessions = UssdSessions(self.modems)
         self.balances = {mc.id: BalanceWatch(mc, self.modems[mc.id], store, self.ussd)
@@ -254,6 +259,13 @@ class Bridge:
 
     def modem_ids(self) -> tuple[str, ...]:
         return tuple(self.modems)
+
+    def _on_smsc(self, part: OutboundPart, outcome: SmscOutcome, now: float) -> None:
+        self.reports.smsc_outcome(part, outcome, now)
+        self.selftests.smsc(part.message_id, outcome)
+
+    async def selftest(self, modem_id: str, to: str | None, timeout: float) -> SelfTestResult:
+        return await self.selftests.run(modem_id, to, timeout)
 
     async def ussd(self, modem_id: str, code: str, session: str | None) -> UssdReply:
         return await self.ussd_sessions.request(modem_id, code, session)

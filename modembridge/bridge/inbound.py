@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
 from modembridge.bridge.reassembly import settle_texts
@@ -40,16 +40,21 @@ class Slot:
 class InboundPipeline:
     """One modem's inbound messages, from a decoded part to a message the router can have."""
 
-    def __init__(self, modem_id: str, store: Store, *, hand_off: HandOff, metrics: Metrics) -> None:
+    def __init__(self, modem_id: str, store: Store, *, hand_off: HandOff, metrics: Metrics,
+                 claim: Callable[[str, Deliver], str | None] | None = None) -> None:
         self.modem_id = modem_id
         self.store = store
         self._hand_off = hand_off
         self._metrics = metrics
+        self._claim = claim  # a self-test's message come back: the note to keep it with, else None
 
     async def journal(self, deliver: Deliver, pdu: str, slot: Slot, now: float,
                       tpdu_length: int | None = None) -> None:
         """Journal one part; returns once its own transaction committed (StoreError if it rolled back)."""
         fields = part_fields(deliver, tpdu_length)
+        note = self._claim(self.modem_id, deliver) if self._claim is not None else None
+        if note is not None:
+            fields = replace(fields, disposition="selftest", note=note)
         result = self.store.inbox.add_part(modem_id=self.modem_id, mem=slot.mem, index=slot.index, pdu=pdu,
                                            received_at=now, part=fields, error=None)
         if fields.disposition != "deliver":
@@ -148,7 +153,7 @@ def inbound_message(message_id: str, modem_id: str, deliver: Deliver, now: float
     )  # fmt: skip
 
 
-SPECIAL_KIND = {"discard": "silent", "indication": "indication"}
+SPECIAL_KIND = {"discard": "silent", "indication": "indication", "selftest": "selftest"}
 
 
 def disposition(deliver: Deliver) -> tuple[Disposition, str | None]:

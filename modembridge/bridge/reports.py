@@ -43,11 +43,13 @@ def message_report_due(kind: DlrStatus, before: str | None, parts: Sequence[Part
 
 class ReportPipeline:
     def __init__(self, store: Store, *, metrics: Metrics, wake_callbacks: Callable[[], None],
-                 multipart: Literal["message", "part"] = "message") -> None:
+                 multipart: Literal["message", "part"] = "message",
+                 on_report: Callable[[str, DlrStatus], None] | None = None) -> None:
         self.store = store
         self._metrics = metrics
         self._wake_callbacks = wake_callbacks  # a callback was journalled: the dlr loop should look
         self.multipart = multipart
+        self._on_report = on_report  # told of each matched report (the self-test waits for its one)
 
     async def status_report(self, modem_id: str, report: StatusReport, pdu: str, now: float) -> bool:
         """Journal a status report on its part (and its callback); returns once durable.
@@ -80,6 +82,8 @@ class ReportPipeline:
                 parts=matched.total), now)
         await self.store.commit()
         self._metrics.report_received(modem_id, kind.name.lower())
+        if self._on_report is not None:
+            self._on_report(matched.message_id, kind)
         log.info("delivery report message=%s part=%d/%d to=%s: %s (status 0x%02X)", matched.message_id,
                  matched.seq, matched.total, number(matched.recipient), kind.name.lower(), report.status)
         return True

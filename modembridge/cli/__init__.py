@@ -33,6 +33,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "probe": ("probe", "identify a modem on a serial port and suggest a config"),
     "send": ("send", "send an SMS through the running daemon's API"),
     "status": ("status", "show the running daemon's status"),
+    "selftest": ("selftest", "send an SMS through a modem to its own SIM and time each step"),
     "ussd": ("ussd", "send a USSD code through a modem of the running daemon and walk its menu"),
     "messages": ("messages", "list, show, retry or cancel journal entries"),
     "forget-pin": ("forget_pin", "forget the PINs a modem's SIM rejected (after fixing the cause)"),

@@ -417,6 +417,13 @@ class ModemConfig:
         "seconds to wait for the network's answer to a USSD request (then 504 and the session is ended)",
         "wait this long for a USSD answer",
     )
+    own_number: str = setting(
+        default="",
+        check=checks.smsc,
+        doc="the SIM's own number (`+254700000001`), for `modembridge selftest`; empty: what `AT+CNUM` "
+        "says (many SIMs do not hold it)",
+        note="the SIM's number (empty: AT+CNUM)",
+    )
     calls: Literal["reject", "ignore"] = setting(
         default="reject",
         doc="an incoming voice call: `reject` hangs it up (`ATH`, or the profile's `AT+CHUP`) within 2 s of "

@@ -48,6 +48,25 @@ class UssdUnavailable(Exception):
     """The modem cannot take a USSD request now (not ready, stopping)."""
 
 
+@dataclass(frozen=True)
+class SelfTestResult:
+    """A loopback self-test: an SMS from a modem to its own SIM, timed from its acceptance (seconds)."""
+
+    modem_id: str
+    to: str
+    message_id: str | None
+    smsc_ack: float | None  # the SMSC accepted it (+CMGS answered)
+    mr: int | None
+    arrived: float | None  # it came back to the modem
+    report: float | None  # its delivery report came
+    report_status: str | None  # delivered | failed | buffered
+    error: str | None  # what went wrong (refused, timed out waiting for ...)
+
+    @property
+    def ok(self) -> bool:
+        return self.arrived is not None and self.error is None
+
+
 class Gateway(Protocol):
     async def submit(self, request: SendRequest) -> SendAccepted:
         """Journal the request durably (committed to disk) and only then return. The same client id with
@@ -82,4 +101,10 @@ class Gateway(Protocol):
 
     async def ussd_cancel(self, modem_id: str) -> bool:
         """End the modem's open USSD session (AT+CUSD=2); False when none was open."""
+        ...
+
+    async def selftest(self, modem_id: str, to: str | None, timeout: float) -> SelfTestResult:
+        """Send an SMS through `modem_id` to its own number (or `to`) and time it: SMSC acknowledgement,
+        arrival back, delivery report. The looped-back message is kept in the journal, not posted to
+        the router. UnknownModemError; ValueError when no number is known (no own_number, no AT+CNUM)."""
         ...

@@ -36,11 +36,12 @@ class ModemInfo:
     imsi: str | None = None
     iccid: str | None = None
     profile: str | None = None  # the quirk profile in use
+    own_number: str | None = None  # the SIM's number ([[modem]] own_number, else AT+CNUM; often unset)
 
 
     def anonymous(self) -> ModemInfo:
-        """The same without the subscriber and device identifiers (IMEI, IMSI, ICCID)."""
-        return replace(self, imei=None, imsi=None, iccid=None)
+        """The same without the subscriber and device identifiers (IMEI, IMSI, ICCID, the number)."""
+        return replace(self, imei=None, imsi=None, iccid=None, own_number=None)
 
 
 @dataclass(frozen=True)

@@ -42,7 +42,7 @@ class CommandSet:
             "+CMGD": self.cmgd, "+CMGS": self.cmgs, "+CMGW": self.cmgw, "+CMSS": self.cmss,
             "+CSMP": self.csmp, "+CSDH": self.csdh, "^CURC": self.curc, "+CLIP": self.clip, "+CRC": self.ok,
             "+CVHU": self.ok, "+CMMS": self.ok, "+CSCB": self.ok, "+CLCC": self.ok, "+CBST": self.ok,
-            "+CSNS": self.ok, "+CHUP": self.hang_up, "+CUSD": self.cusd,
+            "+CSNS": self.ok, "+CHUP": self.hang_up, "+CUSD": self.cusd, "+CNUM": self.cnum,
         }
         for name in engine.profile.extra_ok:
             self.table.setdefault(name, self.ok)
@@ -126,6 +126,13 @@ class CommandSet:
     def hang_up(self, cmd: Command, info: list[str]) -> str:
         """ATH / AT+CHUP: ends a ringing call (OK whether or not one rang)."""
         self.e.calls.hang_up("ATH" if cmd.name == "H" else "AT" + cmd.name)
+        return "OK"
+
+    def cnum(self, cmd: Command, info: list[str]) -> str:
+        self.need_sim()
+        own = self.e.config.own_number
+        if own and cmd.kind == "exec":
+            info.append(f'+CNUM: "","{own}",{145 if own.startswith("+") else 129}')
         return "OK"
 
     def clip(self, cmd: Command, info: list[str]) -> str:

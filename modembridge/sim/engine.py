@@ -53,6 +53,8 @@ class SimConfig:
     rssi: int = 20
     registration: int = 1  # +CREG stat: 0 not, 1 home, 2 searching, 3 denied, 5 roaming
     ring_interval: float = 3.0  # between the RINGs of an incoming call
+    own_number: str = "+15550100001"  # the SIM's number (AT+CNUM; "" = not on the SIM); SMS to it come back
+    loopback_delay: float = 0.2  # a message sent to own_number arrives back this much later
     ussd_mode: Literal["text", "packed", "ucs2"] | None = None  # None: the profile's (Huawei packed)
     register_delay: float = 0.0  # after boot / PIN: "searching" (stat 2) this long before registering
     timestamp_clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC).replace(microsecond=0))

@@ -252,6 +252,10 @@ class Network:
             self.submitted.append(record)
             if stored is not None:
                 e.storage.set_stat(stored[0], stored[1], STO_SENT)
+            own = e.config.own_number
+            if own and record["pdu"] and _digits(str(record["destination"])) == _digits(own):
+                pdu = str(record["pdu"])
+                e.scheduler.call_later(e.config.loopback_delay, lambda: self._loop_back(pdu, now))
             if record["status_report_request"]:  # network-side: survives a modem restart
                 e.scheduler.call_later(e.config.report_delay, lambda: self._report(record, now))
             e.end_busy([f"{tag}: {mr}"], "OK")
@@ -295,6 +299,18 @@ class Network:
         self.e.notify("queued")
         self.pump()
         return len(held)
+
+    def _loop_back(self, submit_pdu: str, at: datetime) -> None:
+        """A part sent to the SIM's own number arrives back as an SMS-DELIVER from it (same user data)."""
+        from modembridge.sms import Submit, decode_pdu, encode_deliver
+
+        sub = decode_pdu(submit_pdu)
+        assert isinstance(sub, Submit)
+        ies = [ie for ie in sub.udh if ie.iei not in (0x24, 0x25)]  # national tables: the text is re-encoded
+        [part] = encode_deliver(self.e.config.own_number, None if sub.data is not None else sub.text,
+                                data=sub.data, timestamp=at, smsc=self.e.smsc, ies=ies,
+                                encoding=sub.encoding if sub.encoding != "8bit" else None)
+        self.inject_pdu(part.hex)
 
     def set_unreachable(self, number: str, status: int | None = DEFAULT_FAIL_STATUS) -> None:
         """Mark a number unreachable (its reports carry ``status``); None makes it reachable again."""

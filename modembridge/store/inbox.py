@@ -22,6 +22,7 @@ from .journal import Journal, Part, atomic, utc
 from .types import ConcatKey, InboundPartResult, PartFields, StoredPart, UnknownMessageError
 
 REPLACE_PIDS = (0x41, 0x47)  # TP-PID: replace short message types 1-7
+KEPT_STATE = {"discard": "discarded", "indication": "indication", "selftest": "selftest"}  # not delivered
 
 # A message is held back while an older 'received' message of the same sender has failed fewer than
 # :hold times (order per sender, but one failing message cannot block a sender forever). Failures during
@@ -70,7 +71,7 @@ class Inbox(Part):
             return InboundPartResult(pid, self._in_message_id(mid), False, False)
 
         if part.disposition != "deliver":  # kept visible with the reason, never delivered
-            state = "discarded" if part.disposition == "discard" else "indication"
+            state = KEPT_STATE[part.disposition]
             mid = self._new_in_message(modem_id, part.sender, None, 1, None, part.encoding, state,
                                        received_at, text=part.text, pid=part.pid)
             db.execute("UPDATE in_message SET note = ?, done_at = ? WHERE id = ?",

@@ -25,7 +25,7 @@ class ConcatKey(NamedTuple):
     ref_bits: int = 8  # 8 or 16
 
 
-Disposition = Literal["deliver", "discard", "indication"]
+Disposition = Literal["deliver", "discard", "indication", "selftest"]
 
 
 @dataclass(frozen=True)
@@ -45,7 +45,8 @@ class PartFields:
     udh: bytes = b""  # information elements other than concatenation, as in the PDU
     ports: tuple[int, int] | None = None  # (destination, source) application ports
     # deliver: to the router; discard: acknowledged and dropped (a silent Type 0 SMS); indication: a
-    # message waiting indication, recorded only. The journal keeps the latter two, with `note`.
+    # message waiting indication, recorded only; selftest: a loopback self-test's message come back. The
+    # journal keeps all but the first with `note`, not for the router.
     disposition: Disposition = "deliver"
     note: str | None = None
 

@@ -34,7 +34,7 @@ OUT_STATE_SQL = """
 """
 OUT_STATES = ("queued", "sending", "sent", "failed", "partially_failed", "unknown")
 IN_STATES = ("assembling", "received", "delivered", "rejected", "dead", "undecodable", "unmatched",
-             "discarded", "indication", "replaced")
+             "discarded", "indication", "replaced", "selftest")
 
 
 def out_state(states: list[str]) -> str:
