@@ -26,8 +26,10 @@ def app(stack: Stack) -> web.Application:
                       stack.bridge.metrics)
 
 
-async def test_an_sms_to_the_sims_own_number_comes_back_timed(make_stack: Any, aiohttp_client: Any) -> None:
-    stack: Stack = await make_stack(sim_kw={"report_delay": 0.3})
+@pytest.mark.parametrize("profile", ["generic", "huawei", "sim800", "quectel"])
+async def test_an_sms_to_the_sims_own_number_comes_back_timed(make_stack: Any, aiohttp_client: Any,
+                                                              profile: str) -> None:
+    stack: Stack = await make_stack(sim_kw={"report_delay": 0.3, "profile": profile})
     await stack.wait_ready()
     assert stack.bridge.modems["gsm0"].info.own_number == OWN  # read with AT+CNUM
     client = await aiohttp_client(app(stack))
