@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import json
+from typing import Any
 
 from aiohttp import web
 
@@ -70,3 +72,31 @@ def native_denied(request: web.Request) -> web.Response | None:
     return check_bearer(request, token)
 
 
+
+
+def modem_denied(request: web.Request) -> tuple[str, web.Response | None]:
+    """A per-modem action of the native API (``/api/v1/modems/{id}/...``): the modem id, and the answer
+    when the token is wrong or the modem unknown (None: go ahead)."""
+    modem_id = request.match_info["id"]
+    if (denied := native_denied(request)) is not None:
+        return modem_id, denied
+    if modem_id not in request.app[GATEWAY].modem_ids():
+        return modem_id, json_error(404, f"unknown modem {modem_id!r}", "id")
+    return modem_id, None
+
+
+async def json_object(request: web.Request, *, empty_ok: bool = False) -> dict[str, Any] | web.Response:
+    """The request body as a JSON object, or the 4xx that says why not (`empty_ok`: no body is {})."""
+    try:
+        raw = await read_body(request)
+    except BodyRefused as refused:
+        return json_error(refused.status, "body too large or too slow")
+    if empty_ok and not raw.strip():
+        return {}
+    try:
+        body = json.loads(raw)
+    except (ValueError, RecursionError):
+        return json_error(400, "body is not valid JSON")
+    if not isinstance(body, dict):
+        return json_error(400, "body must be a JSON object")
+    return body

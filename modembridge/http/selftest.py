@@ -3,15 +3,12 @@ with the native API's bearer token. Body (optional): ``{"to": "<number>", "timeo
 
 from __future__ import annotations
 
-import json
-from typing import Any
-
 from aiohttp import web
 
 from modembridge.model import UnknownModemError
 from modembridge.model.wire import to_wire
 
-from .common import GATEWAY, BodyRefused, json_error, native_denied, read_body
+from .common import GATEWAY, json_error, json_object, modem_denied
 from .validate import normalize_number
 
 DEFAULT_TIMEOUT = 120.0
@@ -19,21 +16,12 @@ MAX_TIMEOUT = 600.0
 
 
 async def post_selftest(request: web.Request) -> web.StreamResponse:
-    if (denied := native_denied(request)) is not None:
+    modem_id, denied = modem_denied(request)
+    if denied is not None:
         return denied
-    modem_id = request.match_info["id"]
-    if modem_id not in request.app[GATEWAY].modem_ids():
-        return json_error(404, f"unknown modem {modem_id!r}", "id")
-    try:
-        raw = await read_body(request)
-    except BodyRefused as refused:
-        return json_error(refused.status, "body too large or too slow")
-    try:
-        body: Any = json.loads(raw) if raw.strip() else {}
-    except (ValueError, RecursionError):
-        return json_error(400, "body is not valid JSON")
-    if not isinstance(body, dict):
-        return json_error(400, "body must be a JSON object")
+    body = await json_object(request, empty_ok=True)
+    if isinstance(body, web.Response):
+        return body
     raw_to = body.get("to")
     to = normalize_number(raw_to) if isinstance(raw_to, str) else None
     if raw_to is not None and to is None:

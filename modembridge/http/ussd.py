@@ -3,7 +3,6 @@ session): the native API's bearer token, one session per modem, answers as the n
 
 from __future__ import annotations
 
-import json
 import logging
 from typing import Any
 
@@ -12,7 +11,7 @@ from aiohttp import web
 from modembridge.model import UnknownModemError, UssdBusy, UssdNoSession, UssdReply, UssdUnavailable
 from modembridge.sms import MAX_USSD, valid_code
 
-from .common import GATEWAY, BodyRefused, json_error, native_denied, read_body
+from .common import GATEWAY, json_error, json_object, modem_denied
 
 log = logging.getLogger("modembridge.http")
 
@@ -22,14 +21,8 @@ def _reply(reply: UssdReply) -> web.Response:
     return web.json_response(body, status=504 if reply.status == "timeout" else 200)
 
 
-def _fields(raw: bytes) -> tuple[str, str | None] | web.Response:
-    """The code and the session of a request body, or the 400 that says what is wrong with it."""
-    try:
-        body: Any = json.loads(raw)
-    except (ValueError, RecursionError):
-        return json_error(400, "body is not valid JSON")
-    if not isinstance(body, dict):
-        return json_error(400, "body must be a JSON object")
+def _fields(body: dict[str, Any]) -> tuple[str, str | None] | web.Response:
+    """The code and the session of a request, or the 400 that says what is wrong with them."""
     code, session = body.get("code"), body.get("session")
     if not isinstance(code, str) or not valid_code(code):
         return json_error(400, f"code must be 1-{MAX_USSD} of 0-9 * # + (e.g. \"*100#\", or \"1\" in a menu)",
@@ -40,16 +33,13 @@ def _fields(raw: bytes) -> tuple[str, str | None] | web.Response:
 
 
 async def post_ussd(request: web.Request) -> web.StreamResponse:
-    if (denied := native_denied(request)) is not None:
+    modem_id, denied = modem_denied(request)
+    if denied is not None:
         return denied
-    modem_id = request.match_info["id"]
-    if modem_id not in request.app[GATEWAY].modem_ids():
-        return json_error(404, f"unknown modem {modem_id!r}", "id")
-    try:
-        raw = await read_body(request)
-    except BodyRefused as refused:
-        return json_error(refused.status, "body too large or too slow")
-    fields = _fields(raw)
+    body = await json_object(request)
+    if isinstance(body, web.Response):
+        return body
+    fields = _fields(body)
     if isinstance(fields, web.Response):
         return fields
     code, session = fields
@@ -70,11 +60,9 @@ async def post_ussd(request: web.Request) -> web.StreamResponse:
 
 
 async def delete_ussd(request: web.Request) -> web.StreamResponse:
-    if (denied := native_denied(request)) is not None:
+    modem_id, denied = modem_denied(request)
+    if denied is not None:
         return denied
-    modem_id = request.match_info["id"]
-    if modem_id not in request.app[GATEWAY].modem_ids():
-        return json_error(404, f"unknown modem {modem_id!r}", "id")
     try:
         cancelled = await request.app[GATEWAY].ussd_cancel(modem_id)
     except UssdUnavailable as exc:
