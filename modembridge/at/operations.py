@@ -215,10 +215,13 @@ class Operations:
         result (no USSD support, a malformed code) raises ResultError."""
         loop = asyncio.get_running_loop()
         waiter: asyncio.Future[str] = loop.create_future()
-        self.gate.ussd_waiter = waiter
+
+        async def op(s: Session, t: float) -> list[str]:
+            self.gate.ussd_waiter = waiter  # armed only now: a +CUSD before our command is not our answer
+            return await s.cmd(C.cusd(string, dcs), t)
+
         try:
-            lines = await self._op(self.config.command_timeout,
-                                   lambda s, t: s.cmd(C.cusd(string, dcs), t))
+            lines = await self._op(self.config.command_timeout, op)
             answer = next((line for line in lines if line.upper().startswith("+CUSD")), None)
             if answer is None:
                 answer = await asyncio.wait_for(waiter, answer_timeout)

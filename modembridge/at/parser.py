@@ -252,12 +252,17 @@ class AtParser:
                 return
             out.append(Urc(hname, header, UrcKind.MESSAGE, None))  # PDU lost; still announce the header
         if self._cusd is not None:  # inside a USSD answer's quoted string: a line of the menu
-            self._cusd.append(line)
-            if '"' not in line and len(self._cusd) < _MAX_CUSD_LINES:
+            if _final(line) is not None or self._known_urc(line):
+                # the closing quote was lost: the answer ends here, and this line is what it is
+                joined, self._cusd = "\n".join(self._cusd), None
+                self._emit_cusd(joined, out)
+            else:
+                self._cusd.append(line)
+                if '"' not in line and len(self._cusd) < _MAX_CUSD_LINES:
+                    return
+                joined, self._cusd = "\n".join(self._cusd), None
+                self._emit_cusd(joined, out)
                 return
-            line, self._cusd = "\n".join(self._cusd), None
-            self._emit_cusd(line, out)
-            return
         if line.upper().startswith("+CUSD") and line.count('"') % 2 == 1:
             self._cusd = [line]  # raw line feeds inside the string (27.007 leaves them to the vendor)
             return
@@ -291,6 +296,12 @@ class AtParser:
             out.append(Info(line))
         else:  # idle, or "+OTHER:" while "+NAME" is pending (e.g. the late answer of a timed-out command)
             out.append(Urc(name or line, line, UrcKind.NOISE))
+
+    def _known_urc(self, line: str) -> bool:
+        """A line that is an unsolicited result code we know, never a line of a USSD menu."""
+        name = line_name(line)
+        return (name is not None and (name in MESSAGE_URCS or name in STATUS_URCS or name in TWO_LINE)) \
+            or line.upper() in self._restart or line in self._noise
 
     def _emit_cusd(self, line: str, out: list[Event]) -> None:
         """A whole +CUSD (its lines joined with LF): the pending AT+CUSD's answer, or unsolicited."""

@@ -36,12 +36,13 @@ def parse_amount(pattern: str, text: str) -> float | None:
 
 
 class BalanceWatch:
-    def __init__(self, config: ModemConfig, modem: Modem, store: Store, ussd: Ussd, *,
-                 clock: Callable[[], float] = time.time) -> None:
+    def __init__(self, config: ModemConfig, modem: Modem, store: Store, ussd: Ussd,
+                 cancel: Callable[[str], Awaitable[bool]], *, clock: Callable[[], float] = time.time) -> None:
         self.config = config
         self.modem = modem
         self.store = store
         self._ussd = ussd
+        self._cancel_session = cancel  # ends a USSD session through the sessions' owner
         self._clock = clock
         self.balance = self._remembered()
 
@@ -65,7 +66,11 @@ class BalanceWatch:
     async def run(self) -> None:
         while True:
             await self.modem.supervisor.ready.wait()
-            delay = await self.check()
+            try:
+                delay = await self.check()
+            except Exception as exc:  # the journal, the modem: reported, never the end of the checks
+                self._failed(f"{type(exc).__name__}: {exc}")
+                delay = BUSY_RETRY
             await asyncio.sleep(delay)
 
     async def check(self) -> float:
@@ -100,7 +105,7 @@ class BalanceWatch:
 
     async def _cancel(self) -> None:
         try:
-            await self.modem.ussd_cancel()
+            await self._cancel_session(self.config.id)
         except Exception as exc:  # best effort: the network ends an unanswered menu itself
             log.debug("modem %s: ending the balance menu: %s", self.config.id, exc)
 

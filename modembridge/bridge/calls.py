@@ -78,6 +78,8 @@ class CallWatch:
                 await self.modem.hang_up()
             except AtError as exc:  # the caller may have hung up already; the call is recorded anyway
                 log.info("modem %s: hanging up: %s", self.config.id, exc)
+            if self._current is call:
+                self._current = None  # it is over: a caller who redials at once is a new call
         try:
             self.store.calls.add(self.config.id, call.number, call.at, action, deliver=self._deliver)
             await self.store.commit()

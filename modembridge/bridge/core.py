@@ -23,7 +23,7 @@ from modembridge.bridge.events import ModemEvents
 from modembridge.bridge.facts import JournalFacts
 from modembridge.bridge.inbound import InboundPipeline, record_router_result
 from modembridge.bridge.outbound import accept
-from modembridge.bridge.pacing import Pacer
+from modembridge.bridge.pacing import Pacer, month_key
 from modembridge.bridge.reassembly import settle_texts
 from modembridge.bridge.reports import ReportPipeline, record_callback_result
 from modembridge.bridge.selftest import SelfTests
@@ -107,7 +107,7 @@ class Bridge:
                                               on_smsc=self._on_smsc, metrics=self.metrics,
                                               pacer=self.pacers[mc.id], clock=clock)
         self.ussd_sessions = UssdSessions(self.modems)
-        self.balances = {mc.id: BalanceWatch(mc, self.modems[mc.id], store, self.ussd)
+        self.balances = {mc.id: BalanceWatch(mc, self.modems[mc.id], store, self.ussd, self.ussd_cancel)
                          for mc in config.modems}
         self.loop_monitor = LoopMonitor()
         self._tasks: list[asyncio.Task[None]] = []
@@ -206,6 +206,7 @@ class Bridge:
         expired = self.store.outbox.expire(now)
         if expired:
             log.warning("%d outbound part(s) expired before any modem could send them", expired)
+        self.store.usage.forget_before(month_key(now))  # last month's recipients no longer count
         await self.store.commit()
         if released:
             self._hand_to_router(None)

@@ -126,6 +126,8 @@ def record_router_result(store: Store, policy: RetryPolicy, message_id: str, msg
         elif result.outcome is DeliveryOutcome.REJECTED:
             store.inbox.mark_rejected(message_id, now, result.detail)
             log.warning("inbound message=%s rejected by the router: %s", message_id, result.detail)
+        elif store.inbox.state_of(message_id) == "replaced":  # replaced while it was on its way: no retry
+            log.info("inbound message=%s was replaced meanwhile: not retried (%s)", message_id, result.detail)
         else:
             next_at = store.inbox.mark_retry(message_id, now, result.detail, policy, count_hold=not outage)
             if next_at is None:

@@ -6,11 +6,13 @@ posted to the router: a site that answers every SMS would otherwise answer its o
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import re
 import time
 import uuid
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import TypeVar
 
 from modembridge.at import Modem
 from modembridge.model import (
@@ -24,6 +26,8 @@ from modembridge.model import (
 from modembridge.sms import Deliver
 
 TEXT = "modembridge selftest {nonce}: this SMS tests the modem; it comes back to it and goes nowhere else"
+OURS = re.compile(r"^modembridge selftest ([0-9a-f]{10}):")  # a self-test's SMS, on any modem, at any time
+REPORT_GRACE = 30.0  # seconds to wait for the delivery report once the message is back (many never come)
 
 
 @dataclass
@@ -54,13 +58,15 @@ class SelfTests:
 
     # -- what the pipelines tell it
     def claims(self, modem_id: str, deliver: Deliver) -> str | None:
-        """An inbound message that is a running self-test's, back: the note to journal it with."""
-        for nonce, probe in self._by_nonce.items():
-            if probe.modem_id == modem_id and nonce in deliver.text:
-                if not probe.arrived.done():
-                    probe.arrived.set_result(self._monotonic())
-                return f"the loopback self-test's message ({nonce}), not for the router"
-        return None
+        """An inbound message that is a self-test's (running or not: it may come back late, or to
+        another modem of this host): the note to journal it with, never for the router."""
+        m = OURS.match(deliver.text)
+        if m is None:
+            return None
+        probe = self._by_nonce.get(m.group(1))
+        if probe is not None and not probe.arrived.done():
+            probe.arrived.set_result(self._monotonic())
+        return f"a loopback self-test's message ({m.group(1)}), not for the router"
 
     def smsc(self, message_id: str, outcome: SmscOutcome) -> None:
         probe = self._by_message.get(message_id)
@@ -90,8 +96,7 @@ class SelfTests:
                                                       status_report=True, modem=modem_id))
             message_id = accepted.message_id
             self._by_message[message_id] = probe
-            futures: list[asyncio.Future[Any]] = [probe.acked, probe.arrived, probe.reported]
-            await asyncio.wait(futures, timeout=timeout)
+            await self._wait(probe, timeout)
             return self._result(probe, modem_id, number, message_id, timeout)
         finally:
             self._by_nonce.pop(nonce, None)
@@ -99,6 +104,18 @@ class SelfTests:
                 self._by_message.pop(message_id, None)
             for fut in (probe.acked, probe.arrived, probe.reported):
                 fut.cancel()
+
+    async def _wait(self, probe: _Probe, timeout: float) -> None:
+        """Each step in turn, within `timeout` overall: not past a refusal, and the report only for
+        REPORT_GRACE seconds after the message is back."""
+        deadline = self._monotonic() + timeout
+        with contextlib.suppress(TimeoutError):
+            _at, outcome = await asyncio.wait_for(asyncio.shield(probe.acked), timeout)
+            if not outcome.accepted:
+                return
+            await asyncio.wait_for(asyncio.shield(probe.arrived), max(0.0, deadline - self._monotonic()))
+            grace = min(REPORT_GRACE, max(0.0, deadline - self._monotonic()))
+            await asyncio.wait_for(asyncio.shield(probe.reported), grace)
 
     def _result(self, probe: _Probe, modem_id: str, number: str, message_id: str,
                 timeout: float) -> SelfTestResult:

@@ -292,6 +292,9 @@ class Inbox(Part):
             {"hold": hold}).fetchone()
         return None if row is None else float(row[0])
 
+    def state_of(self, message_id: str) -> str:
+        return str(self._in_row(message_id)["state"])
+
     def _in_row(self, message_id: str) -> sqlite3.Row:
         row = self._db.execute("SELECT id, sender, attempts, hold_failures, state FROM in_message"
                                " WHERE message_id = ?",

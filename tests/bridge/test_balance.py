@@ -55,7 +55,8 @@ async def test_the_last_answer_survives_a_restart(make_stack: Any) -> None:
     await stack.wait_ready()
     await wait_until(lambda: balance(stack).amount == 12.5)
     watch = stack.bridge.balances["gsm0"]
-    again = BalanceWatch(watch.config, watch.modem, stack.store, stack.bridge.ussd)  # what a restart builds
+    again = BalanceWatch(watch.config, watch.modem, stack.store, stack.bridge.ussd,
+                         stack.bridge.ussd_cancel)  # what a restart builds
     assert (again.balance.amount, again.balance.answer) == (12.5, balance(stack).answer)
 
 
@@ -67,3 +68,13 @@ async def test_the_last_answer_survives_a_restart(make_stack: Any) -> None:
 ])
 def test_parse_amount(pattern: str, text: str, amount: float | None) -> None:
     assert parse_amount(pattern, text) == amount
+
+
+async def test_a_balance_code_that_answers_a_menu_leaves_no_session_open(make_stack: Any,
+                                                                          aiohttp_client: Any) -> None:
+    stack: Stack = await make_stack(modem_kw={"balance_ussd": "*123#", "balance_interval": 60.0})
+    await stack.wait_ready()
+    await wait_until(lambda: balance(stack).at is not None)  # the menu's "1. Balance": no amount there
+    await wait_until(lambda: b"AT+CUSD=2" in stack.sim.traffic_bytes("rx"))
+    reply = await stack.bridge.ussd("gsm0", "*100#", None)  # not 409: the menu was ended properly
+    assert reply.status == "done"

@@ -83,3 +83,13 @@ async def test_a_call_never_breaks_a_send_in_progress(make_stack: Any) -> None:
 
 def test_call_url_is_optional() -> None:
     assert replace(RouterConfig()).call_url == ""
+
+
+async def test_a_caller_who_redials_at_once_is_rejected_again(make_stack: Any) -> None:
+    stack: Stack = await make_stack()
+    await stack.wait_ready()
+    stack.sim.call(CALLER)
+    await wait_until(lambda: calls(stack)[0]["hung_up_by"] is not None)
+    stack.sim.call(CALLER)  # "flash me", twice in a row
+    await wait_until(lambda: len(calls(stack)) == 2 and calls(stack)[1]["hung_up_by"] is not None)
+    await wait_until(lambda: len(stack.store.calls.recent()) == 2)

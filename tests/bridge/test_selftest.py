@@ -49,7 +49,7 @@ async def test_a_number_that_never_answers_fails_with_the_reason(make_stack: Any
     stack: Stack = await make_stack()
     await stack.wait_ready()
     client = await aiohttp_client(app(stack))
-    resp = await client.post("/api/v1/modems/gsm0/selftest", json={"to": "+254711000601", "timeout": 1},
+    resp = await client.post("/api/v1/modems/gsm0/selftest", json={"to": "+254711000601", "timeout": 3},
                              headers=AUTH)
     result = await resp.json()
     assert resp.status == 200 and not result["ok"] and result["smsc_ack"] is not None
@@ -93,3 +93,24 @@ async def test_the_cli_prints_each_step(make_stack: Any, capsys: pytest.CaptureF
         assert out.rstrip().endswith("ok")
     finally:
         await runner.cleanup()
+
+
+async def test_a_selftest_message_that_comes_back_late_still_reaches_no_router(make_stack: Any) -> None:
+    stack: Stack = await make_stack()
+    await stack.wait_ready()
+    await stack.sim.inject_text(OWN, "modembridge selftest 0123456789: this SMS tests the modem; late")
+    await stack.sim.inject_text("+254711000602", "a real one after it")
+    await stack.router.wait(lambda: len(stack.router.delivered()) == 1)
+    assert stack.router.delivered()[0]["text"] == "a real one after it"
+    await wait_until(lambda: stack.store.views.counts().inbound["selftest"] == 1)
+
+
+async def test_a_refused_selftest_answers_at_once(make_stack: Any, aiohttp_client: Any) -> None:
+    stack: Stack = await make_stack()
+    await stack.wait_ready()
+    stack.sim.fail_sends(1, cms=21)  # a permanent refusal (short message transfer rejected)
+    client = await aiohttp_client(app(stack))
+    resp = await asyncio.wait_for(client.post("/api/v1/modems/gsm0/selftest", json={"timeout": 300},
+                                              headers=AUTH), 30)  # not the 300 s of its timeout
+    result = await resp.json()
+    assert not result["ok"] and "refused" in result["error"] and result["arrived"] is None

@@ -71,3 +71,13 @@ def test_a_menu_with_raw_line_feeds_is_one_answer_in_any_chunking(chunk: int) ->
     p.begin('AT+CUSD=1,"*123#",15')
     answer = p.feed(b'\r\n+CUSD: 0,"A\nB",15\r\nOK\r\n')
     assert isinstance(answer[0], Info) and answer[0].text == '+CUSD: 0,"A\nB",15'
+
+
+def test_a_ussd_answer_whose_closing_quote_is_lost_does_not_swallow_what_follows() -> None:
+    p = AtParser()
+    events = p.feed(b'\r\n+CUSD: 0,"Your balance\r\n+CMTI: "SM",3\r\n')
+    assert [e.text for e in events if isinstance(e, Urc)] == ['+CUSD: 0,"Your balance', '+CMTI: "SM",3']
+    p.feed(b'\r\n+CUSD: 1,"Menu\r\n1. A\r\n')
+    p.begin("AT+CSQ")
+    events = p.feed(b"\r\n+CSQ: 20,99\r\nOK\r\n")
+    assert [type(e).__name__ for e in events][-2:] == ["Info", "Final"]  # the command still gets its answer
