@@ -14,6 +14,7 @@ import logging
 import random
 import time
 from collections.abc import Awaitable, Callable
+from typing import Literal
 
 from modembridge.at import Modem, ModemState
 from modembridge.bridge.balance import BalanceWatch
@@ -39,6 +40,7 @@ from modembridge.model import (
     DeliveryResult,
     InboundMessage,
     JournalCounts,
+    MessageSummary,
     MessageView,
     MissedCall,
     QueueStatus,
@@ -260,6 +262,10 @@ class Bridge:
 
     def modem_ids(self) -> tuple[str, ...]:
         return tuple(self.modems)
+
+    def messages(self, *, direction: Literal["in", "out"], state: str | None, query: str | None,
+                 limit: int) -> list[MessageSummary]:
+        return self.store.views.recent(direction=direction, state=state, query=query, limit=limit)
 
     def _on_smsc(self, part: OutboundPart, outcome: SmscOutcome, now: float) -> None:
         self.reports.smsc_outcome(part, outcome, now)

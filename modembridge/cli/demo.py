@@ -180,7 +180,8 @@ async def self_test(session: aiohttp.ClientSession, control: str, echo: EchoRout
 def print_banner(workdir: Path, port: int, token: str, username: str, password: str, control: str) -> None:
     base = f"http://127.0.0.1:{port}"
     print(
-        f"""
+        f"""Console: {base}/ui/  (log in with the token {token} for actions)
+
 modembridge demo is running (folder {workdir}); Ctrl-C stops it.
 
 Send an SMS through the bridge (native API, then Kannel-style):

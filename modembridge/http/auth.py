@@ -7,7 +7,8 @@ import hmac
 from modembridge.config import KannelConfig
 
 
-def _same(given: str, expected: str) -> bool:
+def same_secret(given: str, expected: str) -> bool:
+    """`given` equals the secret `expected`, compared in constant time."""
     return hmac.compare_digest(given.encode("utf-8"), expected.encode("utf-8"))
 
 
@@ -17,7 +18,7 @@ def bearer_ok(authorization: str | None, token: str) -> bool:
         return False
     scheme, _, given = authorization.strip().partition(" ")
     # compare even on a wrong scheme, so both paths take the same time
-    ok = _same(given.strip(), token)
+    ok = same_secret(given.strip(), token)
     return ok and scheme.lower() == "bearer"
 
 
@@ -31,6 +32,6 @@ def kannel_ok(username: str | None, password: str | None, config: KannelConfig) 
     """Kannel sendsms credentials; always False while sendsms is disabled (see kannel_enabled)."""
     if not kannel_enabled(config):
         return False
-    user_ok = _same(username or "", config.username)
-    pass_ok = _same(password or "", config.password)
+    user_ok = same_secret(username or "", config.username)
+    pass_ok = same_secret(password or "", config.password)
     return user_ok and pass_ok and username is not None and password is not None

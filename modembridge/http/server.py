@@ -20,7 +20,7 @@ from modembridge.model import ClientIdConflict, Gateway, SendAccepted, UnknownMo
 from modembridge.model.wire import to_wire
 from modembridge.observe import CONTENT_TYPE, Metrics, number
 
-from . import selftest, ussd
+from . import console, selftest, ussd
 from .auth import kannel_ok
 from .callbacks import CallbackPolicy
 from .common import (
@@ -287,4 +287,5 @@ def create_app(config: Config, gateway: Gateway, metrics_: Metrics) -> web.Appli
     app.router.add_get("/metrics", metrics)
     ussd.add_routes(app)
     selftest.add_routes(app)
+    console.add_routes(app)
     return app

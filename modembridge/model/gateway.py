@@ -7,7 +7,7 @@ from typing import Literal, Protocol
 
 from .messages import SendAccepted, SendRequest
 from .status import BridgeStatus
-from .views import MessageView
+from .views import MessageSummary, MessageView
 
 
 class UnknownModemError(ValueError):
@@ -76,6 +76,11 @@ class Gateway(Protocol):
 
     def message(self, message_id: str) -> MessageView | None:
         """The message's state per recipient and part; None if unknown."""
+        ...
+
+    def messages(self, *, direction: Literal["in", "out"], state: str | None, query: str | None,
+                 limit: int) -> list[MessageSummary]:
+        """Recent messages, newest first; `query`: an id, a client id, or a fragment of a number or text."""
         ...
 
     def status(self) -> BridgeStatus:

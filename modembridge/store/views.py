@@ -117,23 +117,33 @@ class Views(Part):
         return self.outbound(message_id) or self.inbound(message_id)
 
     def recent(self, *, direction: Literal["in", "out"], state: str | None,
-               limit: int) -> list[MessageSummary]:
-        """Newest first; summaries (use the views for details)."""
+               limit: int, query: str | None = None) -> list[MessageSummary]:
+        """Newest first; summaries (use the views for details). `query`: only messages with this id or
+        client id, or this fragment in the number or the text."""
+        like = None if not query else "%" + _escape_like(query) + "%"
         if direction == "in":
             rows = self._db.execute(
                 "SELECT m.*, coalesce(m.text, (SELECT group_concat(text, '') FROM (SELECT text FROM in_part"
                 " WHERE message = m.id AND duplicate = 0 GROUP BY seq ORDER BY seq))) AS body"
                 " FROM in_message m"
-                " WHERE (:state IS NULL OR m.state = :state) ORDER BY m.id DESC LIMIT :limit",
-                {"state": state, "limit": limit}).fetchall()
+                " WHERE (:state IS NULL OR m.state = :state) AND (:like IS NULL OR m.message_id = :query"
+                " OR m.sender LIKE :like ESCAPE '\\' OR m.text LIKE :like ESCAPE '\\')"
+                " ORDER BY m.id DESC LIMIT :limit",
+                {"state": state, "limit": limit, "like": like, "query": query}).fetchall()
             return [InboundSummary(id=r["message_id"], direction="in", state=r["state"], sender=r["sender"],
                                    modem=r["modem_id"], text=r["body"] or "", parts=r["concat_total"],
                                    attempts=r["attempts"], last_error=r["last_error"],
                                    received_at=when(r["received_at"])) for r in rows]
         rows = self._db.execute(
             f"SELECT m.*, {OUT_STATE_SQL} AS st, count(DISTINCT p.recipient) AS nrcpt FROM out_message m"
-            " JOIN out_part p ON p.message = m.id GROUP BY m.id HAVING (:state IS NULL OR st = :state)"
-            " ORDER BY m.id DESC LIMIT :limit", {"state": state, "limit": limit}).fetchall()
+            " JOIN out_part p ON p.message = m.id"
+            " WHERE (:like IS NULL OR m.message_id = :query OR m.client_id = :query"
+            " OR m.text LIKE :like ESCAPE '\\'"
+            " OR EXISTS (SELECT 1 FROM out_recipient r WHERE r.message = m.id"
+            " AND r.number LIKE :like ESCAPE '\\'))"
+            " GROUP BY m.id HAVING (:state IS NULL OR st = :state)"
+            " ORDER BY m.id DESC LIMIT :limit",
+            {"state": state, "limit": limit, "like": like, "query": query}).fetchall()
         return [OutboundSummary(id=r["message_id"], direction="out", state=r["st"], recipients=r["nrcpt"],
                                 text=r["text"], parts=r["parts"], modem=r["pinned_modem"],
                                 client_id=r["client_id"], created_at=when(r["created_at"])) for r in rows]
@@ -149,6 +159,11 @@ class Views(Part):
                 " GROUP BY st"):
             outbound[state] = n
         return JournalCounts(inbound=inbound, outbound=outbound)
+
+
+def _escape_like(text: str) -> str:
+    """`text` as a literal inside a LIKE pattern (ESCAPE '\\')."""
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 def _part_view(p: sqlite3.Row) -> OutboundPartView:

@@ -1,0 +1,176 @@
+"""The console's pages under ``/ui/``: login, the overview (live over server-sent events), messages and
+one message's story. Server-rendered (Jinja2, autoescaped: every message text is escaped), one small
+script for the live updates (``static/console.js``, no build step, no CDN: it works offline on a Pi).
+
+Who sees what: the pages need ``http.status_token`` when one is set (as ``/status`` does), through the
+login form; without a login an open console shows no subscriber identifiers. Actions need a login
+with ``http.api_token`` and the session's CSRF token.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from pathlib import Path
+from typing import Any, Literal, NoReturn
+
+import jinja2
+from aiohttp import web
+
+from modembridge.model import BridgeStatus
+from modembridge.model.wire import to_wire
+
+from ..auth import same_secret
+from ..common import CONFIG, GATEWAY
+from .session import COOKIE, Session, Sessions
+
+log = logging.getLogger("modembridge.http.console")
+
+SESSIONS = web.AppKey("console_sessions", Sessions)
+TEMPLATES = web.AppKey("console_templates", jinja2.Environment)
+HERE = Path(__file__).parent
+EVENT_INTERVAL = 2.0  # seconds between live status updates
+LIST_LIMIT = 50
+CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+       "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'")
+
+
+def _session(request: web.Request) -> Session | None:
+    return request.app[SESSIONS].read(request.cookies.get(COOKIE))
+
+
+def _may_read(request: web.Request) -> tuple[bool, Session | None]:
+    """(may see the pages, the session): a session, or no status token set (an open console)."""
+    session = _session(request)
+    return session is not None or not request.app[CONFIG].http.status_token, session
+
+
+def _render(request: web.Request, name: str, code: int = 200, **values: Any) -> web.Response:
+    page = request.app[TEMPLATES].get_template(name).render(**values)
+    response = web.Response(text=page, status=code, content_type="text/html", charset="utf-8")
+    response.headers["Content-Security-Policy"] = CSP
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Referrer-Policy"] = "no-referrer"
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _to_login() -> NoReturn:
+    raise web.HTTPSeeOther("/ui/login")
+
+
+def _status(request: web.Request, session: Session | None) -> BridgeStatus:
+    status = request.app[GATEWAY].status()
+    return status if session is not None else status.anonymous()
+
+
+async def login_form(request: web.Request) -> web.Response:
+    return _render(request, "login.html", session=_session(request), error=None)
+
+
+async def login(request: web.Request) -> web.Response:
+    form = await request.post()
+    token = form.get("token")
+    http = request.app[CONFIG].http
+    role: Literal["admin", "read"] | None = None
+    if isinstance(token, str) and token:
+        if http.api_token and same_secret(token, http.api_token):
+            role = "admin"
+        elif http.status_token and same_secret(token, http.status_token):
+            role = "read"
+    if role is None:
+        log.warning("console: a login with a wrong token from %s", request.remote)
+        return _render(request, "login.html", code=401, session=None, error="wrong token")
+    _new, cookie = request.app[SESSIONS].issue(role)
+    response = web.HTTPSeeOther("/ui/")
+    response.set_cookie(COOKIE, cookie, httponly=True, samesite="Strict", path="/ui/",
+                        secure=request.secure, max_age=12 * 3600)
+    raise response
+
+
+async def logout(request: web.Request) -> web.Response:
+    session = _session(request)
+    form = await request.post()
+    csrf = form.get("csrf")
+    if not Sessions.csrf_ok(session, csrf if isinstance(csrf, str) else None):
+        return _render(request, "error.html", code=403, session=session,
+                       message="the form is stale (CSRF check failed): reload the page")
+    response = web.HTTPSeeOther("/ui/login")
+    response.del_cookie(COOKIE, path="/ui/")
+    raise response
+
+
+async def overview(request: web.Request) -> web.Response:
+    allowed, session = _may_read(request)
+    if not allowed:
+        _to_login()
+    status = _status(request, session)
+    ready, reason = request.app[GATEWAY].readiness()
+    return _render(request, "overview.html", session=session, status=status, ready=ready, reason=reason)
+
+
+async def messages(request: web.Request) -> web.Response:
+    allowed, session = _may_read(request)
+    if not allowed:
+        _to_login()
+    query = request.query.get("q", "").strip()[:100] or None
+    state = request.query.get("state", "").strip()[:20] or None
+    gateway = request.app[GATEWAY]
+    found = {d: gateway.messages(direction=d, state=state, query=query, limit=LIST_LIMIT)
+             for d in ("in", "out")}
+    return _render(request, "messages.html", session=session, query=query or "", state=state or "",
+                   inbound=found["in"], outbound=found["out"])
+
+
+async def message(request: web.Request) -> web.Response:
+    allowed, session = _may_read(request)
+    if not allowed:
+        _to_login()
+    view = request.app[GATEWAY].message(request.match_info["id"])
+    if view is None:
+        return _render(request, "error.html", code=404, session=session, message="no such message")
+    return _render(request, "message.html", session=session, view=view, direction=view.direction)
+
+
+async def events(request: web.Request) -> web.StreamResponse:
+    """Server-sent events: the status every EVENT_INTERVAL seconds, for the overview's live cards."""
+    allowed, session = _may_read(request)
+    if not allowed:
+        raise web.HTTPUnauthorized(text="log in at /ui/login")
+    response = web.StreamResponse(headers={"Content-Type": "text/event-stream", "Cache-Control": "no-store",
+                                           "X-Content-Type-Options": "nosniff"})
+    await response.prepare(request)
+    try:
+        while True:
+            data = json.dumps(to_wire(_status(request, session)), separators=(",", ":"))
+            await response.write(f"event: status\ndata: {data}\n\n".encode())
+            await asyncio.sleep(EVENT_INTERVAL)
+    except (ConnectionResetError, asyncio.CancelledError):
+        pass
+    return response
+
+
+async def to_console(request: web.Request) -> web.Response:
+    raise web.HTTPPermanentRedirect("/ui/")
+
+
+def environment() -> jinja2.Environment:
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(HERE / "templates"), autoescape=True,
+                             undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True)
+    env.filters["when"] = lambda value: value.isoformat(sep=" ", timespec="seconds") if value else "-"
+    return env
+
+
+def add_routes(app: web.Application) -> None:
+    app[SESSIONS] = Sessions()
+    app[TEMPLATES] = environment()
+    app.router.add_get("/ui/", overview)
+    app.router.add_get("/ui", to_console)
+    app.router.add_get("/ui/login", login_form)
+    app.router.add_post("/ui/login", login)
+    app.router.add_post("/ui/logout", logout)
+    app.router.add_get("/ui/messages", messages)
+    app.router.add_get("/ui/messages/{id}", message)
+    app.router.add_get("/ui/events", events)
+    app.router.add_static("/ui/static/", HERE / "static", show_index=False)

@@ -1,0 +1,142 @@
+"""The web console under /ui/ on the real app and the real bridge with a simulated modem on a pty: login
+and session cookie, CSRF, hostile message texts escaped, search, one message's story, live events."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from typing import Any
+
+import pytest
+from aiohttp.test_utils import TestClient
+
+from modembridge.config import HttpConfig
+from modembridge.http import create_app
+from modembridge.http.console.session import COOKIE, Sessions
+from modembridge.model import SendRequest
+
+from .conftest import Stack, wait_until
+
+API, STATUS = "console-api-token-0123456789", "console-status-token-0123456789"
+HOSTILE = ["<script>alert(1)</script>", "\u202eevil.exe\u202c", "w" * 600, "emoji 😀 ok", '" onmouseover="x']
+
+
+async def console(stack: Stack, aiohttp_client: Any, **http: Any) -> TestClient[Any, Any]:
+    tokens = {"api_token": API, "status_token": STATUS} | http
+    config = replace(stack.config, http=HttpConfig(**tokens))
+    return await aiohttp_client(create_app(config, stack.bridge, stack.bridge.metrics))
+
+
+async def login(client: TestClient[Any, Any], token: str) -> None:
+    resp = await client.post("/ui/login", data={"token": token}, allow_redirects=False)
+    assert resp.status == 303 and resp.headers["Location"] == "/ui/"
+    cookie = resp.headers["Set-Cookie"]
+    assert "HttpOnly" in cookie and "SameSite=Strict" in cookie and "Path=/ui/" in cookie
+    assert token not in cookie and token not in resp.headers["Location"]  # no token in a cookie or URL
+
+
+def csrf_of(page: str) -> str:
+    marker = 'name="csrf" value="'
+    return page.split(marker, 1)[1].split('"', 1)[0]
+
+
+async def test_pages_need_a_login_when_a_status_token_is_set(make_stack: Any, aiohttp_client: Any) -> None:
+    stack: Stack = await make_stack()
+    await stack.wait_ready()
+    client = await console(stack, aiohttp_client)
+    resp = await client.get("/ui/", allow_redirects=False)
+    assert (resp.status, resp.headers["Location"]) == (303, "/ui/login")
+    assert (await client.get("/ui/events")).status == 401
+    resp = await client.post("/ui/login", data={"token": "wrong"}, allow_redirects=False)
+    assert resp.status == 401 and "wrong token" in await resp.text()
+    client.session.cookie_jar.update_cookies({COOKIE: "admin.9999999999.x.forged"})
+    assert (await client.get("/ui/", allow_redirects=False)).status == 303  # a forged cookie is nothing
+    await login(client, STATUS)
+    resp = await client.get("/ui/")
+    page = await resp.text()
+    assert resp.status == 200 and 'data-modem="gsm0"' in page and "read-only" in page
+    assert "script-src 'self'" in resp.headers["Content-Security-Policy"]
+
+
+async def test_hostile_texts_are_escaped_everywhere(make_stack: Any, aiohttp_client: Any) -> None:
+    stack: Stack = await make_stack()
+    await stack.wait_ready()
+    for i, text in enumerate(HOSTILE):
+        await stack.sim.inject_text(f"+25471100070{i}", text)
+    await stack.router.wait(lambda: len(stack.router.delivered()) == len(HOSTILE))
+    await stack.bridge.submit(SendRequest(recipients=("+254711000799",), text="<img src=x onerror=alert(1)>"))
+    client = await console(stack, aiohttp_client)
+    await login(client, STATUS)
+    page = await (await client.get("/ui/messages")).text()
+    for raw in ("<script>alert(1)</script>", "<img src=x", '" onmouseover="x'):
+        assert raw not in page
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page and "emoji 😀 ok" in page and "w" * 600 in page
+    assert "&lt;img src=x onerror=alert(1)&gt;" in page
+    [hostile] = [m for m in stack.store.views.recent(direction="in", state=None, limit=10)
+                 if m.text == HOSTILE[0]]
+    story = await (await client.get(f"/ui/messages/{hostile.id}")).text()
+    assert "<script>alert" not in story and "&lt;script&gt;" in story and "read from gsm0" in story
+
+
+async def test_search_and_a_message_story(make_stack: Any, aiohttp_client: Any) -> None:
+    stack: Stack = await make_stack(sim_kw={"report_delay": 0.05})
+    await stack.wait_ready()
+    await stack.sim.inject_text("+254711000801", "find me please")
+    await stack.sim.inject_text("+254711000802", "not this one")
+    await stack.router.wait(lambda: len(stack.router.delivered()) == 2)
+    sent = await stack.bridge.submit(SendRequest(recipients=("+254711000803",), text="outbound with report",
+                                                 status_report=True))
+    await wait_until(lambda: stack.store.views.outbound(sent.message_id).delivery == "delivered")
+    client = await console(stack, aiohttp_client, status_token="")  # an open console: no login needed
+    page = await (await client.get("/ui/messages", params={"q": "find me"})).text()
+    assert "find me please" in page and "not this one" not in page
+    page = await (await client.get("/ui/messages", params={"q": "0803"})).text()
+    assert "outbound with report" in page and "find me please" not in page
+    story = await (await client.get(f"/ui/messages/{sent.message_id}")).text()
+    assert "+254711000803" in story and "delivered" in story and "via api" in story
+    assert (await client.get("/ui/messages/nope")).status == 404
+
+
+async def test_logout_needs_the_csrf_token(make_stack: Any, aiohttp_client: Any) -> None:
+    stack: Stack = await make_stack()
+    await stack.wait_ready()
+    client = await console(stack, aiohttp_client)
+    await login(client, API)
+    page = await (await client.get("/ui/")).text()
+    assert "admin" in page
+    resp = await client.post("/ui/logout", data={"csrf": "guess"}, allow_redirects=False)
+    assert resp.status == 403
+    assert (await client.get("/ui/", allow_redirects=False)).status == 200  # still logged in
+    resp = await client.post("/ui/logout", data={"csrf": csrf_of(page)}, allow_redirects=False)
+    assert resp.status == 303
+    assert (await client.get("/ui/", allow_redirects=False)).status == 303
+
+
+async def test_the_overview_updates_live_over_server_sent_events(make_stack: Any,
+                                                                 aiohttp_client: Any) -> None:
+    stack: Stack = await make_stack()
+    await stack.wait_ready()
+    client = await console(stack, aiohttp_client, status_token="")
+    resp = await client.get("/ui/events")
+    assert resp.status == 200 and resp.headers["Content-Type"].startswith("text/event-stream")
+    event = b""
+    while b"\n\n" not in event:
+        event += await resp.content.readany()
+    head, _, data = event.decode().partition("data: ")
+    assert head.startswith("event: status")
+    status = json.loads(data.split("\n", 1)[0])
+    assert status["modems"]["gsm0"]["state"] == "ready"
+    assert status["modems"]["gsm0"]["info"]["imei"] is None  # an open console shows no identifiers
+    resp.close()
+    script = await (await client.get("/ui/static/console.js")).text()
+    assert "textContent" in script and "innerHTML" not in script
+
+
+@pytest.mark.parametrize("cookie", ["", "x" * 300, "read.1.c.0", "admin.notanumber.c.abc"])
+def test_a_bad_cookie_is_no_session(cookie: str) -> None:
+    sessions = Sessions(key=b"k" * 32, clock=lambda: 1000.0)
+    assert sessions.read(cookie) is None
+    session, value = sessions.issue("read")
+    assert sessions.read(value) == session and not session.admin
+    assert Sessions(key=b"other" * 8, clock=lambda: 1000.0).read(value) is None  # another daemon's key
+    assert Sessions(key=b"k" * 32, clock=lambda: 1000.0 + 13 * 3600).read(value) is None  # expired
