@@ -3,11 +3,14 @@ and session cookie, CSRF, hostile message texts escaped, search, one message's s
 
 from __future__ import annotations
 
+import asyncio
 import json
 from dataclasses import replace
 from typing import Any
 
+import aiohttp
 import pytest
+from aiohttp import web
 from aiohttp.test_utils import TestClient
 
 from modembridge.config import HttpConfig
@@ -140,3 +143,18 @@ def test_a_bad_cookie_is_no_session(cookie: str) -> None:
     assert sessions.read(value) == session and not session.admin
     assert Sessions(key=b"other" * 8, clock=lambda: 1000.0).read(value) is None  # another daemon's key
     assert Sessions(key=b"k" * 32, clock=lambda: 1000.0 + 13 * 3600).read(value) is None  # expired
+
+
+async def test_an_open_event_stream_does_not_hold_up_the_daemons_stop(make_stack: Any) -> None:
+    stack: Stack = await make_stack()
+    await stack.wait_ready()
+    config = replace(stack.config, http=HttpConfig(api_token=API))
+    runner = web.AppRunner(create_app(config, stack.bridge, stack.bridge.metrics), access_log=None)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", 0).start()
+    url = f"http://127.0.0.1:{runner.addresses[0][1]}/ui/events"
+    async with aiohttp.ClientSession() as http:
+        resp = await http.get(url)
+        assert (await resp.content.readuntil(b"\n\n")).startswith(b"event: status")
+        await asyncio.wait_for(runner.cleanup(), 10)  # not aiohttp's 60 s shutdown timeout
+        resp.close()

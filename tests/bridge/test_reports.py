@@ -3,7 +3,6 @@ late and out of order (and after a restart), multipart messages, temporary statu
 
 from __future__ import annotations
 
-import asyncio
 from collections import Counter
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -116,7 +115,8 @@ async def test_a_multipart_message_calls_back_per_message_by_default(make_stack:
     assert view.delivery == view.recipients[0].delivery == "delivered"
     want = {"8": 1, "1": 1} if multipart == "message" else {"8": 3, "1": 3}
     await stack.router.wait(lambda: Counter(d["type"] for d in stack.router.dlrs) == want)
-    await asyncio.sleep(0.2)  # nothing more trickles in (a bounded look, not a wait for an event)
+    # every report is recorded and every callback it made is done: the count is final
+    await wait_until(lambda: stack.store.reports.next_callback_due_at() is None)
     assert Counter(d["type"] for d in stack.router.dlrs) == want
     types = [d["type"] for d in stack.router.dlrs]
     assert types.index("8") < types.index("1")

@@ -10,6 +10,7 @@ with ``http.api_token`` and the session's CSRF token.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 from pathlib import Path
@@ -28,6 +29,7 @@ from .session import COOKIE, Session, Sessions
 log = logging.getLogger("modembridge.http.console")
 
 SESSIONS = web.AppKey("console_sessions", Sessions)
+CLOSING = web.AppKey("console_closing", asyncio.Event)  # set when the server shuts down: streams end
 TEMPLATES = web.AppKey("console_templates", jinja2.Environment)
 HERE = Path(__file__).parent
 EVENT_INTERVAL = 2.0  # seconds between live status updates
@@ -141,12 +143,14 @@ async def events(request: web.Request) -> web.StreamResponse:
     response = web.StreamResponse(headers={"Content-Type": "text/event-stream", "Cache-Control": "no-store",
                                            "X-Content-Type-Options": "nosniff"})
     await response.prepare(request)
+    closing = request.app[CLOSING]
     try:
-        while True:
+        while not closing.is_set():
             data = json.dumps(to_wire(_status(request, session)), separators=(",", ":"))
             await response.write(f"event: status\ndata: {data}\n\n".encode())
-            await asyncio.sleep(EVENT_INTERVAL)
-    except (ConnectionResetError, asyncio.CancelledError):
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(closing.wait(), EVENT_INTERVAL)
+    except ConnectionResetError:  # the browser went away
         pass
     return response
 
@@ -162,8 +166,15 @@ def environment() -> jinja2.Environment:
     return env
 
 
+async def _shutting_down(app: web.Application) -> None:
+    """The server stops: end the event streams now (the daemon's stop would otherwise wait for them)."""
+    app[CLOSING].set()
+
+
 def add_routes(app: web.Application) -> None:
     app[SESSIONS] = Sessions()
+    app[CLOSING] = asyncio.Event()
+    app.on_shutdown.append(_shutting_down)
     app[TEMPLATES] = environment()
     app.router.add_get("/ui/", overview)
     app.router.add_get("/ui", to_console)
