@@ -17,6 +17,7 @@ from collections.abc import Awaitable, Callable
 from typing import Literal
 
 from modembridge.at import Modem, ModemState
+from modembridge.bridge.activity import Activity
 from modembridge.bridge.balance import BalanceWatch
 from modembridge.bridge.calls import CallWatch
 from modembridge.bridge.delivery import DeliveryLoop, DeliveryQueue
@@ -38,6 +39,8 @@ from modembridge.model import (
     DeliveryOutcome,
     DeliveryReportEvent,
     DeliveryResult,
+    DlrStatus,
+    FeedEvent,
     InboundMessage,
     JournalCounts,
     MessageSummary,
@@ -52,7 +55,7 @@ from modembridge.model import (
     UssdReply,
 )
 from modembridge.observe import LoopMonitor, Metrics
-from modembridge.store import OutboundPart, Store
+from modembridge.store import MatchedPart, OutboundPart, Store
 
 log = logging.getLogger(__name__)
 
@@ -87,8 +90,9 @@ class Bridge:
         self.call_loop = self._call_loop(calls) if calls is not None else None
         self.modems: dict[str, Modem] = {}
         self.selftests = SelfTests(self.modems, self.submit)
+        self.activity = Activity(clock=clock)
         self.reports = ReportPipeline(store, metrics=self.metrics, wake_callbacks=self._wake_callbacks,
-                                      multipart=config.dlr.multipart, on_report=self.selftests.report)
+                                      multipart=config.dlr.multipart, on_report=self._on_report)
         self.events: dict[str, ModemEvents] = {}
         self.senders: dict[str, ModemSender] = {}
         self.calls: dict[str, CallWatch] = {}
@@ -102,7 +106,8 @@ class Bridge:
             self.events[mc.id] = ModemEvents(
                 mc.id, modem, clock=clock, reports=self.reports,
                 inbound=InboundPipeline(mc.id, store, hand_off=self._hand_to_router, metrics=self.metrics,
-                                        claim=self.selftests.claims),
+                                        claim=self.selftests.claims,
+                                        on_message=functools.partial(self._on_inbound, mc.id)),
                 watch=ModemWatch(mc.id, store, wake_senders=self._wake_senders), calls=self.calls[mc.id])
             self.pacers[mc.id] = Pacer(mc, store)
             self.senders[mc.id] = ModemSender(mc.id, modem, store, config.outbound,
@@ -270,6 +275,41 @@ class Bridge:
     def _on_smsc(self, part: OutboundPart, outcome: SmscOutcome, now: float) -> None:
         self.reports.smsc_outcome(part, outcome, now)
         self.selftests.smsc(part.message_id, outcome)
+        what = f"part {part.seq}/{part.total} " + (f"sent, mr {outcome.mr}" if outcome.accepted
+                                                    else f"failed: {outcome.reason}")
+        self.activity.publish("sent" if outcome.accepted else "failed", message_id=part.message_id,
+                              modem_id=part.modem_id or "", number=part.recipient, text=what)
+
+    def _on_report(self, part: MatchedPart, kind: DlrStatus) -> None:
+        self.selftests.report(part.message_id, kind)
+        self.activity.publish("report", message_id=part.message_id, modem_id=part.modem_id,
+                              number=part.recipient, text=f"part {part.seq}/{part.total} {kind.name.lower()}")
+
+    def _on_inbound(self, modem_id: str, message_id: str, sender: str, text: str) -> None:
+        self.activity.publish("in", message_id=message_id, modem_id=modem_id, number=sender, text=text)
+
+    def feed(self, after: int) -> list[FeedEvent]:
+        return self.activity.since(after)
+
+    async def feed_wait(self, after: int, timeout: float) -> None:
+        await self.activity.wait(after, timeout)
+
+    async def retry(self, message_id: str) -> bool:
+        now = self._clock()
+        done = self.store.outbox.retry(message_id, now) or self.store.inbox.retry(message_id, now)
+        if done:
+            await self.store.commit()
+            self._wake_senders()
+            self._hand_to_router(None)
+            log.info("message=%s retried by an operator", message_id)
+        return done
+
+    async def cancel(self, message_id: str) -> bool:
+        done = self.store.outbox.cancel(message_id, self._clock())
+        if done:
+            await self.store.commit()
+            log.info("message=%s cancelled by an operator", message_id)
+        return done
 
     async def selftest(self, modem_id: str, to: str | None, timeout: float) -> SelfTestResult:
         return await self.selftests.run(modem_id, to, timeout)

@@ -41,12 +41,14 @@ class InboundPipeline:
     """One modem's inbound messages, from a decoded part to a message the router can have."""
 
     def __init__(self, modem_id: str, store: Store, *, hand_off: HandOff, metrics: Metrics,
-                 claim: Callable[[str, Deliver], str | None] | None = None) -> None:
+                 claim: Callable[[str, Deliver], str | None] | None = None,
+                 on_message: Callable[[str, str, str], None] | None = None) -> None:
         self.modem_id = modem_id
         self.store = store
         self._hand_off = hand_off
         self._metrics = metrics
         self._claim = claim  # a self-test's message come back: the note to keep it with, else None
+        self._on_message = on_message  # (message id, sender, text) of each message made whole
 
     async def journal(self, deliver: Deliver, pdu: str, slot: Slot, now: float,
                       tpdu_length: int | None = None) -> None:
@@ -83,6 +85,9 @@ class InboundPipeline:
         if result.complete:
             log.info("inbound message=%s modem=%s parts=%s received", result.message_id, self.modem_id,
                      deliver.concat.total if deliver.concat else 1)
+            if self._on_message is not None:
+                view = self.store.views.inbound(result.message_id) if deliver.concat else None
+                self._on_message(result.message_id, deliver.sender, view.text if view else deliver.text)
             if not early:
                 self._hand_off(None)
         else:

@@ -19,7 +19,7 @@ from modembridge.config import RetryPolicy
 from modembridge.model import DeliveryOutcome, DeliveryReportEvent, DeliveryResult, DlrStatus, SmscOutcome
 from modembridge.observe import Metrics, number
 from modembridge.sms import StatusReport
-from modembridge.store import OutboundPart, PartProgress, Store
+from modembridge.store import MatchedPart, OutboundPart, PartProgress, Store
 
 log = logging.getLogger(__name__)
 
@@ -44,7 +44,7 @@ def message_report_due(kind: DlrStatus, before: str | None, parts: Sequence[Part
 class ReportPipeline:
     def __init__(self, store: Store, *, metrics: Metrics, wake_callbacks: Callable[[], None],
                  multipart: Literal["message", "part"] = "message",
-                 on_report: Callable[[str, DlrStatus], None] | None = None) -> None:
+                 on_report: Callable[[MatchedPart, DlrStatus], None] | None = None) -> None:
         self.store = store
         self._metrics = metrics
         self._wake_callbacks = wake_callbacks  # a callback was journalled: the dlr loop should look
@@ -83,7 +83,7 @@ class ReportPipeline:
         await self.store.commit()
         self._metrics.report_received(modem_id, kind.name.lower())
         if self._on_report is not None:
-            self._on_report(matched.message_id, kind)
+            self._on_report(matched, kind)
         log.info("delivery report message=%s part=%d/%d to=%s: %s (status 0x%02X)", matched.message_id,
                  matched.seq, matched.total, number(matched.recipient), kind.name.lower(), report.status)
         return True

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal, Protocol
 
-from .messages import SendAccepted, SendRequest
+from .messages import FeedEvent, SendAccepted, SendRequest
 from .status import BridgeStatus
 from .views import MessageSummary, MessageView
 
@@ -81,6 +81,22 @@ class Gateway(Protocol):
     def messages(self, *, direction: Literal["in", "out"], state: str | None, query: str | None,
                  limit: int) -> list[MessageSummary]:
         """Recent messages, newest first; `query`: an id, a client id, or a fragment of a number or text."""
+        ...
+
+    def feed(self, after: int) -> list[FeedEvent]:
+        """The live feed's events after sequence number `after` (0: all kept), oldest first."""
+        ...
+
+    async def feed_wait(self, after: int, timeout: float) -> None:
+        """Return when there is a feed event after `after` (at once if there is), or after `timeout`."""
+        ...
+
+    async def retry(self, message_id: str) -> bool:
+        """An operator's retry of a failed, dead, rejected or unknown message; False when not possible."""
+        ...
+
+    async def cancel(self, message_id: str) -> bool:
+        """Cancel an outbound message's still-queued parts; False when there are none."""
         ...
 
     def status(self) -> BridgeStatus:

@@ -133,3 +133,19 @@ class MissedCall:
     modem_id: str
     at: datetime  # the first RING, aware UTC
     action: Literal["rejected", "ignored"]
+
+
+FeedKind = Literal["in", "sent", "failed", "report"]
+
+
+@dataclass(frozen=True)
+class FeedEvent:
+    """One line of the console's live feed."""
+
+    seq: int  # increasing: a stream asks for what came after the last it showed
+    kind: FeedKind  # an inbound message, a part sent or failed, a delivery report
+    at: datetime
+    message_id: str
+    modem_id: str
+    number: str  # the sender (in) or the recipient
+    text: str  # the message's text (in), the outcome (sent, failed, report)

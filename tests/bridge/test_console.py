@@ -158,3 +158,38 @@ async def test_an_open_event_stream_does_not_hold_up_the_daemons_stop(make_stack
         assert (await resp.content.readuntil(b"\n\n")).startswith(b"event: status")
         await asyncio.wait_for(runner.cleanup(), 10)  # not aiohttp's 60 s shutdown timeout
         resp.close()
+
+
+async def test_the_live_feed_and_the_retry_and_cancel_buttons(make_stack: Any, aiohttp_client: Any) -> None:
+    stack: Stack = await make_stack()
+    await stack.wait_ready()
+    client = await console(stack, aiohttp_client, status_token="")
+    resp = await client.get("/ui/events")
+    await stack.sim.inject_text("+254711000901", "feed <b>me</b>")
+    seen = b""
+    while b"event: feed" not in seen:
+        seen += await asyncio.wait_for(resp.content.readany(), 10)
+    feed = json.loads(seen.split(b"event: feed\ndata: ", 1)[1].split(b"\n", 1)[0])
+    assert (feed["kind"], feed["number"], feed["text"]) == ("in", "+254711000901", "feed <b>me</b>")
+    resp.close()
+    page = await (await client.get("/ui/")).text()
+    assert "feed &lt;b&gt;me&lt;/b&gt;" in page and "<b>me</b>" not in page
+    # a send that fails for good, retried from its page by an admin
+    stack.sim.fail_sends(1, cms=21)
+    sent = await stack.bridge.submit(SendRequest(recipients=("+254711000902",), text="try me"))
+    await wait_until(lambda: stack.store.views.outbound(sent.message_id).state == "failed")
+    story = await (await client.get(f"/ui/messages/{sent.message_id}")).text()
+    assert "/retry" not in story  # an open, anonymous console has no actions
+    await login(client, API)
+    story = await (await client.get(f"/ui/messages/{sent.message_id}")).text()
+    assert f"/ui/messages/{sent.message_id}/retry" in story and "/cancel" not in story
+    resp = await client.post(f"/ui/messages/{sent.message_id}/retry", data={"csrf": "nope"},
+                             allow_redirects=False)
+    assert resp.status == 403
+    resp = await client.post(f"/ui/messages/{sent.message_id}/retry", data={"csrf": csrf_of(story)},
+                             allow_redirects=False)
+    assert resp.status == 303
+    await wait_until(lambda: stack.store.views.outbound(sent.message_id).state == "sent")
+    resp = await client.post(f"/ui/messages/{sent.message_id}/cancel", data={"csrf": csrf_of(story)},
+                             allow_redirects=False)
+    assert resp.status == 409  # nothing queued any more

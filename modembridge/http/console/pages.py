@@ -10,7 +10,6 @@ with ``http.api_token`` and the session's CSRF token.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import logging
 from pathlib import Path
@@ -34,6 +33,7 @@ TEMPLATES = web.AppKey("console_templates", jinja2.Environment)
 HERE = Path(__file__).parent
 EVENT_INTERVAL = 2.0  # seconds between live status updates
 LIST_LIMIT = 50
+FEED_SHOWN = 30  # feed lines on the overview (newest first)
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
        "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'")
 
@@ -109,7 +109,9 @@ async def overview(request: web.Request) -> web.Response:
         _to_login()
     status = _status(request, session)
     ready, reason = request.app[GATEWAY].readiness()
-    return _render(request, "overview.html", session=session, status=status, ready=ready, reason=reason)
+    feed = list(reversed(request.app[GATEWAY].feed(0)))[:FEED_SHOWN]
+    return _render(request, "overview.html", session=session, status=status, ready=ready, reason=reason,
+                   feed=feed)
 
 
 async def messages(request: web.Request) -> web.Response:
@@ -136,23 +138,56 @@ async def message(request: web.Request) -> web.Response:
 
 
 async def events(request: web.Request) -> web.StreamResponse:
-    """Server-sent events: the status every EVENT_INTERVAL seconds, for the overview's live cards."""
+    """Server-sent events: ``status`` every EVENT_INTERVAL seconds (the overview's cards) and ``feed`` as
+    soon as something happens (an inbound message, a part sent or failed, a delivery report)."""
     allowed, session = _may_read(request)
     if not allowed:
         raise web.HTTPUnauthorized(text="log in at /ui/login")
     response = web.StreamResponse(headers={"Content-Type": "text/event-stream", "Cache-Control": "no-store",
                                            "X-Content-Type-Options": "nosniff"})
     await response.prepare(request)
-    closing = request.app[CLOSING]
+    closing, gateway = request.app[CLOSING], request.app[GATEWAY]
+    loop = asyncio.get_running_loop()
+    seen = 0
     try:
         while not closing.is_set():
             data = json.dumps(to_wire(_status(request, session)), separators=(",", ":"))
             await response.write(f"event: status\ndata: {data}\n\n".encode())
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(closing.wait(), EVENT_INTERVAL)
+            next_status = loop.time() + EVENT_INTERVAL
+            while not closing.is_set() and (left := next_status - loop.time()) > 0:
+                waiting = asyncio.ensure_future(gateway.feed_wait(seen, left))
+                stop = asyncio.ensure_future(closing.wait())
+                await asyncio.wait([waiting, stop], return_when=asyncio.FIRST_COMPLETED)
+                waiting.cancel()
+                stop.cancel()
+                for event in gateway.feed(seen):
+                    seen = event.seq
+                    line = json.dumps(to_wire(event), separators=(",", ":"), ensure_ascii=False)
+                    await response.write(f"event: feed\ndata: {line}\n\n".encode())
     except ConnectionResetError:  # the browser went away
         pass
     return response
+
+
+async def action(request: web.Request) -> web.Response:
+    """POST /ui/messages/{id}/retry|cancel: an admin session and its CSRF token."""
+    session = _session(request)
+    form = await request.post()
+    csrf = form.get("csrf")
+    if session is None or not session.admin:
+        return _render(request, "error.html", code=403, session=session,
+                       message="actions need a login with the API token")
+    if not Sessions.csrf_ok(session, csrf if isinstance(csrf, str) else None):
+        return _render(request, "error.html", code=403, session=session,
+                       message="the form is stale (CSRF check failed): reload the page")
+    message_id, what = request.match_info["id"], request.match_info["action"]
+    gateway = request.app[GATEWAY]
+    done = await (gateway.retry(message_id) if what == "retry" else gateway.cancel(message_id))
+    log.info("console: %s of message=%s: %s", what, message_id, "done" if done else "not possible")
+    if not done:
+        return _render(request, "error.html", code=409, session=session,
+                       message=f"{what} is not possible for this message in its state")
+    raise web.HTTPSeeOther(f"/ui/messages/{message_id}")
 
 
 async def to_console(request: web.Request) -> web.Response:
@@ -183,5 +218,6 @@ def add_routes(app: web.Application) -> None:
     app.router.add_post("/ui/logout", logout)
     app.router.add_get("/ui/messages", messages)
     app.router.add_get("/ui/messages/{id}", message)
+    app.router.add_post("/ui/messages/{id}/{action:retry|cancel}", action)
     app.router.add_get("/ui/events", events)
     app.router.add_static("/ui/static/", HERE / "static", show_index=False)

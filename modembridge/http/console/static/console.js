@@ -29,5 +29,27 @@
     set(document, "journal_in", pairs((q.journal || {}).in));
     set(document, "journal_out", pairs((q.journal || {}).out));
   });
+  const feed = document.getElementById("feed");
+  source.addEventListener("feed", (event) => {
+    if (!feed) return;
+    const e = JSON.parse(event.data);
+    if (e.seq <= Number(feed.dataset.seq || 0)) return;
+    feed.dataset.seq = String(e.seq);
+    const li = document.createElement("li");
+    li.className = "feed-" + e.kind;
+    const time = document.createElement("time");
+    time.textContent = String(e.at).replace("T", " ").slice(0, 19);
+    const kind = document.createElement("b");
+    kind.textContent = e.kind;
+    const link = document.createElement("a");
+    link.href = "/ui/messages/" + encodeURIComponent(e.message_id);
+    link.textContent = e.number;
+    const text = document.createElement("span");
+    text.className = "text";
+    text.textContent = e.text;
+    li.append(time, " ", kind, " ", link, " ", text);
+    feed.prepend(li);
+    while (feed.children.length > 30) feed.lastElementChild.remove();
+  });
   source.onerror = () => live.classList.remove("on");
 })();
