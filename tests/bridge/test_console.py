@@ -193,3 +193,42 @@ async def test_the_live_feed_and_the_retry_and_cancel_buttons(make_stack: Any, a
     resp = await client.post(f"/ui/messages/{sent.message_id}/cancel", data={"csrf": csrf_of(story)},
                              allow_redirects=False)
     assert resp.status == 409  # nothing queued any more
+
+
+async def test_compose_counts_parts_with_the_codec_and_sends(make_stack: Any, aiohttp_client: Any) -> None:
+    stack: Stack = await make_stack()
+    await stack.wait_ready()
+    client = await console(stack, aiohttp_client)
+    await login(client, API)
+    counts = await (await client.get("/ui/segments", params={"text": "x" * 161})).json()
+    assert (counts["encoding"], counts["parts"], counts["remaining"]) == ("gsm7", 2, 153 * 2 - 161)
+    counts = await (await client.get("/ui/segments", params={"text": "привет"})).json()
+    assert (counts["encoding"], counts["parts"]) == ("ucs2", 1)
+    page = await (await client.get("/ui/compose")).text()
+    csrf = csrf_of(page)
+    resp = await client.post("/ui/compose", data={"csrf": csrf, "to": "12", "text": "hi"})
+    assert resp.status == 400 and "invalid phone number" in await resp.text()  # the native API's rules
+    form = {"csrf": csrf, "to": "+254711000950", "text": "from the console", "modem": "gsm0"}
+    resp = await client.post("/ui/compose", data=form, allow_redirects=False)
+    assert resp.status == 303
+    [record] = await stack.sim.wait_submitted(1)
+    assert (record["destination"], record["text"]) == ("+254711000950", "from the console")
+    resp = await client.post("/ui/compose", data={"to": "+254711000950", "text": "no csrf"})
+    assert resp.status == 403 and len(stack.sim.submitted()) == 1
+
+
+async def test_the_ussd_console_walks_a_menu(make_stack: Any, aiohttp_client: Any) -> None:
+    stack: Stack = await make_stack()
+    await stack.wait_ready()
+    client = await console(stack, aiohttp_client)
+    await login(client, API)
+    page = await (await client.get("/ui/modems/gsm0/ussd")).text()
+    csrf = csrf_of(page)
+    page = await (await client.post("/ui/modems/gsm0/ussd", data={"csrf": csrf, "code": "*123#"})).text()
+    assert "Welcome to SIMNET\n1. Balance" in page and 'name="session"' in page
+    session = page.split('name="session" value="', 1)[1].split('"', 1)[0]
+    page = await (await client.post("/ui/modems/gsm0/ussd",
+                                    data={"csrf": csrf, "code": "1", "session": session})).text()
+    assert "Your balance is 12.50 KSh" in page and 'name="session"' not in page
+    resp = await client.post("/ui/modems/gsm0/ussd", data={"csrf": csrf, "code": "*1#<script>"})
+    assert resp.status == 400 and "<script>" not in await resp.text()

@@ -1,5 +1,15 @@
-"""The operator's console in the browser, served by the daemon itself under ``/ui/`` (see pages.py)."""
+"""The operator's console in the browser, served by the daemon itself under ``/ui/``: pages.py (login,
+overview, messages, the event stream, message actions), tools.py (compose with a live parts counter, the
+USSD console)."""
 
-from .pages import add_routes
+from aiohttp import web
+
+from . import pages, tools
+
+
+def add_routes(app: web.Application) -> None:
+    pages.add_routes(app)
+    tools.add_routes(app)
+
 
 __all__ = ["add_routes"]

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal, NoReturn
 
@@ -38,19 +39,19 @@ CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' 
        "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'")
 
 
-def _session(request: web.Request) -> Session | None:
+def session_of(request: web.Request) -> Session | None:
     return request.app[SESSIONS].read(request.cookies.get(COOKIE))
 
 
-def _may_read(request: web.Request) -> tuple[bool, Session | None]:
+def may_read(request: web.Request) -> tuple[bool, Session | None]:
     """(may see the pages, the session): a session, or no status token set (an open console)."""
-    session = _session(request)
+    session = session_of(request)
     return session is not None or not request.app[CONFIG].http.status_token, session
 
 
-def _render(request: web.Request, name: str, code: int = 200, **values: Any) -> web.Response:
+def render(request: web.Request, name: str, http_status: int = 200, **values: Any) -> web.Response:
     page = request.app[TEMPLATES].get_template(name).render(**values)
-    response = web.Response(text=page, status=code, content_type="text/html", charset="utf-8")
+    response = web.Response(text=page, status=http_status, content_type="text/html", charset="utf-8")
     response.headers["Content-Security-Policy"] = CSP
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Referrer-Policy"] = "no-referrer"
@@ -58,7 +59,7 @@ def _render(request: web.Request, name: str, code: int = 200, **values: Any) -> 
     return response
 
 
-def _to_login() -> NoReturn:
+def to_login() -> NoReturn:
     raise web.HTTPSeeOther("/ui/login")
 
 
@@ -68,7 +69,7 @@ def _status(request: web.Request, session: Session | None) -> BridgeStatus:
 
 
 async def login_form(request: web.Request) -> web.Response:
-    return _render(request, "login.html", session=_session(request), error=None)
+    return render(request, "login.html", session=session_of(request), error=None)
 
 
 async def login(request: web.Request) -> web.Response:
@@ -83,7 +84,7 @@ async def login(request: web.Request) -> web.Response:
             role = "read"
     if role is None:
         log.warning("console: a login with a wrong token from %s", request.remote)
-        return _render(request, "login.html", code=401, session=None, error="wrong token")
+        return render(request, "login.html", http_status=401, session=None, error="wrong token")
     _new, cookie = request.app[SESSIONS].issue(role)
     response = web.HTTPSeeOther("/ui/")
     response.set_cookie(COOKIE, cookie, httponly=True, samesite="Strict", path="/ui/",
@@ -92,11 +93,11 @@ async def login(request: web.Request) -> web.Response:
 
 
 async def logout(request: web.Request) -> web.Response:
-    session = _session(request)
+    session = session_of(request)
     form = await request.post()
     csrf = form.get("csrf")
     if not Sessions.csrf_ok(session, csrf if isinstance(csrf, str) else None):
-        return _render(request, "error.html", code=403, session=session,
+        return render(request, "error.html", http_status=403, session=session,
                        message="the form is stale (CSRF check failed): reload the page")
     response = web.HTTPSeeOther("/ui/login")
     response.del_cookie(COOKIE, path="/ui/")
@@ -104,43 +105,43 @@ async def logout(request: web.Request) -> web.Response:
 
 
 async def overview(request: web.Request) -> web.Response:
-    allowed, session = _may_read(request)
+    allowed, session = may_read(request)
     if not allowed:
-        _to_login()
+        to_login()
     status = _status(request, session)
     ready, reason = request.app[GATEWAY].readiness()
     feed = list(reversed(request.app[GATEWAY].feed(0)))[:FEED_SHOWN]
-    return _render(request, "overview.html", session=session, status=status, ready=ready, reason=reason,
+    return render(request, "overview.html", session=session, status=status, ready=ready, reason=reason,
                    feed=feed)
 
 
 async def messages(request: web.Request) -> web.Response:
-    allowed, session = _may_read(request)
+    allowed, session = may_read(request)
     if not allowed:
-        _to_login()
+        to_login()
     query = request.query.get("q", "").strip()[:100] or None
     state = request.query.get("state", "").strip()[:20] or None
     gateway = request.app[GATEWAY]
     found = {d: gateway.messages(direction=d, state=state, query=query, limit=LIST_LIMIT)
              for d in ("in", "out")}
-    return _render(request, "messages.html", session=session, query=query or "", state=state or "",
+    return render(request, "messages.html", session=session, query=query or "", state=state or "",
                    inbound=found["in"], outbound=found["out"])
 
 
 async def message(request: web.Request) -> web.Response:
-    allowed, session = _may_read(request)
+    allowed, session = may_read(request)
     if not allowed:
-        _to_login()
+        to_login()
     view = request.app[GATEWAY].message(request.match_info["id"])
     if view is None:
-        return _render(request, "error.html", code=404, session=session, message="no such message")
-    return _render(request, "message.html", session=session, view=view, direction=view.direction)
+        return render(request, "error.html", http_status=404, session=session, message="no such message")
+    return render(request, "message.html", session=session, view=view, direction=view.direction)
 
 
 async def events(request: web.Request) -> web.StreamResponse:
     """Server-sent events: ``status`` every EVENT_INTERVAL seconds (the overview's cards) and ``feed`` as
     soon as something happens (an inbound message, a part sent or failed, a delivery report)."""
-    allowed, session = _may_read(request)
+    allowed, session = may_read(request)
     if not allowed:
         raise web.HTTPUnauthorized(text="log in at /ui/login")
     response = web.StreamResponse(headers={"Content-Type": "text/event-stream", "Cache-Control": "no-store",
@@ -169,23 +170,33 @@ async def events(request: web.Request) -> web.StreamResponse:
     return response
 
 
+async def admin_form(request: web.Request) -> tuple[Session, Mapping[str, str]] | web.Response:
+    """An action's form: (the admin session, its text fields), or the 403 page when the session is not
+    an admin's or the CSRF token is wrong."""
+    session = session_of(request)
+    form = await request.post()
+    fields = {k: v for k, v in form.items() if isinstance(v, str)}
+    if session is None or not session.admin:
+        return render(request, "error.html", http_status=403, session=session,
+                       message="actions need a login with the API token")
+    if not Sessions.csrf_ok(session, fields.get("csrf")):
+        return render(request, "error.html", http_status=403, session=session,
+                       message="the form is stale (CSRF check failed): reload the page")
+    return session, fields
+
+
 async def action(request: web.Request) -> web.Response:
     """POST /ui/messages/{id}/retry|cancel: an admin session and its CSRF token."""
-    session = _session(request)
-    form = await request.post()
-    csrf = form.get("csrf")
-    if session is None or not session.admin:
-        return _render(request, "error.html", code=403, session=session,
-                       message="actions need a login with the API token")
-    if not Sessions.csrf_ok(session, csrf if isinstance(csrf, str) else None):
-        return _render(request, "error.html", code=403, session=session,
-                       message="the form is stale (CSRF check failed): reload the page")
+    checked = await admin_form(request)
+    if isinstance(checked, web.Response):
+        return checked
+    session, _fields = checked
     message_id, what = request.match_info["id"], request.match_info["action"]
     gateway = request.app[GATEWAY]
     done = await (gateway.retry(message_id) if what == "retry" else gateway.cancel(message_id))
     log.info("console: %s of message=%s: %s", what, message_id, "done" if done else "not possible")
     if not done:
-        return _render(request, "error.html", code=409, session=session,
+        return render(request, "error.html", http_status=409, session=session,
                        message=f"{what} is not possible for this message in its state")
     raise web.HTTPSeeOther(f"/ui/messages/{message_id}")
 
