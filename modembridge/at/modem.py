@@ -96,6 +96,14 @@ class Modem:
     async def ussd_cancel(self) -> None:
         await self.operations.ussd_cancel()
 
+    def reinitialize(self, reason: str) -> None:
+        """Initialise the modem again, between exchanges (an operator's action)."""
+        self.supervisor.request_reinit(reason)
+
+    def reset(self, reason: str) -> None:
+        """Reset the modem and bring it back (an operator's action)."""
+        self.supervisor.request_reset(reason)
+
     async def hang_up(self) -> None:
         """Reject the call that rings (the profile's hang-up command)."""
         await self.operations.hang_up(self.supervisor.profile.hangup)

@@ -100,6 +100,7 @@ class Supervisor:
         self._done = asyncio.Event()
         self._done.set()
         self._restart_seen: str | None = None
+        self._reset_requested: str | None = None  # an operator asked for a reset: the reason
         self._check_needed: str | None = None
         self._settle_until = 0.0  # loop time before which a modem that just booted is left alone
 
@@ -274,6 +275,9 @@ class Supervisor:
                 raise ModemUnavailable(f"{self.config.id}: {chan.lost_reason}")
             if self._restart_seen:
                 raise _Reinit(self._restart_seen)
+            if self._reset_requested:
+                why, self._reset_requested = self._reset_requested, None
+                raise _Fault(why, at_least=Rung.RESET)
             try:
                 await self._checks(s, next_health)
             except ModemUnavailable:
@@ -493,6 +497,15 @@ class Supervisor:
             self.status.set_sim_full(True, urc.text)
         else:
             log.debug("%s: unsolicited %r", self.config.id, urc.text)
+
+    def request_reinit(self, reason: str) -> None:
+        """Initialise the modem again (between exchanges), as after a restart of its own."""
+        self._flag_restart(reason)
+
+    def request_reset(self, reason: str) -> None:
+        """Reset the modem (the profile's reset command), reopen and initialise it: the ladder's last rung."""
+        self._reset_requested = reason
+        self._wake.set()
 
     def _flag_restart(self, reason: str) -> None:
         if self._restart_seen is None:

@@ -14,6 +14,7 @@ import logging
 import random
 import time
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from typing import Literal
 
 from modembridge.at import Modem, ModemState
@@ -46,10 +47,12 @@ from modembridge.model import (
     MessageSummary,
     MessageView,
     MissedCall,
+    ModemAction,
     QueueStatus,
     SelfTestResult,
     SendAccepted,
     SendRequest,
+    SendUsage,
     SmscOutcome,
     UnknownModemError,
     UssdReply,
@@ -272,6 +275,10 @@ class Bridge:
                  limit: int) -> list[MessageSummary]:
         return self.store.views.recent(direction=direction, state=state, query=query, limit=limit)
 
+    def _usage(self, modem_id: str) -> SendUsage:
+        usage = self.pacers[modem_id].usage(self._clock())
+        return replace(usage, waiting="paused by an operator") if self.senders[modem_id].paused else usage
+
     def _on_smsc(self, part: OutboundPart, outcome: SmscOutcome, now: float) -> None:
         self.reports.smsc_outcome(part, outcome, now)
         self.selftests.smsc(part.message_id, outcome)
@@ -303,6 +310,23 @@ class Bridge:
             self._hand_to_router(None)
             log.info("message=%s retried by an operator", message_id)
         return done
+
+    async def modem_action(self, modem_id: str, action: ModemAction) -> None:
+        modem, sender = self.modems.get(modem_id), self.senders.get(modem_id)
+        if modem is None or sender is None:
+            raise UnknownModemError(f"unknown modem {modem_id!r}")
+        log.warning("modem %s: %s by an operator", modem_id, action)
+        if action in ("pause", "resume"):
+            sender.paused = action == "pause"
+            if sender.paused:
+                self.store.outbox.release_modem(modem_id)  # unstarted recipients may go elsewhere
+                await self.store.commit()
+            sender.wakeup.poke()
+            self._wake_senders()
+        elif action == "reinit":
+            modem.reinitialize("re-initialised by an operator")
+        else:
+            modem.reset("reset by an operator")
 
     async def cancel(self, message_id: str) -> bool:
         done = self.store.outbox.cancel(message_id, self._clock())
@@ -352,6 +376,6 @@ class Bridge:
             queues=QueueStatus(outbound_parts=self.store.outbox.queue_depths(),
                                journal=self._counts_cache[1]),
             counters=self.metrics.totals(),
-            usage={mid: p.usage(self._clock()) for mid, p in self.pacers.items()},
+            usage={mid: self._usage(mid) for mid in self.pacers},
             balance={mid: b.balance for mid, b in self.balances.items() if b.config.balance_ussd},
         )

@@ -73,6 +73,8 @@ class ModemSender:
         self.modem_id = modem_id
         self.pacer = pacer
         self._holding: str | None = None  # the quota reason the parts bound to this modem wait with
+        self.paused = False  # an operator paused sending on this modem
+        self.pause_seen = asyncio.Event()  # set while the sender waits because it is paused
         self.modem = modem
         self.store = store
         self.config = config
@@ -94,6 +96,12 @@ class ModemSender:
                 await asyncio.sleep(JOURNAL_RETRY_SECONDS)
 
     async def _step(self) -> None:
+        if self.paused:
+            await self._commit()
+            self.pause_seen.set()
+            await self.wakeup.wait(None)
+            return
+        self.pause_seen.clear()
         if self.modem.state is not ModemState.READY:
             await self._commit()
             await self.wakeup.wait(None)

@@ -24,6 +24,7 @@ class ClientIdConflict(ValueError):
 
 
 UssdStatus = Literal["done", "more", "ended", "unsupported", "timeout"]
+ModemAction = Literal["pause", "resume", "reinit", "reset"]
 
 
 @dataclass(frozen=True)
@@ -93,6 +94,10 @@ class Gateway(Protocol):
 
     async def retry(self, message_id: str) -> bool:
         """An operator's retry of a failed, dead, rejected or unknown message; False when not possible."""
+        ...
+
+    async def modem_action(self, modem_id: str, action: ModemAction) -> None:
+        """pause / resume sending on a modem, re-initialise it, or reset it. UnknownModemError."""
         ...
 
     async def cancel(self, message_id: str) -> bool:

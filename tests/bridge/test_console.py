@@ -232,3 +232,34 @@ async def test_the_ussd_console_walks_a_menu(make_stack: Any, aiohttp_client: An
     assert "Your balance is 12.50 KSh" in page and 'name="session"' not in page
     resp = await client.post("/ui/modems/gsm0/ussd", data={"csrf": csrf, "code": "*1#<script>"})
     assert resp.status == 400 and "<script>" not in await resp.text()
+
+
+async def test_modem_actions_pause_resume_reinit_and_reset(make_stack: Any, aiohttp_client: Any) -> None:
+    stack: Stack = await make_stack()
+    await stack.wait_ready()
+    client = await console(stack, aiohttp_client)
+    await login(client, API)
+    page = await (await client.get("/ui/")).text()
+    csrf = csrf_of(page)
+    assert "/ui/modems/gsm0/pause" in page and "/ui/modems/gsm0/resume" not in page
+    resp = await client.post("/ui/modems/gsm0/pause", data={"csrf": csrf}, allow_redirects=False)
+    assert resp.status == 303
+    sender = stack.bridge.senders["gsm0"]
+    sent = await stack.bridge.submit(SendRequest(recipients=("+254711000960",), text="held"))
+    await asyncio.wait_for(sender.pause_seen.wait(), 10)  # the sender is parked by the pause ...
+    assert stack.store.views.outbound(sent.message_id).state == "queued" and stack.sim.submitted() == []
+    assert stack.bridge.status().usage["gsm0"].waiting == "paused by an operator"
+    page = await (await client.get("/ui/")).text()
+    assert "/ui/modems/gsm0/resume" in page
+    await client.post("/ui/modems/gsm0/resume", data={"csrf": csrf})
+    await wait_until(lambda: stack.store.views.outbound(sent.message_id).state == "sent")  # ... and let go
+    echoes = stack.sim.traffic_bytes("rx").count(b"ATE0")
+    await client.post("/ui/modems/gsm0/reinit", data={"csrf": csrf})
+    await wait_until(lambda: stack.sim.traffic_bytes("rx").count(b"ATE0") > echoes)  # initialised again
+    await stack.wait_ready()
+    await client.post("/ui/modems/gsm0/reset", data={"csrf": csrf})
+    await wait_until(lambda: stack.bridge.modems["gsm0"].snapshot().recovery.taken.get("reset") == 1)
+    assert b"AT+CFUN=1,1" in stack.sim.traffic_bytes("rx")
+    await stack.wait_ready(timeout=30)
+    resp = await client.post("/ui/modems/gsm0/reset", data={"csrf": "wrong"})
+    assert resp.status == 403

@@ -8,7 +8,7 @@ from typing import Any
 
 from aiohttp import web
 
-from modembridge.model import UnknownModemError, UssdBusy, UssdNoSession, UssdUnavailable
+from modembridge.model import ModemAction, UnknownModemError, UssdBusy, UssdNoSession, UssdUnavailable
 from modembridge.sms import PduError, segment_info, valid_code
 
 from ..common import CALLBACKS, CONFIG, GATEWAY
@@ -16,6 +16,7 @@ from ..validate import RequestError, parse_native
 from .pages import admin_form, may_read, render, to_login
 
 MAX_COUNTED = 10_000  # characters the parts counter looks at
+ACTIONS: dict[str, ModemAction] = {"pause": "pause", "resume": "resume", "reinit": "reinit", "reset": "reset"}
 
 
 async def segments(request: web.Request) -> web.Response:
@@ -91,7 +92,22 @@ async def ussd(request: web.Request) -> web.Response:
     return render(request, "ussd.html", **page)
 
 
+async def modem_action(request: web.Request) -> web.Response:
+    """POST /ui/modems/{id}/pause|resume|reinit|reset (an admin session and its CSRF token)."""
+    checked = await admin_form(request)
+    if isinstance(checked, web.Response):
+        return checked
+    session, _form = checked
+    action = ACTIONS[request.match_info["action"]]
+    try:
+        await request.app[GATEWAY].modem_action(request.match_info["id"], action)
+    except UnknownModemError as exc:
+        return render(request, "error.html", http_status=404, session=session, message=str(exc))
+    raise web.HTTPSeeOther("/ui/")
+
+
 def add_routes(app: web.Application) -> None:
+    app.router.add_post("/ui/modems/{id}/{action:pause|resume|reinit|reset}", modem_action)
     app.router.add_get("/ui/segments", segments)
     app.router.add_get("/ui/compose", compose_form)
     app.router.add_post("/ui/compose", compose)
