@@ -122,7 +122,8 @@ async def demo(args: argparse.Namespace, workdir: Path) -> int:
         config_path.touch(mode=0o600)  # it holds the demo's secrets: only for its owner, as preflight asks
         config_path.chmod(0o600)
         config_path.write_text(DEMO_CONFIG.format(
-            port=port, token=token, username=username, password=password, router=router_url, link=link))
+            port=port, token=token, username=username, password=password, router=router_url, link=link,
+            control=control))
         from modembridge.config import load_config
 
         config = load_config(config_path)
@@ -222,6 +223,7 @@ format = "kannel"
 id = "gsm0"
 port = "{link}"
 baud = 115200
+sim_control = "{control}"
 """
 
 if os.name != "posix":  # pragma: no cover

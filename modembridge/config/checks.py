@@ -165,6 +165,14 @@ def smsc(v: object) -> object:
     return v
 
 
+def loopback_url(v: object) -> object:
+    """Empty, or an http URL on this host (127.0.0.1, localhost, [::1])."""
+    if not isinstance(v, str) or not (v == "" or re.fullmatch(
+            r"http://(127\.0\.0\.1|localhost|\[::1\])(:\d{1,5})?/?", v)):
+        raise ValueError(f"must be empty or http://127.0.0.1:<port> (the simulator on this host), not {v!r}")
+    return v.rstrip("/")
+
+
 def ussd_code(v: object) -> object:
     if not isinstance(v, str) or not re.fullmatch(r"[0-9*#+]{0,182}", v):
         raise ValueError(f"must be empty or a USSD code such as *100# (0-9 * # +), not {v!r}")

@@ -417,6 +417,14 @@ class ModemConfig:
         "seconds to wait for the network's answer to a USSD request (then 504 and the session is ended)",
         "wait this long for a USSD answer",
     )
+    sim_control: str = setting(
+        default="",
+        check=checks.loopback_url,
+        doc="the control API of the `modembridge sim` behind this port (`http://127.0.0.1:8799`, loopback "
+        "only): the console's tester sends SMS *into* the simulated network through it (`modembridge demo` "
+        "sets it); empty for a real modem",
+        note="a simulated modem's control URL (the console's tester)",
+    )
     own_number: str = setting(
         default="",
         check=checks.smsc,

@@ -163,9 +163,11 @@ async def make_stack(tmp_path: Path, router: Router) -> AsyncIterator[Callable[.
         modem_configs = []
         for i in range(modems):
             mid = f"gsm{i}"
-            sim = SimModem(tmp_path / mid, seed=i + 1, control=None, **(sim_kw or {}))
+            kw = dict(sim_kw or {})
+            sim = SimModem(tmp_path / mid, seed=i + 1, control=kw.pop("control", None), **kw)
             await sim.start()
             sims[mid] = sim
+            extra = {"sim_control": sim.control_url} if sim.control_url else {}
             modem_configs.append(
                 ModemConfig(
                     id=mid,
@@ -175,6 +177,7 @@ async def make_stack(tmp_path: Path, router: Router) -> AsyncIterator[Callable[.
                     send_timeout=5.0,
                     health_interval=60.0,
                     sweep_interval=60.0,
+                    **extra,
                     **(modem_kw or {}),
                 )
             )

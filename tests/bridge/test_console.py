@@ -263,3 +263,26 @@ async def test_modem_actions_pause_resume_reinit_and_reset(make_stack: Any, aioh
     await stack.wait_ready(timeout=30)
     resp = await client.post("/ui/modems/gsm0/reset", data={"csrf": "wrong"})
     assert resp.status == 403
+
+
+async def test_the_tester_sends_into_the_simulated_network_and_shows_the_replies(
+    make_stack: Any, aiohttp_client: Any,
+) -> None:
+    stack: Stack = await make_stack(sim_kw={"control": "127.0.0.1:0"})
+    await stack.wait_ready()
+    assert stack.config.modems[0].sim_control.startswith("http://127.0.0.1:")
+    client = await console(stack, aiohttp_client)
+    await login(client, API)
+    page = await (await client.get("/ui/tester")).text()
+    assert '<option value="gsm0"' in page
+    form = {"csrf": csrf_of(page), "number": "+254711000970", "modem": "gsm0", "text": "ping <i>me</i>"}
+    resp = await client.post("/ui/tester", data=form, allow_redirects=False)
+    assert resp.status == 303 and "number=%2B254711000970" in resp.headers["Location"]
+    await stack.router.wait(lambda: any(r["text"] == "ping <i>me</i>" for r in stack.router.delivered()))
+    await stack.bridge.submit(SendRequest(recipients=("+254711000970",), text="pong"))  # the site's reply
+    lines = await (await client.get("/ui/tester/replies", params={"number": "+254711000970"})).json()
+    assert [(line["who"], line["text"]) for line in lines] == [("phone", "ping <i>me</i>"), ("site", "pong")]
+    page = await (await client.get("/ui/tester", params={"number": "+254711000970"})).text()
+    assert "ping &lt;i&gt;me&lt;/i&gt;" in page and "<i>me</i>" not in page
+    resp = await client.post("/ui/tester", data=form | {"number": "nope"})
+    assert resp.status == 400 and "number" in await resp.text()

@@ -1,8 +1,9 @@
 """The console in a real headless Chromium (Debian's chromium + chromium-driver, through selenium) against
 the real app and bridge with the simulated modem on a pty: log in, see an SMS injected into the simulated
 network arrive in the live feed and the messages page with its story, compose and send one (the parts
-counter live), retry a failed one, and at phone width. Screenshots go to $MODEMBRIDGE_SCREENSHOTS (the
-ones docs/console.md shows were taken so), else to the test's folder."""
+counter live), retry a failed one, send one from the tester's phone panel, and at phone width.
+Screenshots go to $MODEMBRIDGE_SCREENSHOTS (the ones docs/console.md shows were taken so), else to the
+test's folder."""
 
 from __future__ import annotations
 
@@ -111,6 +112,14 @@ def drive(base: str, shots: Path, on_loop: Callable[[Any], Any], stack: Stack) -
         wait.until(sent(failed_url))
         seen["retried"] = True
 
+        driver.get(base + "/ui/tester")  # the phone panel: an SMS into the simulated network
+        driver.find_element(By.NAME, "number").send_keys("+254711000993")
+        driver.find_element(By.NAME, "text").send_keys("hello from the phone panel")
+        driver.find_element(By.CSS_SELECTOR, "form.compose button").click()
+        wait.until(lambda d: "hello from the phone panel" in d.find_element(By.ID, "chat").text)
+        seen["tester"] = True
+        driver.save_screenshot(str(shots / "tester.png"))
+
         driver.set_window_size(390, 844)  # a phone
         driver.get(base + "/ui/")
         wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, '[data-modem="gsm0"]'))
@@ -127,7 +136,7 @@ def drive(base: str, shots: Path, on_loop: Callable[[Any], Any], stack: Stack) -
 
 
 async def test_the_console_in_a_real_browser(make_stack: Any, tmp_path: Path) -> None:
-    stack: Stack = await make_stack()
+    stack: Stack = await make_stack(sim_kw={"control": "127.0.0.1:0"})
     await stack.wait_ready()
     shots = Path(os.environ.get("MODEMBRIDGE_SCREENSHOTS") or tmp_path)
     shots.mkdir(parents=True, exist_ok=True)
@@ -148,6 +157,6 @@ async def test_the_console_in_a_real_browser(make_stack: Any, tmp_path: Path) ->
     assert not seen["alert"] and HOSTILE in seen["feed"]  # shown as text, never run
     assert seen["story"] == HOSTILE
     assert "GSM 7-bit" in seen["counter"] and "2 parts" in seen["counter"]
-    assert seen["retried"]
+    assert seen["retried"] and seen["tester"]
     assert seen["overflow"] <= 1  # nothing wider than a phone's screen
     assert (shots / "overview.png").stat().st_size > 1000
