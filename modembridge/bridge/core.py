@@ -13,8 +13,10 @@ import functools
 import logging
 import random
 import time
+from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
+from datetime import UTC, datetime
 from typing import Literal
 
 from modembridge.at import Modem, ModemState
@@ -53,6 +55,7 @@ from modembridge.model import (
     SendAccepted,
     SendRequest,
     SendUsage,
+    SignalSample,
     SmscOutcome,
     UnknownModemError,
     UssdReply,
@@ -63,6 +66,8 @@ from modembridge.store import MatchedPart, OutboundPart, Store
 log = logging.getLogger(__name__)
 
 COUNTS_TTL = 5.0  # seconds the journal's per-state counts in /status may be stale
+SIGNAL_EVERY = 60.0  # seconds between the signal samples the console's sparkline draws
+SIGNAL_SAMPLES = 60  # the last hour
 STALL_MEMORY = 600.0  # seconds /healthz reports the last event-loop stall
 
 RouterDeliver = Callable[[InboundMessage], Awaitable[DeliveryResult]]
@@ -121,7 +126,9 @@ class Bridge:
                          for mc in config.modems}
         self.loop_monitor = LoopMonitor()
         self._tasks: list[asyncio.Task[None]] = []
-        self._counts_cache: tuple[float, JournalCounts] | None = None
+        self._counts_cache: tuple[float, JournalCounts, float | None] | None = None
+        self.signal_history: dict[str, deque[SignalSample]] = {
+            mc.id: deque(maxlen=SIGNAL_SAMPLES) for mc in config.modems}
 
     def _router_loop(self, deliver: RouterDeliver) -> DeliveryLoop[str, InboundMessage]:
         store, cfg = self.store, self.config.router
@@ -170,6 +177,7 @@ class Bridge:
                 self._spawn(loop.run(), name)
         self._spawn(self._housekeeping_loop(), "housekeeping")
         self._spawn(self.loop_monitor.run(), "loop-monitor")
+        self._spawn(self._sample_signal(), "signal-samples")
 
     async def stop_deliveries(self) -> None:
         """First step of a graceful stop: no new HTTP deliveries; those in flight finish (the site may still
@@ -370,12 +378,28 @@ class Bridge:
         now = time.monotonic()
         if self._counts_cache is None or now - self._counts_cache[0] > COUNTS_TTL:
             # counts() derives every outbound message's state: too slow for each /metrics scrape at 100k rows
-            self._counts_cache = (now, self.store.views.counts())
+            self._counts_cache = (now, self.store.views.counts(), self.store.outbox.oldest_queued())
+        oldest = self._counts_cache[2]
         return BridgeStatus(
             modems={mid: m.snapshot() for mid, m in self.modems.items()},
             queues=QueueStatus(outbound_parts=self.store.outbox.queue_depths(),
-                               journal=self._counts_cache[1]),
+                               journal=self._counts_cache[1],
+                               oldest_queued=None if oldest is None else max(0.0, self._clock() - oldest)),
             counters=self.metrics.totals(),
             usage={mid: self._usage(mid) for mid in self.pacers},
             balance={mid: b.balance for mid, b in self.balances.items() if b.config.balance_ussd},
+            router=self.router_loop.health() if self.router_loop is not None else None,
+            signal={mid: tuple(samples) for mid, samples in self.signal_history.items()},
         )
+
+    def sample_signal(self) -> None:
+        """Each modem's signal now, into its last hour (the console's sparkline)."""
+        at = datetime.fromtimestamp(self._clock(), UTC)
+        for mid, modem in self.modems.items():
+            if modem.signal_dbm is not None:
+                self.signal_history[mid].append(SignalSample(at, modem.signal_dbm))
+
+    async def _sample_signal(self) -> None:
+        while True:
+            self.sample_signal()
+            await asyncio.sleep(SIGNAL_EVERY)

@@ -17,11 +17,12 @@ import logging
 import time
 from collections.abc import Awaitable, Callable, Hashable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Generic, TypeVar
 
 from modembridge.bridge.wakeup import Wakeup
 from modembridge.config import RetryPolicy
-from modembridge.model import DeliveryOutcome, DeliveryResult
+from modembridge.model import DeliveryOutcome, DeliveryResult, PeerHealth
 from modembridge.retry import backoff_delay
 
 log = logging.getLogger(__name__)
@@ -55,6 +56,7 @@ class DeliveryLoop(Generic[Key, Item]):
         self._in_flight: set[Key] = set()
         self._tasks: set[asyncio.Task[None]] = set()
         self._failures = 0  # consecutive RETRY outcomes
+        self.last_error: str | None = None  # the last failed delivery's detail (cleared by a success)
         self._draining = False
         self._probe_at = 0.0  # breaker open: no new delivery before this time
 
@@ -147,13 +149,21 @@ class DeliveryLoop(Generic[Key, Item]):
             self._in_flight.discard(key)
             self.wakeup.poke()
 
+    def health(self) -> PeerHealth:
+        """How the peer is doing: delivering, or in an outage with the last error and the next probe."""
+        outage = self.breaker_open
+        probe = datetime.fromtimestamp(self._probe_at, UTC) if outage and self._probe_at else None
+        return PeerHealth("outage" if outage else "delivering", self._failures, self.last_error, probe)
+
     def _note_outcome(self, result: DeliveryResult, now: float) -> None:
         if result.outcome is not DeliveryOutcome.RETRY:
             if self.breaker_open:
                 log.info("%s: answering again after %d failed tries", self.queue.name, self._failures)
             self._failures = 0
+            self.last_error = None
             return
         self._failures += 1
+        self.last_error = result.detail
         if self.queue.breaker is not None and self._failures >= BREAKER_THRESHOLD:
             if self._failures == BREAKER_THRESHOLD:
                 log.warning(

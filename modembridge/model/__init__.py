@@ -39,9 +39,11 @@ from .status import (
     ModemInfo,
     ModemSnapshot,
     ModemState,
+    PeerHealth,
     QueueStatus,
     RecoveryStats,
     SendUsage,
+    SignalSample,
     StorageFill,
 )
 from .views import (
@@ -86,6 +88,7 @@ __all__ = [
     "OutboundPartView",
     "OutboundSummary",
     "OutboundView",
+    "PeerHealth",
     "QueueStatus",
     "RecipientView",
     "RecoveryStats",
@@ -93,6 +96,7 @@ __all__ = [
     "SendAccepted",
     "SendRequest",
     "SendUsage",
+    "SignalSample",
     "SmscOutcome",
     "StorageFill",
     "UnknownModemError",

@@ -96,6 +96,7 @@ class JournalCounts:
 class QueueStatus:
     outbound_parts: Mapping[str, int]  # queued parts per assigned modem, plus "unassigned"
     journal: JournalCounts
+    oldest_queued: float | None = None  # seconds the oldest queued part has waited (None: none queued)
 
 
 @dataclass(frozen=True)
@@ -123,6 +124,22 @@ class Balance:
 
 
 @dataclass(frozen=True)
+class PeerHealth:
+    """The router (or another HTTP peer) as its delivery loop sees it."""
+
+    state: str  # delivering | outage (failures in a row: one probe at a time)
+    failures: int  # failed deliveries in a row
+    last_error: str | None
+    next_probe: datetime | None  # in an outage: when the next try goes
+
+
+@dataclass(frozen=True)
+class SignalSample:
+    at: datetime
+    dbm: int
+
+
+@dataclass(frozen=True)
 class BridgeStatus:
     """``GET /status``: every modem, the queues, and the daemon's event counters."""
 
@@ -131,6 +148,8 @@ class BridgeStatus:
     counters: Mapping[str, int]  # totals of the observability counters (modembridge.observe)
     usage: Mapping[str, SendUsage] = field(default_factory=dict)  # per modem
     balance: Mapping[str, Balance] = field(default_factory=dict)  # per modem with balance checks
+    router: PeerHealth | None = None  # None: no router configured
+    signal: Mapping[str, tuple[SignalSample, ...]] = field(default_factory=dict)  # the last hour, per modem
 
     def anonymous(self) -> BridgeStatus:
         """For an unauthenticated reader: every modem without its identifiers."""

@@ -271,6 +271,12 @@ class Outbox(Part):
             out["unassigned"] = unassigned
         return out
 
+    def oldest_queued(self) -> float | None:
+        """When the oldest part still queued was accepted (unix seconds); None when none is queued."""
+        row = self._db.execute("SELECT min(m.created_at) FROM out_part p INDEXED BY out_part_expiry"
+                               " JOIN out_message m ON m.id = p.message WHERE p.state = 'queued'").fetchone()
+        return None if row[0] is None else float(row[0])
+
     @atomic
     def retry(self, message_id: str, now: float) -> bool:
         """An operator's retry: failed and unknown parts are queued again, with the expiry restarted."""

@@ -286,3 +286,23 @@ async def test_the_tester_sends_into_the_simulated_network_and_shows_the_replies
     assert "ping &lt;i&gt;me&lt;/i&gt;" in page and "<i>me</i>" not in page
     resp = await client.post("/ui/tester", data=form | {"number": "nope"})
     assert resp.status == 400 and "number" in await resp.text()
+
+
+async def test_the_overview_shows_the_signal_hour_the_oldest_queued_and_a_router_outage(
+    make_stack: Any, aiohttp_client: Any,
+) -> None:
+    stack: Stack = await make_stack()
+    stack.router.fail_all = True  # the site answers 500 to everything: an outage after 3 failures
+    await stack.wait_ready()
+    stack.bridge.sample_signal()
+    stack.sim.set_signal(12)
+    await wait_until(lambda: stack.bridge.modems["gsm0"].signal_dbm is not None)
+    stack.bridge.sample_signal()
+    for i in range(4):
+        await stack.sim.inject_text(f"+25471100098{i}", f"while the site is down {i}")
+    await wait_until(lambda: stack.bridge.status().router is not None
+                     and stack.bridge.status().router.state == "outage")
+    client = await console(stack, aiohttp_client, status_token="")
+    page = await (await client.get("/ui/")).text()
+    assert "outage" in page and "HTTP 500" in page and "next try" in page
+    assert "oldest queued" in page and '<svg class="spark"' in page

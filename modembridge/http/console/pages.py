@@ -12,14 +12,14 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, Literal, NoReturn
 
 import jinja2
 from aiohttp import web
 
-from modembridge.model import BridgeStatus
+from modembridge.model import BridgeStatus, SignalSample
 from modembridge.model.wire import to_wire
 
 from ..auth import same_secret
@@ -209,7 +209,19 @@ def environment() -> jinja2.Environment:
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(HERE / "templates"), autoescape=True,
                              undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True)
     env.filters["when"] = lambda value: value.isoformat(sep=" ", timespec="seconds") if value else "-"
+    env.filters["sparkline"] = sparkline
+    env.filters["age"] = lambda s: "-" if s is None else f"{s:.0f} s" if s < 120 else f"{s / 60:.0f} min"
     return env
+
+
+def sparkline(samples: Sequence[SignalSample], width: int = 120, height: int = 24) -> str:
+    """SVG polyline points for signal samples (dBm, -113 .. -51 from bottom to top), oldest left."""
+    if not samples:
+        return ""
+    step = width / max(1, len(samples) - 1)
+    def y(dbm: int) -> float:
+        return height - (min(max(dbm, -113), -51) + 113) / 62 * height
+    return " ".join(f"{i * step:.1f},{y(s.dbm):.1f}" for i, s in enumerate(samples))
 
 
 async def _shutting_down(app: web.Application) -> None:
