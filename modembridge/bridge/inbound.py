@@ -124,6 +124,8 @@ def record_router_result(store: Store, policy: RetryPolicy, message_id: str, msg
                          result: DeliveryResult, now: float, outage: bool) -> None:
     """The router's answer to one delivery, into the journal (the router queue's ``record``)."""
     try:
+        store.inbox.state_of(message_id)  # journalled (the fast path may post before the commit)
+        store.history.add(message_id, now, "router", f"{result.outcome.value}: {result.detail}")
         if result.outcome is DeliveryOutcome.DELIVERED:
             store.inbox.mark_delivered(message_id, now)
             log.info("inbound message=%s from modem=%s parts=%d delivered", message_id, msg.modem_id,

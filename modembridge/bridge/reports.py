@@ -73,6 +73,8 @@ class ReportPipeline:
                                            now=now, raw_pdu=pdu)
         kind = DlrStatus.DELIVERED if report.delivered else DlrStatus.FAILED if report.failed \
             else DlrStatus.BUFFERED
+        self.store.history.add(matched.message_id, now, "report", f"part {matched.seq}/{matched.total} to "
+                               f"{matched.recipient}: {kind.name.lower()} (TP-ST 0x{report.status:02X})")
         if matched.dlr_url and matched.dlr_mask & kind and self._callback_due(matched.part_id, matched.total,
                                                                                kind, before):
             self._add_callback(DeliveryReportEvent(

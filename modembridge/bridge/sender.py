@@ -144,6 +144,8 @@ class ModemSender:
         # between two exchanges, not two); nothing is written to the modem before it succeeded.
         now = self._clock()
         self.store.outbox.mark_sending(part.part_id, now)
+        self.store.history.add(part.message_id, now, "attempt", f"part {part.seq}/{part.total} to "
+                               f"{part.recipient}: AT+CMGS on {self.modem_id} (attempt {part.attempts + 1})")
         if self.pacer is not None:
             self.pacer.sending(part.recipient, now)
         if not await self._commit():
@@ -222,17 +224,23 @@ class ModemSender:
         """The outcome into the journal (inside the open transaction)."""
         now = self._clock()
         outbox = self.store.outbox
+        which = f"part {part.seq}/{part.total}"
         match outcome:
             case Sent(mr=mr):
                 outbox.mark_sent(part.part_id, mr, now)
+                self.store.history.add(part.message_id, now, "sent", f"{which}: the SMSC took it, mr {mr}")
                 self._on_smsc(part, SmscOutcome(accepted=True, mr=mr), now)
             case Refused(reason=reason):
                 outbox.mark_failed(part.part_id, now, reason)
+                self.store.history.add(part.message_id, now, "failed", f"{which}: {reason}")
                 self._on_smsc(part, SmscOutcome(accepted=False, reason=reason), now)
             case Retry(reason=reason, delay=delay, unconfirmed=unconfirmed):
                 outbox.mark_retry(part.part_id, now, reason, delay, unconfirmed=unconfirmed)
+                self.store.history.add(part.message_id, now, "retry",
+                                       f"{which}: {reason}; again in {delay:.0f} s")
             case Unconfirmed(reason=reason):
                 outbox.mark_unknown(part.part_id, now, reason)
+                self.store.history.add(part.message_id, now, "unknown", f"{which}: {reason}")
 
     def _tell(self, part: OutboundPart, outcome: PartOutcome) -> None:
         """Count the outcome and log it, once."""

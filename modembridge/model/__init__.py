@@ -48,6 +48,7 @@ from .status import (
 )
 from .views import (
     DlrView,
+    EventView,
     InboundPartView,
     InboundSummary,
     InboundView,
@@ -70,6 +71,7 @@ __all__ = [
     "DlrStatus",
     "DlrView",
     "Encoding",
+    "EventView",
     "FeedEvent",
     "FeedKind",
     "Gateway",

@@ -11,6 +11,16 @@ from .messages import Encoding
 
 
 @dataclass(frozen=True)
+class EventView:
+    """One step of a message's story (an AT+CMGS attempt, its outcome, a router attempt, a report, a
+    dlr-url callback)."""
+
+    at: datetime
+    kind: str
+    detail: str
+
+
+@dataclass(frozen=True)
 class DlrView:
     """The network's delivery report for a part."""
 
@@ -64,6 +74,7 @@ class OutboundView:
     expires_at: datetime | None
     recipients: tuple[RecipientView, ...]
     delivery: str | None = None  # over every recipient's parts, as RecipientView.delivery
+    events: tuple[EventView, ...] = ()  # its story: attempts, outcomes, reports, callbacks, oldest first
 
 
 @dataclass(frozen=True)
@@ -107,6 +118,7 @@ class InboundView:
     parts: tuple[InboundPartView, ...]
     note: str | None = None  # why it was not delivered: a silent SMS, an indication, replaced by ...
     pid: int = 0  # TP-PID
+    events: tuple[EventView, ...] = ()  # its story: each router attempt, oldest first
 
 
 MessageView = OutboundView | InboundView

@@ -20,6 +20,7 @@ from modembridge.config import Config
 from .calls import Calls
 from .facts import Facts
 from .grouping import PART_SPREAD, RESEND_WINDOW
+from .history import History
 from .inbox import Inbox
 from .journal import Journal, Transaction
 from .outbox import Outbox
@@ -59,6 +60,7 @@ class Store(Journal):
         self.views = Views(self)
         self.usage = Usage(self)
         self.calls = Calls(self)
+        self.history = History(self)
 
     @classmethod
     def from_config(cls, config: Config) -> Store:

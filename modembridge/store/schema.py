@@ -223,6 +223,18 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX missed_call_due ON missed_call(next_attempt_at) WHERE state = 'pending';
     """,
+    # v11: each message's story as it happened (each AT+CMGS attempt and its outcome, each router attempt,
+    # each status report), for the console's timeline; written in the transaction of the state it explains
+    """
+    CREATE TABLE message_event (
+        id INTEGER PRIMARY KEY,
+        message_id TEXT NOT NULL,
+        at REAL NOT NULL,
+        kind TEXT NOT NULL,             -- attempt | sent | retry | failed | unknown | router | report
+        detail TEXT NOT NULL
+    );
+    CREATE INDEX message_event_message ON message_event(message_id, id);
+    """,
 )
 
 VERSION = len(MIGRATIONS)

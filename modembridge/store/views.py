@@ -7,6 +7,7 @@ from typing import Literal
 
 from modembridge.model import (
     DlrView,
+    EventView,
     InboundPartView,
     InboundSummary,
     InboundView,
@@ -19,7 +20,7 @@ from modembridge.model import (
     RecipientView,
 )
 
-from .journal import Part, when
+from .journal import Part, utc, when
 
 # Overall state of an outbound message, derived from its parts (never stored twice).
 OUT_STATE_SQL = """
@@ -89,7 +90,8 @@ class Views(Part):
             encoding=m["encoding"], parts=m["parts"], status_report=bool(m["status_report"]),
             validity=m["validity"], flash=bool(m["flash"]), modem=m["pinned_modem"], dlr_url=m["dlr_url"],
             dlr_mask=m["dlr_mask"], created_at=when(m["created_at"]), expires_at=when(m["expires_at"]),
-            recipients=tuple(recipients), delivery=delivery(all_parts, asked))
+            recipients=tuple(recipients), delivery=delivery(all_parts, asked),
+            events=self._events(m["message_id"]))
 
     def inbound(self, message_id: str) -> InboundView | None:
         m = self._db.execute("SELECT * FROM in_message WHERE message_id = ?", (message_id,)).fetchone()
@@ -110,7 +112,23 @@ class Views(Part):
             incomplete=bool(m["incomplete"]), attempts=m["attempts"], last_error=m["last_error"],
             note=m["note"], pid=m["pid"],
             created_at=when(m["created_at"]), received_at=when(m["received_at"]),
-            next_attempt_at=when(m["next_attempt_at"]), done_at=when(m["done_at"]), parts=parts)
+            next_attempt_at=when(m["next_attempt_at"]), done_at=when(m["done_at"]), parts=parts,
+            events=self._events(m["message_id"]))
+
+    def _events(self, message_id: str) -> tuple[EventView, ...]:
+        """The message's story: its events, and its dlr-url callbacks with how each ended."""
+        events = [EventView(utc(r["at"]), r["kind"], r["detail"]) for r in self._db.execute(
+            "SELECT at, kind, detail FROM message_event INDEXED BY message_event_message"
+            " WHERE message_id = ? ORDER BY id LIMIT 200", (message_id,))]
+        events += [EventView(utc(r["created_at"]), "callback",
+                             f"dlr-url type {r['status']} for part {r['part']}/{r['parts']}: {r['state']}"
+                             + (f" ({r['last_detail']}, {r['attempts']} tries)" if r["last_detail"] else ""))
+                   for r in self._db.execute(
+                       "SELECT created_at, status, part, parts, state, last_detail, attempts"
+                       " FROM dlr_callback INDEXED BY dlr_callback_message WHERE message_id = ?"
+                       " ORDER BY id LIMIT 100",
+                       (message_id,))]
+        return tuple(sorted(events, key=lambda e: e.at))
 
     def message(self, message_id: str) -> MessageView | None:
         """The outbound or inbound message with this id."""

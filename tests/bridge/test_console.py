@@ -306,3 +306,30 @@ async def test_the_overview_shows_the_signal_hour_the_oldest_queued_and_a_router
     page = await (await client.get("/ui/")).text()
     assert "outage" in page and "HTTP 500" in page and "next try" in page
     assert "oldest queued" in page and '<svg class="spark"' in page
+
+
+async def test_a_messages_timeline_has_every_attempt_its_outcome_and_the_report(
+    make_stack: Any, aiohttp_client: Any,
+) -> None:
+    stack: Stack = await make_stack(sim_kw={"report_delay": 0.05})
+    await stack.wait_ready()
+    stack.sim.fail_sends(1, cms=42)  # congestion: retried soon
+    dlr = f"{stack.router.url}/dlr?type=%d"
+    sent = await stack.bridge.submit(SendRequest(recipients=("+254711000985",), text="a story",
+                                                 status_report=True, dlr_url=dlr, dlr_mask=1))
+    await wait_until(lambda: stack.store.views.outbound(sent.message_id).delivery == "delivered")
+    await stack.router.wait(lambda: len(stack.router.dlrs) == 1)
+    await wait_until(lambda: stack.store.reports.next_callback_due_at() is None)
+    view = stack.store.views.outbound(sent.message_id)
+    kinds = [e.kind for e in view.events]
+    assert kinds[:4] == ["attempt", "retry", "attempt", "sent"] and "report" in kinds and "callback" in kinds
+    await stack.sim.inject_text("+254711000986", "an inbound story")
+    await stack.router.wait(lambda: len(stack.router.delivered()) == 1)
+    mid = stack.router.delivered()[0]["message_id"]
+    await wait_until(lambda: [e.kind for e in stack.store.views.inbound(mid).events] == ["router"])
+    client = await console(stack, aiohttp_client, status_token="")
+    story = await (await client.get(f"/ui/messages/{sent.message_id}")).text()
+    assert "AT+CMGS on gsm0 (attempt 2)" in story and "the SMSC took it, mr" in story
+    assert "delivered (TP-ST 0x00)" in story and "dlr-url type 1" in story
+    story = await (await client.get(f"/ui/messages/{mid}")).text()
+    assert "<b>router</b> delivered: HTTP 200" in story
