@@ -313,6 +313,7 @@ class Bridge:
         now = self._clock()
         done = self.store.outbox.retry(message_id, now) or self.store.inbox.retry(message_id, now)
         if done:
+            self.store.history.add(message_id, now, "retry", "queued again by an operator")
             await self.store.commit()
             self._wake_senders()
             self._hand_to_router(None)
@@ -331,14 +332,18 @@ class Bridge:
                 await self.store.commit()
             sender.wakeup.poke()
             self._wake_senders()
+        elif modem.state is not ModemState.READY:  # it is recovering already: a later reset would surprise
+            raise ValueError(f"modem {modem_id} is {modem.state.value}: {action} it once it is ready")
         elif action == "reinit":
             modem.reinitialize("re-initialised by an operator")
         else:
             modem.reset("reset by an operator")
 
     async def cancel(self, message_id: str) -> bool:
-        done = self.store.outbox.cancel(message_id, self._clock())
+        now = self._clock()
+        done = self.store.outbox.cancel(message_id, now)
         if done:
+            self.store.history.add(message_id, now, "cancelled", "its queued parts cancelled by an operator")
             await self.store.commit()
             log.info("message=%s cancelled by an operator", message_id)
         return done

@@ -97,7 +97,8 @@ class Gateway(Protocol):
         ...
 
     async def modem_action(self, modem_id: str, action: ModemAction) -> None:
-        """pause / resume sending on a modem, re-initialise it, or reset it. UnknownModemError."""
+        """pause / resume sending on a modem, re-initialise it, or reset it. UnknownModemError; ValueError
+        for a re-init or reset while the modem is not ready (it is recovering already)."""
         ...
 
     async def cancel(self, message_id: str) -> bool:

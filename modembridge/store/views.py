@@ -119,7 +119,7 @@ class Views(Part):
         """The message's story: its events, and its dlr-url callbacks with how each ended."""
         events = [EventView(utc(r["at"]), r["kind"], r["detail"]) for r in self._db.execute(
             "SELECT at, kind, detail FROM message_event INDEXED BY message_event_message"
-            " WHERE message_id = ? ORDER BY id LIMIT 200", (message_id,))]
+            " WHERE message_id = ? ORDER BY id DESC LIMIT 200", (message_id,))]  # the newest 200
         events += [EventView(utc(r["created_at"]), "callback",
                              f"dlr-url type {r['status']} for part {r['part']}/{r['parts']}: {r['state']}"
                              + (f" ({r['last_detail']}, {r['attempts']} tries)" if r["last_detail"] else ""))

@@ -70,6 +70,9 @@ async def test_hostile_texts_are_escaped_everywhere(make_stack: Any, aiohttp_cli
     await stack.bridge.submit(SendRequest(recipients=("+254711000799",), text="<img src=x onerror=alert(1)>"))
     client = await console(stack, aiohttp_client)
     await login(client, STATUS)
+    resp = await client.get("/ui/messages", allow_redirects=False)
+    assert resp.status == 303  # the status token shows the status, not the messages (as the API)
+    await login(client, API)
     page = await (await client.get("/ui/messages")).text()
     for raw in ("<script>alert(1)</script>", "<img src=x", '" onmouseover="x'):
         assert raw not in page
@@ -90,7 +93,11 @@ async def test_search_and_a_message_story(make_stack: Any, aiohttp_client: Any) 
     sent = await stack.bridge.submit(SendRequest(recipients=("+254711000803",), text="outbound with report",
                                                  status_report=True))
     await wait_until(lambda: stack.store.views.outbound(sent.message_id).delivery == "delivered")
-    client = await console(stack, aiohttp_client, status_token="")  # an open console: no login needed
+    client = await console(stack, aiohttp_client, status_token="")  # an open console ...
+    resp = await client.get("/ui/messages", allow_redirects=False)
+    assert resp.status == 303  # ... shows no messages without an admin login
+    assert (await client.get(f"/ui/messages/{sent.message_id}", allow_redirects=False)).status == 303
+    await login(client, API)
     page = await (await client.get("/ui/messages", params={"q": "find me"})).text()
     assert "find me please" in page and "not this one" not in page
     page = await (await client.get("/ui/messages", params={"q": "0803"})).text()
@@ -164,6 +171,9 @@ async def test_the_live_feed_and_the_retry_and_cancel_buttons(make_stack: Any, a
     stack: Stack = await make_stack()
     await stack.wait_ready()
     client = await console(stack, aiohttp_client, status_token="")
+    page = await (await client.get("/ui/")).text()
+    assert 'id="feed"' not in page  # no feed for an anonymous reader of an open console
+    await login(client, API)
     resp = await client.get("/ui/events")
     await stack.sim.inject_text("+254711000901", "feed <b>me</b>")
     seen = b""
@@ -178,9 +188,6 @@ async def test_the_live_feed_and_the_retry_and_cancel_buttons(make_stack: Any, a
     stack.sim.fail_sends(1, cms=21)
     sent = await stack.bridge.submit(SendRequest(recipients=("+254711000902",), text="try me"))
     await wait_until(lambda: stack.store.views.outbound(sent.message_id).state == "failed")
-    story = await (await client.get(f"/ui/messages/{sent.message_id}")).text()
-    assert "/retry" not in story  # an open, anonymous console has no actions
-    await login(client, API)
     story = await (await client.get(f"/ui/messages/{sent.message_id}")).text()
     assert f"/ui/messages/{sent.message_id}/retry" in story and "/cancel" not in story
     resp = await client.post(f"/ui/messages/{sent.message_id}/retry", data={"csrf": "nope"},
@@ -280,6 +287,7 @@ async def test_the_tester_sends_into_the_simulated_network_and_shows_the_replies
     assert resp.status == 303 and "number=%2B254711000970" in resp.headers["Location"]
     await stack.router.wait(lambda: any(r["text"] == "ping <i>me</i>" for r in stack.router.delivered()))
     await stack.bridge.submit(SendRequest(recipients=("+254711000970",), text="pong"))  # the site's reply
+    await stack.bridge.submit(SendRequest(recipients=("+254711000971",), text="call +254711000970"))  # not it
     lines = await (await client.get("/ui/tester/replies", params={"number": "+254711000970"})).json()
     assert [(line["who"], line["text"]) for line in lines] == [("phone", "ping <i>me</i>"), ("site", "pong")]
     page = await (await client.get("/ui/tester", params={"number": "+254711000970"})).text()
@@ -328,8 +336,25 @@ async def test_a_messages_timeline_has_every_attempt_its_outcome_and_the_report(
     mid = stack.router.delivered()[0]["message_id"]
     await wait_until(lambda: [e.kind for e in stack.store.views.inbound(mid).events] == ["router"])
     client = await console(stack, aiohttp_client, status_token="")
+    await login(client, API)
     story = await (await client.get(f"/ui/messages/{sent.message_id}")).text()
     assert "AT+CMGS on gsm0 (attempt 2)" in story and "the SMSC took it, mr" in story
     assert "delivered (TP-ST 0x00)" in story and "dlr-url type 1" in story
     story = await (await client.get(f"/ui/messages/{mid}")).text()
     assert "<b>router</b> delivered: HTTP 200" in story
+
+
+async def test_an_event_stream_ends_with_its_session_and_streams_are_capped(make_stack: Any,
+                                                                             aiohttp_client: Any) -> None:
+    from modembridge.http.console import pages
+
+    stack: Stack = await make_stack()
+    await stack.wait_ready()
+    client = await console(stack, aiohttp_client, status_token="")
+    streams = [await client.get("/ui/events") for _ in range(pages.MAX_STREAMS)]
+    assert all(r.status == 200 for r in streams)
+    assert (await client.get("/ui/events")).status == 503  # at most MAX_STREAMS consoles at a time
+    for r in streams:
+        r.close()
+    client.session.cookie_jar.update_cookies({"mb_console": "\u00e9"})
+    assert (await client.get("/ui/")).status == 200  # a non-ASCII cookie is no session, not a 500

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, Literal, NoReturn
@@ -30,6 +31,9 @@ log = logging.getLogger("modembridge.http.console")
 
 SESSIONS = web.AppKey("console_sessions", Sessions)
 CLOSING = web.AppKey("console_closing", asyncio.Event)  # set when the server shuts down: streams end
+STREAMS = web.AppKey("console_streams", set)  # the open event streams
+MAX_STREAMS = 16  # open consoles at a time (each holds a connection)
+WRITE_TIMEOUT = 5.0  # seconds an event may take to go out before the stream is given up
 TEMPLATES = web.AppKey("console_templates", jinja2.Environment)
 HERE = Path(__file__).parent
 EVENT_INTERVAL = 2.0  # seconds between live status updates
@@ -44,9 +48,16 @@ def session_of(request: web.Request) -> Session | None:
 
 
 def may_read(request: web.Request) -> tuple[bool, Session | None]:
-    """(may see the pages, the session): a session, or no status token set (an open console)."""
+    """(may see the status pages, the session): a session, or no status token set (an open console)."""
     session = session_of(request)
     return session is not None or not request.app[CONFIG].http.status_token, session
+
+
+def may_read_messages(request: web.Request) -> tuple[bool, Session | None]:
+    """(may see messages: their texts and numbers, the feed, the tester's conversation; the session): an
+    admin session only, as the native API reads them only with the API token."""
+    session = session_of(request)
+    return session is not None and session.admin, session
 
 
 def render(request: web.Request, name: str, http_status: int = 200, **values: Any) -> web.Response:
@@ -110,13 +121,13 @@ async def overview(request: web.Request) -> web.Response:
         to_login()
     status = _status(request, session)
     ready, reason = request.app[GATEWAY].readiness()
-    feed = list(reversed(request.app[GATEWAY].feed(0)))[:FEED_SHOWN]
+    feed = list(reversed(request.app[GATEWAY].feed(0)))[:FEED_SHOWN] if session and session.admin else None
     return render(request, "overview.html", session=session, status=status, ready=ready, reason=reason,
                    feed=feed)
 
 
 async def messages(request: web.Request) -> web.Response:
-    allowed, session = may_read(request)
+    allowed, session = may_read_messages(request)
     if not allowed:
         to_login()
     query = request.query.get("q", "").strip()[:100] or None
@@ -129,44 +140,58 @@ async def messages(request: web.Request) -> web.Response:
 
 
 async def message(request: web.Request) -> web.Response:
-    allowed, session = may_read(request)
+    allowed, session = may_read_messages(request)
     if not allowed:
         to_login()
     view = request.app[GATEWAY].message(request.match_info["id"])
     if view is None:
         return render(request, "error.html", http_status=404, session=session, message="no such message")
-    return render(request, "message.html", session=session, view=view, direction=view.direction)
+    cancellable = view.direction == "out" and any(p.state == "queued" for r in view.recipients
+                                                   for p in r.parts)
+    return render(request, "message.html", session=session, view=view, direction=view.direction,
+                  cancellable=cancellable)
 
 
 async def events(request: web.Request) -> web.StreamResponse:
-    """Server-sent events: ``status`` every EVENT_INTERVAL seconds (the overview's cards) and ``feed`` as
-    soon as something happens (an inbound message, a part sent or failed, a delivery report)."""
+    """Server-sent events: ``status`` every EVENT_INTERVAL seconds (the overview's cards) and, for an admin
+    session, ``feed`` as soon as something happens (an inbound message, a part sent or failed, a report).
+    A stream ends with its session, when the server stops, or when the browser stops reading."""
     allowed, session = may_read(request)
     if not allowed:
         raise web.HTTPUnauthorized(text="log in at /ui/login")
+    streams = request.app[STREAMS]
+    if len(streams) >= MAX_STREAMS:
+        raise web.HTTPServiceUnavailable(text="too many open consoles")
     response = web.StreamResponse(headers={"Content-Type": "text/event-stream", "Cache-Control": "no-store",
                                            "X-Content-Type-Options": "nosniff"})
     await response.prepare(request)
     closing, gateway = request.app[CLOSING], request.app[GATEWAY]
+    feed = session is not None and session.admin
     loop = asyncio.get_running_loop()
     seen = 0
+    streams.add(response)
+
+    async def send(kind: str, data: str) -> None:
+        await asyncio.wait_for(response.write(f"event: {kind}\ndata: {data}\n\n".encode()), WRITE_TIMEOUT)
+
     try:
-        while not closing.is_set():
-            data = json.dumps(to_wire(_status(request, session)), separators=(",", ":"))
-            await response.write(f"event: status\ndata: {data}\n\n".encode())
+        while not closing.is_set() and (session is None or session.expires > time.time()):
+            await send("status", json.dumps(to_wire(_status(request, session)), separators=(",", ":")))
             next_status = loop.time() + EVENT_INTERVAL
             while not closing.is_set() and (left := next_status - loop.time()) > 0:
-                waiting = asyncio.ensure_future(gateway.feed_wait(seen, left))
+                news = gateway.feed_wait(seen, left) if feed else asyncio.sleep(left)
+                waiting = asyncio.ensure_future(news)
                 stop = asyncio.ensure_future(closing.wait())
                 await asyncio.wait([waiting, stop], return_when=asyncio.FIRST_COMPLETED)
                 waiting.cancel()
                 stop.cancel()
-                for event in gateway.feed(seen):
+                for event in gateway.feed(seen) if feed else ():
                     seen = event.seq
-                    line = json.dumps(to_wire(event), separators=(",", ":"), ensure_ascii=False)
-                    await response.write(f"event: feed\ndata: {line}\n\n".encode())
-    except ConnectionResetError:  # the browser went away
+                    await send("feed", json.dumps(to_wire(event), separators=(",", ":"), ensure_ascii=False))
+    except (ConnectionResetError, TimeoutError):  # the browser went away, or stopped reading
         pass
+    finally:
+        streams.discard(response)
     return response
 
 
@@ -232,6 +257,7 @@ async def _shutting_down(app: web.Application) -> None:
 def add_routes(app: web.Application) -> None:
     app[SESSIONS] = Sessions()
     app[CLOSING] = asyncio.Event()
+    app[STREAMS] = set()
     app.on_shutdown.append(_shutting_down)
     app[TEMPLATES] = environment()
     app.router.add_get("/ui/", overview)

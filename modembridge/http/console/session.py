@@ -48,7 +48,7 @@ class Sessions:
 
     def read(self, cookie: str | None) -> Session | None:
         """The session a cookie holds; None when absent, forged or expired."""
-        if not cookie or len(cookie) > 256:
+        if not cookie or len(cookie) > 256 or not cookie.isascii():
             return None
         body, _, mac = cookie.rpartition(".")
         if not hmac.compare_digest(mac.encode("ascii", "replace"), self._mac(body).encode("ascii")):

@@ -10,12 +10,12 @@ from urllib.parse import urlencode
 import aiohttp
 from aiohttp import web
 
-from modembridge.model import InboundSummary
+from modembridge.model import InboundSummary, MessageSummary
 from modembridge.model.wire import to_wire
 
 from ..common import CONFIG, GATEWAY
 from ..validate import normalize_number
-from .pages import admin_form, may_read, render, to_login
+from .pages import admin_form, may_read_messages, render, to_login
 
 CLIENT = web.AppKey("console_sim_client", aiohttp.ClientSession)
 MAX_TEXT = 1000  # characters a tester message may have (split into parts by the simulator's codec)
@@ -28,8 +28,13 @@ def _simulated(request: web.Request) -> dict[str, str]:
 
 def _conversation(request: web.Request, number: str) -> list[dict[str, Any]]:
     gateway = request.app[GATEWAY]
-    found = [*gateway.messages(direction="in", state=None, query=number, limit=20),
-             *gateway.messages(direction="out", state=None, query=number, limit=20)]
+    found: list[MessageSummary] = [m for m in gateway.messages(direction="in", state=None, query=number,
+                                                               limit=20)
+                                   if isinstance(m, InboundSummary) and m.sender == number]
+    for m in gateway.messages(direction="out", state=None, query=number, limit=20):
+        view = gateway.message(m.id)  # the search also finds texts that quote the number: keep this number's
+        if view is not None and view.direction == "out" and any(r.number == number for r in view.recipients):
+            found.append(m)
     lines = []
     for m in found:
         at = m.received_at if isinstance(m, InboundSummary) else m.created_at
@@ -39,7 +44,7 @@ def _conversation(request: web.Request, number: str) -> list[dict[str, Any]]:
 
 
 async def tester(request: web.Request) -> web.Response:
-    allowed, session = may_read(request)
+    allowed, session = may_read_messages(request)
     if not allowed:
         to_login()
     number = normalize_number(request.query.get("number", "")) or ""
@@ -49,7 +54,7 @@ async def tester(request: web.Request) -> web.Response:
 
 
 async def replies(request: web.Request) -> web.Response:
-    allowed, _session = may_read(request)
+    allowed, _session = may_read_messages(request)
     if not allowed:
         raise web.HTTPUnauthorized(text="log in at /ui/login")
     number = normalize_number(request.query.get("number", ""))

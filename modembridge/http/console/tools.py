@@ -103,6 +103,8 @@ async def modem_action(request: web.Request) -> web.Response:
         await request.app[GATEWAY].modem_action(request.match_info["id"], action)
     except UnknownModemError as exc:
         return render(request, "error.html", http_status=404, session=session, message=str(exc))
+    except ValueError as exc:  # not now (the modem is recovering)
+        return render(request, "error.html", http_status=409, session=session, message=str(exc))
     raise web.HTTPSeeOther("/ui/")
 
 
