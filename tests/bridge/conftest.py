@@ -209,6 +209,7 @@ async def make_stack(tmp_path: Path, router: Router) -> AsyncIterator[Callable[.
 
     yield make
     for bridge, store, sims, session in opened:
+        await bridge.stop_deliveries()  # as the daemon stops: deliveries in flight end first
         await bridge.stop()
         store.close()
         await session.close()

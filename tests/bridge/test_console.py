@@ -314,6 +314,8 @@ async def test_the_overview_shows_the_signal_hour_the_oldest_queued_and_a_router
     page = await (await client.get("/ui/")).text()
     assert "outage" in page and "HTTP 500" in page and "next try" in page
     assert "oldest queued" in page and '<svg class="spark"' in page
+    stack.router.fail_all = False  # the site is back: the probes end, the messages go through
+    await stack.router.wait(lambda: len(stack.router.delivered()) == 4, timeout=30)
 
 
 async def test_a_messages_timeline_has_every_attempt_its_outcome_and_the_report(
