@@ -24,7 +24,7 @@ from modembridge.http import create_app
 from .conftest import Stack
 
 webdriver = pytest.importorskip("selenium.webdriver")
-from selenium.common.exceptions import NoAlertPresentException  # noqa: E402
+from selenium.common.exceptions import NoAlertPresentException, StaleElementReferenceException  # noqa: E402
 from selenium.webdriver.common.by import By  # noqa: E402
 from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
 
@@ -54,7 +54,8 @@ def drive(base: str, shots: Path, on_loop: Callable[[Any], Any], stack: Stack) -
     """The browser session (blocking: it runs in a thread while the loop serves the app)."""
     seen: dict[str, Any] = {}
     driver = chromium()
-    wait = WebDriverWait(driver, 15)
+    # a page the browser is replacing (after a form's redirect) gives stale elements: look again
+    wait = WebDriverWait(driver, 15, ignored_exceptions=(StaleElementReferenceException,))
     try:
         driver.get(base + "/ui/")
         assert driver.current_url.endswith("/ui/login")
