@@ -21,6 +21,7 @@ import aiohttp
 
 from modembridge import preflight
 from modembridge.config import Config, is_loopback
+from modembridge.model import FleetTransport
 
 log = logging.getLogger("modembridge")
 
@@ -70,6 +71,7 @@ async def serve(
         bridge = Bridge(
             config, store, router=router.deliver if has_router else None, dlr=dlr.call,
             calls=router.deliver_call if config.router.call_url else None, metrics=metrics,
+            fleet=fleet_transport(config),
         )
         app = create_app(config, bridge, metrics)
         # The server first: a site answering an inbound message calls our sendsms from inside the request.
@@ -101,6 +103,23 @@ async def serve(
             store.close()
             log.info("stopped")
     return 0
+
+
+def fleet_transport(config: Config) -> FleetTransport | None:
+    """The shared queue when ``[fleet] redis_url`` is set (redis-py is imported only then)."""
+    if not config.fleet.redis_url:
+        return None
+    from modembridge.fleet import RedisStreams
+
+    host = config.fleet.host_id or fleet_host_name()
+    log.info("fleet mode: host %s of group %s on %s", host, config.fleet.group, config.fleet.redis_url)
+    return RedisStreams(config.fleet.redis_url, config.fleet.group, host, config.fleet.lease_seconds)
+
+
+def fleet_host_name() -> str:
+    """The machine's host name, as a fleet host id (letters, digits, `_-.`; at most 32)."""
+    name = "".join(c if c.isalnum() or c in "_-." else "-" for c in socket.gethostname()).strip("-.")
+    return (name or "host")[:32]
 
 
 def notify(state: str) -> None:

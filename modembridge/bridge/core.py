@@ -26,6 +26,7 @@ from modembridge.bridge.calls import CallWatch
 from modembridge.bridge.delivery import DeliveryLoop, DeliveryQueue
 from modembridge.bridge.events import ModemEvents
 from modembridge.bridge.facts import JournalFacts
+from modembridge.bridge.fleet import FleetLink
 from modembridge.bridge.inbound import InboundPipeline, record_router_result
 from modembridge.bridge.outbound import accept
 from modembridge.bridge.pacing import Pacer, month_key
@@ -60,6 +61,7 @@ from modembridge.model import (
     UnknownModemError,
     UssdReply,
 )
+from modembridge.model.fleet import FleetTransport, FleetView
 from modembridge.observe import LoopMonitor, Metrics
 from modembridge.store import MatchedPart, OutboundPart, Store
 
@@ -86,6 +88,7 @@ class Bridge:
         calls: CallDeliver | None = None,
         metrics: Metrics | None = None,
         modem_factory: Callable[..., Modem] = Modem,
+        fleet: FleetTransport | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.config = config
@@ -93,6 +96,8 @@ class Bridge:
         self.metrics = metrics or Metrics()
         self._clock = clock
         self._rng = random.Random()
+        self.fleet = FleetLink(fleet, store, config, can_send=self.can_send, status=self.status, clock=clock,
+                               rng=self._rng) if fleet is not None else None
         self.router_loop = self._router_loop(router) if router is not None else None
         self.dlr_loop = self._dlr_loop(dlr) if dlr is not None else None
         self.call_loop = self._call_loop(calls) if calls is not None else None
@@ -120,7 +125,7 @@ class Bridge:
             self.pacers[mc.id] = Pacer(mc, store)
             self.senders[mc.id] = ModemSender(mc.id, modem, store, config.outbound,
                                               on_smsc=self._on_smsc, metrics=self.metrics,
-                                              pacer=self.pacers[mc.id], clock=clock)
+                                              pacer=self.pacers[mc.id], fleet=self.fleet, clock=clock)
         self.ussd_sessions = UssdSessions(self.modems)
         self.balances = {mc.id: BalanceWatch(mc, self.modems[mc.id], store, self.ussd, self.ussd_cancel)
                          for mc in config.modems}
@@ -166,6 +171,11 @@ class Bridge:
             log.warning("%d outbound part(s) were mid-send at the last stop: policy %r applied",
                         recovered, self.config.outbound.unknown_policy)
         self.store.commit_now()
+        if self.fleet is not None:
+            await self.fleet.start()  # FleetMisconfigured: a Redis that would lose sends; refuse to run
+            self._spawn(self.fleet.sync_loop(), "fleet-sync")
+            self._spawn(self.fleet.lease_loop(), "fleet-leases")
+            self._spawn(self.fleet.heartbeat_loop(), "fleet-heartbeat")
         for modem_id, modem in self.modems.items():
             self._spawn(modem.run(), f"modem:{modem_id}")
             self._spawn(self.events[modem_id].run(), f"events:{modem_id}")
@@ -190,7 +200,8 @@ class Bridge:
         ))  # fmt: skip
 
     async def stop(self) -> None:
-        """Graceful: modems finish the exchange in progress, then the tasks stop and the journal commits."""
+        """Graceful: modems finish the exchange in progress, then the tasks stop and the journal commits
+        (fleet mode: the jobs not begun go back to the shared queue)."""
         await asyncio.gather(*(m.stop() for m in self.modems.values()), return_exceptions=True)
         for watch in self.calls.values():
             watch.cancel()
@@ -201,6 +212,12 @@ class Bridge:
                 await task
         self._tasks.clear()
         self.store.commit_now()
+        if self.fleet is not None:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(self.fleet.leave(), 5.0)
+            with contextlib.suppress(Exception):
+                await self.fleet.flush()
+            await self.fleet.close()
 
     def _spawn(self, coro: Awaitable[None], name: str) -> None:
         async def guarded() -> None:
@@ -263,15 +280,37 @@ class Bridge:
     # -- Gateway (what the HTTP server calls) -----------------------------------------------------
 
     async def submit(self, request: SendRequest) -> SendAccepted:
-        if request.modem is not None and request.modem not in self.modems:
-            raise UnknownModemError(f"unknown modem {request.modem!r}; configured: {', '.join(self.modems)}")
-        accepted = await accept(self.store, self.config.outbound, request, self._clock(), self._rng)
+        routable = self.send_modem_ids()
+        if request.modem is not None and request.modem not in routable:
+            raise UnknownModemError(f"unknown modem {request.modem!r}; configured: {', '.join(routable)}")
+        if self.fleet is not None:
+            accepted = await self.fleet.submit(request)
+        else:
+            accepted = await accept(self.store, self.config.outbound, request, self._clock(), self._rng)
         if not accepted.duplicate:
             self.metrics.send_accepted(request.source)
-            log.info("outbound message=%s accepted to=%d recipient(s) parts=%d via=%s", accepted.message_id,
-                     len(accepted.recipients), accepted.parts, request.source)
+            log.info("outbound message=%s accepted to=%d recipient(s) parts=%d via=%s%s", accepted.message_id,
+                     len(accepted.recipients), accepted.parts, request.source,
+                     " into the fleet queue" if self.fleet is not None else "")
             self._wake_senders()
         return accepted
+
+    def send_modem_ids(self) -> tuple[str, ...]:
+        if self.fleet is None:
+            return tuple(self.modems)
+        return tuple(sorted(self.fleet.fleet_modems))
+
+    def can_send(self, modem_id: str) -> bool:
+        """The modem could send a part now: ready, not paused, under its quotas."""
+        modem, sender = self.modems.get(modem_id), self.senders.get(modem_id)
+        if modem is None or sender is None or sender.paused or modem.state is not ModemState.READY:
+            return False
+        return not self.pacers[modem_id].gate(self._clock()).quota
+
+    async def fleet_view(self) -> FleetView | None:
+        if self.fleet is None:
+            return None
+        return await self.fleet.view()
 
     def message(self, message_id: str) -> MessageView | None:
         return self.store.views.message(message_id)
@@ -373,6 +412,8 @@ class Bridge:
     def readiness(self) -> tuple[bool, str]:
         if not self.store.writable():
             return False, "the journal is not writable"
+        if self.fleet is not None and not self.fleet.healthy:
+            return False, f"fleet: sends are refused: {self.fleet.problem}"
         registered = [mid for mid, m in self.modems.items()
                       if m.state is ModemState.READY and m.registration in REGISTERED]
         if not registered:

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from modembridge.at import AtError, AtTimeout, Modem, ModemState, ModemUnavailable, SendErrorClass, SendFailed
+from modembridge.bridge.fleet import RETRY_PAUSE, FleetLink
 from modembridge.bridge.pacing import Gate, Pacer, next_month
 from modembridge.bridge.wakeup import Wakeup
 from modembridge.config import OutboundConfig
@@ -68,10 +69,12 @@ class ModemSender:
         on_smsc: SmscHook,
         metrics: Metrics,
         pacer: Pacer | None = None,
+        fleet: FleetLink | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.modem_id = modem_id
         self.pacer = pacer
+        self.fleet = fleet  # fleet mode: idle, it takes work from the shared queue
         self._holding: str | None = None  # the quota reason the parts bound to this modem wait with
         self.paused = False  # an operator paused sending on this modem
         self.pause_seen = asyncio.Event()  # set while the sender waits because it is paused
@@ -122,7 +125,13 @@ class ModemSender:
             self.store.outbox.note_recipient_cap(self.modem_id, gate.known_only, reason, now)
         if part is None:
             await self._commit()  # the last outcome, and expiries found by the claim
-            await self.wakeup.wait(self.store.outbox.next_due_at(self.modem_id, known_in=gate.known_only))
+            if self.fleet is not None:
+                self.fleet.sync_wakeup.poke()
+            due = self.store.outbox.next_due_at(self.modem_id, known_in=gate.known_only)
+            if self.fleet is not None and gate.known_only is None:  # at a recipient cap: no new numbers
+                await self.fleet.take(self.modem_id, due)
+            else:
+                await self.wakeup.wait(due)
             return
         await self.send_part(part)
 
@@ -150,10 +159,28 @@ class ModemSender:
             self.pacer.sending(part.recipient, now)
         if not await self._commit():
             return  # rolled back: this part is still queued and is claimed again
+        if self.fleet is not None and part.fleet_job is not None and not await self._fenced(part):
+            return
         outcome = await self._send(part)
         self._tell(part, outcome)  # counted and logged once, whatever the journal does next
         self._unsaved, self._unsaved_txn = (part, outcome), None
         self._save()  # committed with the next part's `sending`, or when the sender goes idle
+
+    async def _fenced(self, part: OutboundPart) -> bool:
+        """Fleet mode: the shared queue records the part `sending` for this host before AT+CMGS. When it
+        cannot be told, or another host took the job over, the part is not sent (queued again, or moved)."""
+        assert self.fleet is not None and part.fleet_job is not None
+        verdict = await self.fleet.fence(part)
+        if verdict == "ok":
+            return True
+        now = self._clock()
+        if verdict == "unreachable":
+            self.store.fleet.unfence(part.part_id, "fleet: Redis unreachable, not sent", now, RETRY_PAUSE)
+        else:
+            self.store.fleet.unfence(part.part_id, "fleet: another host took it over", now, 0.0)
+            self.fleet.lost([part.fleet_job], "moved: another host took it over (this host's lease expired)")
+        await self._commit()
+        return False
 
     def _save(self) -> None:
         """Write the last modem answer into the open transaction, and remember which transaction holds it."""

@@ -12,6 +12,7 @@ from .loader import ENV_PREFIX, ConfigError, config_from_dict, env_name, load_co
 from .schema import (
     Config,
     DlrConfig,
+    FleetConfig,
     HttpConfig,
     InboundConfig,
     KannelConfig,
@@ -29,6 +30,7 @@ __all__ = [
     "Config",
     "ConfigError",
     "DlrConfig",
+    "FleetConfig",
     "HttpConfig",
     "InboundConfig",
     "KannelConfig",

@@ -127,6 +127,21 @@ def max_parts(v: object) -> object:
     return v
 
 
+def redis_url(v: object) -> object:
+    assert isinstance(v, str)
+    if v and not re.match(r"^(redis|rediss|unix)://", v):
+        raise ValueError(f"must be a redis://, rediss:// or unix:// URL (or empty), not {v!r}")
+    return v
+
+
+def fleet_name(v: object) -> object:
+    """A fleet's group or host name: part of Redis key names and consumer names."""
+    if not isinstance(v, str) or (v and not _MODEM_ID.match(v)):
+        raise ValueError(f"must be 1-32 letters, digits, '_', '-' or '.' (starting with a letter or digit),"
+                         f" not {v!r}")
+    return v
+
+
 def modem_id(v: object) -> object:
     if not isinstance(v, str) or not _MODEM_ID.match(v):
         raise ValueError(f"must be 1-32 letters, digits, '_', '-' or '.' (starting with a letter or digit),"

@@ -549,6 +549,46 @@ class OutboundConfig:
     retry: RetryPolicy = setting(default_factory=lambda: RetryPolicy(initial=5.0, cap=600.0))
 
 
+@section(
+    "fleet mode: several hosts share one durable queue on Redis Streams",
+    doc="Without `redis_url` (the default) nothing changes: sends are journalled in the local SQLite file "
+    "and no Redis is needed. With it, every host accepts sends into the shared queue (answered only once "
+    "Redis has them on disk), and each host's idle modems pull from it; inbound messages and delivery "
+    "reports stay local. The design, the guarantees and the Redis settings it requires are in "
+    "[fleet.md](fleet.md).",
+)
+class FleetConfig:
+    redis_url: str = setting(
+        default="",
+        check=checks.redis_url,
+        doc="the fleet's Redis (`redis://127.0.0.1:6379/0`); empty: no fleet, the local journal only. The "
+        "server must persist every write before it answers (`appendonly yes`, `appendfsync always`): the "
+        "daemon refuses to start on one that does not",
+        note="the fleet's Redis; empty: fleet mode off",
+        example="redis://127.0.0.1:6379/0",
+    )
+    group: str = setting(
+        default="modembridge",
+        check=checks.fleet_name,
+        doc="the fleet's name: hosts with the same `group` on one Redis share a queue (the prefix of every "
+        "key)",
+        note="the fleet's name (Redis key prefix)",
+    )
+    host_id: str = setting(
+        default="",
+        check=checks.fleet_name,
+        doc="this host's name in the fleet, unique in it; empty: the machine's host name",
+        note="this host's unique name; empty: the host name",
+    )
+    lease_seconds: float = seconds(
+        30.0,
+        "a host holds each message it took with a lease it renews every third of this; a host silent for "
+        "this long (dead, cut off from Redis) loses its messages to the others, and its heartbeat shows it "
+        "gone",
+        "how long a silent host keeps the messages it took",
+    )
+
+
 @section("Top level", check=_modems_unique)
 class Config:
     modems: tuple[ModemConfig, ...] = setting(toml="modem", missing="at least one [[modem]] is required")
@@ -558,6 +598,7 @@ class Config:
     dlr: DlrConfig = setting(default_factory=DlrConfig)
     inbound: InboundConfig = setting(default_factory=InboundConfig)
     outbound: OutboundConfig = setting(default_factory=OutboundConfig)
+    fleet: FleetConfig = setting(default_factory=FleetConfig)
     log_level: str = setting(
         default="INFO",
         check=checks.log_level,

@@ -16,7 +16,7 @@ from aiohttp import web
 from aiohttp.web_response import StreamResponse
 
 from modembridge.config import Config
-from modembridge.model import ClientIdConflict, Gateway, SendAccepted, UnknownModemError
+from modembridge.model import ClientIdConflict, FleetUnavailable, Gateway, SendAccepted, UnknownModemError
 from modembridge.model.wire import to_wire
 from modembridge.observe import CONTENT_TYPE, Metrics, number
 
@@ -102,7 +102,8 @@ async def post_message(request: web.Request) -> web.Response:
             body = json.loads(raw)
         except (ValueError, RecursionError) as exc:
             raise RequestError(None, f"body is not valid JSON: {str(exc)[:80]}") from exc
-        checked = parse_native(body, request.headers.get("Idempotency-Key"), request.app[GATEWAY].modem_ids(),
+        checked = parse_native(body, request.headers.get("Idempotency-Key"),
+                               request.app[GATEWAY].send_modem_ids(),
                                config.max_parts, request.app[CALLBACKS])
     except RequestError as err:
         _reject(request, "api", err)
@@ -113,6 +114,10 @@ async def post_message(request: web.Request) -> web.Response:
         return json_error(400, str(exc) or "unknown modem", "modem")
     except ClientIdConflict as exc:
         return web.json_response({"error": str(exc), "field": "id", "id": exc.message_id}, status=409)
+    except FleetUnavailable as exc:
+        log.warning("api send refused: %s", exc)
+        return json_error(503, f"temporarily unable to accept messages (the fleet's queue: {exc}), try "
+                          "again later")
     except Exception:
         log.exception("gateway.submit failed")
         return json_error(503, "temporarily unable to accept messages, try again later")
@@ -185,7 +190,7 @@ async def sendsms(request: web.Request) -> web.Response:
     if not kannel_ok(user, password, config.kannel):
         return _auth_failed(request, user)
     try:
-        checked, denied = parse_kannel(fields, request.app[GATEWAY].modem_ids(), config.max_parts,
+        checked, denied = parse_kannel(fields, request.app[GATEWAY].send_modem_ids(), config.max_parts,
                                        request.app[CALLBACKS])
     except RequestError as err:
         _reject(request, "kannel", err)
@@ -207,6 +212,9 @@ async def sendsms(request: web.Request) -> web.Response:
     except ClientIdConflict as exc:
         return _kannel_answer(409, f"Idempotency-Key already used for message {exc.message_id} with other "
                               "content, rejected")
+    except FleetUnavailable as exc:
+        log.warning("sendsms refused: %s", exc)
+        return _kannel_answer(503, KANNEL_TEMP_FAILURE)
     except Exception:
         log.exception("gateway.submit failed")
         return _kannel_answer(503, KANNEL_TEMP_FAILURE)
@@ -240,8 +248,19 @@ async def status(request: web.Request) -> web.Response:
     denied = _status_guard(request)
     if denied is not None:
         return denied
-    status = request.app[GATEWAY].status()
-    if not request.app[CONFIG].http.status_token:  # open: no IMEI, IMSI or ICCID for anyone who asks
+    gateway, anonymous = request.app[GATEWAY], not request.app[CONFIG].http.status_token
+    if request.query.get("fleet", "") not in ("", "0"):
+        try:
+            view = await gateway.fleet_view()
+        except FleetUnavailable as exc:
+            return json_error(503, f"the fleet's view is unavailable: {exc}")
+        if view is None:
+            return json_error(404, "fleet mode is off on this host (no [fleet] redis_url)")
+        if anonymous:  # open: no IMEI, IMSI or ICCID of any host for anyone who asks
+            view = view.anonymous()
+        return web.json_response(to_wire(view))
+    status = gateway.status()
+    if anonymous:  # open: no IMEI, IMSI or ICCID for anyone who asks
         status = status.anonymous()
     return web.json_response(to_wire(status))
 

@@ -5,6 +5,7 @@ the daemon reports about modems and queues; ``views``: an operator's view of one
 what the HTTP server asks of the bridge; ``wire``: the JSON form of all of them, both ways.
 """
 
+from .fleet import FleetTransport, FleetUnavailable, FleetView
 from .gateway import (
     ClientIdConflict,
     Gateway,
@@ -74,6 +75,9 @@ __all__ = [
     "EventView",
     "FeedEvent",
     "FeedKind",
+    "FleetTransport",
+    "FleetUnavailable",
+    "FleetView",
     "Gateway",
     "InboundMessage",
     "InboundPartView",

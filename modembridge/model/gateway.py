@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal, Protocol
 
+from .fleet import FleetView
 from .messages import FeedEvent, SendAccepted, SendRequest
 from .status import BridgeStatus
 from .views import MessageSummary, MessageView
@@ -70,9 +71,10 @@ class SelfTestResult:
 
 class Gateway(Protocol):
     async def submit(self, request: SendRequest) -> SendAccepted:
-        """Journal the request durably (committed to disk) and only then return. The same client id with
-        the same content again returns the first answer (duplicate=True); with other content it raises
-        ClientIdConflict. UnknownModemError for a modem that is not configured."""
+        """Journal the request durably (committed to disk, or in fleet mode in Redis) and only then return.
+        The same client id with the same content again returns the first answer (duplicate=True); with
+        other content it raises ClientIdConflict. UnknownModemError for a modem that is not configured;
+        FleetUnavailable when the fleet's queue cannot take it."""
         ...
 
     def message(self, message_id: str) -> MessageView | None:
@@ -117,7 +119,18 @@ class Gateway(Protocol):
         """(ready, reason): a modem is registered and the store is writable."""
         ...
 
-    def modem_ids(self) -> tuple[str, ...]: ...
+    def modem_ids(self) -> tuple[str, ...]:
+        """This host's modems."""
+        ...
+
+    def send_modem_ids(self) -> tuple[str, ...]:
+        """The modems a send may be pinned to: this host's, or in fleet mode every host's."""
+        ...
+
+    async def fleet_view(self) -> FleetView | None:
+        """Fleet mode: every host, its modems and the shared queue (FleetUnavailable when Redis is away);
+        None without a fleet."""
+        ...
 
     async def ussd(self, modem_id: str, code: str, session: str | None) -> UssdReply:
         """Send a USSD code (session None) or a menu answer (in `session`) through a modem and wait for the

@@ -19,6 +19,7 @@ from modembridge.config import Config
 
 from .calls import Calls
 from .facts import Facts
+from .fleet import FleetParts, HeldJob, Unsynced
 from .grouping import PART_SPREAD, RESEND_WINDOW
 from .history import History
 from .inbox import Inbox
@@ -61,6 +62,7 @@ class Store(Journal):
         self.usage = Usage(self)
         self.calls = Calls(self)
         self.history = History(self)
+        self.fleet = FleetParts(self)
 
     @classmethod
     def from_config(cls, config: Config) -> Store:
@@ -74,6 +76,7 @@ __all__ = [
     "SCHEMA_VERSION",
     "ConcatKey",
     "Disposition",
+    "HeldJob",
     "InboundPartResult",
     "Journal",
     "MatchedPart",
@@ -86,6 +89,7 @@ __all__ = [
     "StoredPart",
     "Transaction",
     "UnknownMessageError",
+    "Unsynced",
     "UsageCounts",
     "same_number",
 ]

@@ -15,7 +15,7 @@ from .types import OutboundPart, UnknownMessageError
 _PART_COLUMNS = """
     p.id, p.message, p.recipient, p.seq, p.total, p.pdu, p.tpdu_length, p.attempts, p.expires_at,
     p.next_attempt_at, p.resent_after_unknown, p.assigned_modem, r.number, m.message_id, m.status_report,
-    m.dlr_url, m.dlr_mask
+    m.dlr_url, m.dlr_mask, r.fleet_job
 """
 
 
@@ -122,7 +122,8 @@ class Outbox(Part):
                 part_id=row["id"], message_id=row["message_id"], recipient=row["number"], seq=row["seq"],
                 total=row["total"], pdu=row["pdu"], tpdu_length=row["tpdu_length"], attempts=row["attempts"],
                 status_report=bool(row["status_report"]), dlr_url=row["dlr_url"], dlr_mask=row["dlr_mask"],
-                resent_after_unknown=bool(row["resent_after_unknown"]), modem_id=modem_id)
+                resent_after_unknown=bool(row["resent_after_unknown"]), modem_id=modem_id,
+                fleet_job=row["fleet_job"])
 
     @atomic
     def expire(self, now: float) -> int:

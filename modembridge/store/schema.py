@@ -235,6 +235,16 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX message_event_message ON message_event(message_id, id);
     """,
+    # v12: fleet mode. A message taken from the fleet's shared queue keeps its job id; each part keeps the
+    # state the queue last heard of it (NULL: a local message), so what the queue has not heard is found
+    # by one index. A part handed back to the queue (or taken over by another host) becomes 'moved'.
+    """
+    ALTER TABLE out_recipient ADD COLUMN fleet_job TEXT;
+    CREATE UNIQUE INDEX out_recipient_fleet_job ON out_recipient(fleet_job) WHERE fleet_job IS NOT NULL;
+    ALTER TABLE out_part ADD COLUMN fleet_state TEXT;
+    CREATE INDEX out_part_fleet_unsynced ON out_part(id)
+        WHERE fleet_state IS NOT NULL AND fleet_state <> state AND state NOT IN ('sending', 'moved');
+    """,
 )
 
 VERSION = len(MIGRATIONS)

@@ -85,6 +85,7 @@ class OutboundPart:
     dlr_mask: int
     resent_after_unknown: bool = False
     modem_id: str | None = None  # the modem it was claimed for
+    fleet_job: str | None = None  # fleet mode: the shared queue's job it belongs to
 
 
 @dataclass(frozen=True)

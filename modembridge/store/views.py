@@ -23,23 +23,28 @@ from modembridge.model import (
 from .journal import Part, utc, when
 
 # Overall state of an outbound message, derived from its parts (never stored twice).
+# Parts 'moved' (fleet mode: handed to another host) do not count, unless all of them are.
 OUT_STATE_SQL = """
     CASE
+        WHEN sum(p.state = 'moved') = count(*) THEN 'moved'
         WHEN sum(p.state = 'sending') > 0 THEN 'sending'
         WHEN sum(p.state = 'queued') > 0 THEN 'queued'
-        WHEN sum(p.state = 'sent') = count(*) THEN 'sent'
-        WHEN sum(p.state = 'failed') = count(*) THEN 'failed'
+        WHEN sum(p.state = 'sent') = count(*) - sum(p.state = 'moved') THEN 'sent'
+        WHEN sum(p.state = 'failed') = count(*) - sum(p.state = 'moved') THEN 'failed'
         WHEN sum(p.state = 'unknown') > 0 THEN 'unknown'
         ELSE 'partially_failed'
     END
 """
-OUT_STATES = ("queued", "sending", "sent", "failed", "partially_failed", "unknown")
+OUT_STATES = ("queued", "sending", "sent", "failed", "partially_failed", "unknown", "moved")
 IN_STATES = ("assembling", "received", "delivered", "rejected", "dead", "undecodable", "unmatched",
              "discarded", "indication", "replaced", "selftest")
 
 
 def out_state(states: list[str]) -> str:
     """Python twin of OUT_STATE_SQL."""
+    if all(s == "moved" for s in states):
+        return "moved"
+    states = [s for s in states if s != "moved"]
     if "sending" in states:
         return "sending"
     if "queued" in states:

@@ -17,6 +17,7 @@ from modembridge.http.segments import count_parts
 from modembridge.model import (
     BridgeStatus,
     ClientIdConflict,
+    FleetView,
     JournalCounts,
     MessageView,
     ModemInfo,
@@ -52,6 +53,7 @@ class FakeGateway:
         self.ready = (True, "ready: m1 registered")
         self.fail_next: Exception | None = None
         self.hold: asyncio.Event | None = None  # when set, submit waits for it (concurrency tests)
+        self.fleet: FleetView | Exception | None = None  # what fleet_view() gives (or raises)
 
     async def submit(self, request: SendRequest) -> SendAccepted:
         if self.hold is not None:
@@ -109,6 +111,14 @@ class FakeGateway:
 
     def modem_ids(self) -> tuple[str, ...]:
         return self.modems
+
+    def send_modem_ids(self) -> tuple[str, ...]:
+        return self.modems
+
+    async def fleet_view(self) -> FleetView | None:
+        if isinstance(self.fleet, Exception):
+            raise self.fleet
+        return self.fleet
 
 
 def make_config(**http: Any) -> Config:

@@ -43,7 +43,8 @@ def test_counts_and_views_go_on_the_wire(store: Store) -> None:
     assert to_wire(store.views.counts()) == {
         "in": {"assembling": 0, "received": 0, "delivered": 0, "rejected": 0, "dead": 0, "undecodable": 0,
                "unmatched": 0, "discarded": 0, "indication": 0, "replaced": 0, "selftest": 0},
-        "out": {"queued": 0, "sending": 0, "sent": 0, "failed": 0, "partially_failed": 0, "unknown": 0},
+        "out": {"queued": 0, "sending": 0, "sent": 0, "failed": 0, "partially_failed": 0, "unknown": 0,
+                "moved": 0},
     }
     mid = send(store, "+1", parts=2, dlr_url="http://d/?%d", dlr_mask=31, status_report=True)
     r = add_part(store, "+2", "hi", now=1.0)

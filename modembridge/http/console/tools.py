@@ -37,7 +37,7 @@ async def compose_form(request: web.Request) -> web.Response:
     allowed, session = may_read(request)
     if not allowed:
         to_login()
-    return render(request, "compose.html", session=session, modems=request.app[GATEWAY].modem_ids(),
+    return render(request, "compose.html", session=session, modems=request.app[GATEWAY].send_modem_ids(),
                   error=None, values={})
 
 
@@ -51,12 +51,13 @@ async def compose(request: web.Request) -> web.Response:
     if form.get("modem"):
         body["modem"] = form["modem"]
     try:  # the native API's own checks: one set of rules for every way in
-        request_ = parse_native(body, None, gateway.modem_ids(), request.app[CONFIG].http.max_parts,
+        request_ = parse_native(body, None, gateway.send_modem_ids(), request.app[CONFIG].http.max_parts,
                                 request.app[CALLBACKS]).request
         accepted = await gateway.submit(request_)
     except (RequestError, UnknownModemError) as exc:
         message = exc.message if isinstance(exc, RequestError) else str(exc)
-        return render(request, "compose.html", http_status=400, session=session, modems=gateway.modem_ids(),
+        return render(request, "compose.html", http_status=400, session=session,
+                      modems=gateway.send_modem_ids(),
                       error=message, values=form)
     raise web.HTTPSeeOther(f"/ui/messages/{accepted.message_id}")
 
