@@ -202,7 +202,7 @@ class RedisStreams:
         for _ in range(8):  # stale entries (finished jobs) are dropped on the way
             reply = await self._redis.xautoclaim(stream, self.group, self.host_id, self.lease_ms,
                                                  start_id="0-0", count=1, justid=True)
-            ids = reply[1] if len(reply) > 1 else []
+            ids = reply  # with justid, redis-py gives the claimed ids alone
             if not ids:
                 return None
             entry_id = ids[0]

@@ -119,10 +119,11 @@ redis.call('HSET', KEYS[1], 'state', 'leased', 'owner', host, 'modem', modem,
 return {'taken', h.owner}
 """
 
-# Just before AT+CMGS of part seq. KEYS: job; ARGV: host, seq, modem, lease ms. 1: go on; 0: not ours.
+# Just before AT+CMGS of part seq. KEYS: job; ARGV: host, seq, modem, lease ms. 1: go on; 0: not ours
+# (another host owns it, or it is done: a takeover found nothing left to send).
 FENCE = _NOW + """
-local owner, begun = unpack(redis.call('HMGET', KEYS[1], 'owner', 'begun_on'))
-if owner ~= ARGV[1] then return 0 end
+local owner, begun, state = unpack(redis.call('HMGET', KEYS[1], 'owner', 'begun_on', 'state'))
+if owner ~= ARGV[1] or state ~= 'leased' then return 0 end
 redis.call('HSET', KEYS[1], 'p' .. ARGV[2], 'sending', 'lease_until', now + tonumber(ARGV[4]))
 if begun == '' then redis.call('HSET', KEYS[1], 'begun_on', ARGV[3]) end
 return 1

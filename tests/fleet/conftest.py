@@ -1,0 +1,16 @@
+"""Fleet fixtures: ``redis``, a real durable redis-server for the test (see redis_server.py)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from .redis_server import RedisServer
+
+
+@pytest.fixture
+async def redis(tmp_path: Path) -> AsyncIterator[RedisServer]:
+    async with RedisServer(tmp_path / "redis") as server:
+        yield server
