@@ -84,10 +84,11 @@ class FleetLink:
             self._down(exc)
 
     async def _check(self) -> None:
+        """The persistence check, once (until it passed, nothing is accepted or taken)."""
         if not self._checked:
             await self.transport.check(self.local_modems)
             self._checked = True
-        self._up()
+            self._up()
 
     # -- accepting -----------------------------------------------------------------------------------
 
@@ -140,6 +141,7 @@ class FleetLink:
             self._down(exc)
             await asyncio.sleep(min(RETRY_PAUSE, block) if block > 0 else 0)
             return False
+        self._up()
         if not taken:
             return False
         now = self._clock()
@@ -251,6 +253,7 @@ class FleetLink:
             except FleetUnavailable as exc:
                 self._down(exc)
             else:
+                self._up()
                 self.fleet_modems = fleet | set(self.local_modems)
             await asyncio.sleep(self.lease_interval)
 

@@ -12,6 +12,7 @@ from enum import Enum
 
 from modembridge.model import (
     BridgeStatus,
+    FleetView,
     InboundPartView,
     InboundSummary,
     MessageSummary,
@@ -132,6 +133,27 @@ def render_status(status: BridgeStatus) -> str:
 
 
 # -- the journal -------------------------------------------------------------------------------------
+
+
+def render_fleet(view: FleetView) -> str:
+    """Every host of the fleet, its modems, and the shared queue."""
+    q = view.queue
+    age = "-" if q.oldest_age is None else f"{q.oldest_age:.0f} s"
+    out = [f"fleet {view.group} (asked host {view.host_id}):", "hosts:"]
+    rows = []
+    for h in view.hosts:
+        modems = h.status.modems if h.status is not None else {}
+        states = ", ".join(f"{mid} {m.state.value}" for mid, m in modems.items()) \
+            or ", ".join(h.modems) or "-"
+        queued = sum(h.status.queues.outbound_parts.values()) if h.status is not None else 0
+        rows.append([h.host_id, "GONE" if h.gone else "up", when(h.seen_at), states, str(queued)])
+    out += ["  " + line for line in table(["HOST", "STATE", "LAST HEARTBEAT", "MODEMS", "HELD PARTS"], rows,
+                                          max_width=60)] if rows else ["  (none)"]
+    out.append("queue:")
+    out.append(f"  depth: {q.depth}   oldest: {age}   leased: {q.leased}   unknown (last week): {q.unknown}")
+    if q.lanes:
+        out.append(f"  lanes: {fmt(q.lanes)}")
+    return "\n".join(out)
 
 
 def render_recent(direction: str, items: Sequence[MessageSummary], state: str | None = None) -> str:

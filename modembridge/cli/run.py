@@ -32,8 +32,13 @@ def run(args: argparse.Namespace) -> int:
     from modembridge.app import serve, setup_logging  # here: a config error is reported before aiohttp loads
 
     setup_logging(args.log_level or config.log_level)
+    from modembridge.model.fleet import FleetMisconfigured
+
     try:
         return asyncio.run(serve(config))
     except OSError as exc:  # the HTTP port is taken, the journal folder is not writable, ...
         log.error("cannot start: %s", exc)
         return 1
+    except FleetMisconfigured as exc:  # a Redis that would lose acknowledged sends: not for a minute
+        log.error("cannot start: %s", exc)
+        return 2

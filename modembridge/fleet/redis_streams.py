@@ -16,7 +16,11 @@ from datetime import UTC, datetime
 from typing import Any, Literal, cast
 
 import redis.asyncio as aioredis
+from redis.asyncio.retry import Retry
+from redis.backoff import NoBackoff
+from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisError, ResponseError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from modembridge.model import BridgeStatus, SendAccepted
 from modembridge.model.fleet import (
@@ -83,11 +87,13 @@ class RedisStreams:
         self.host_id = host_id
         self.prefix = f"mb:{group}:"
         self.lease_ms = int(lease_seconds * 1000)
-        # typed Any: redis-py's stubs type every reply as bytes | str whatever decode_responses says
+        # typed Any: redis-py's stubs type every reply as bytes | str whatever decode_responses says.
+        # One retry on a fresh connection after a connection error: a pooled connection that a Redis restart
+        # closed fails its next command. Every step here may run twice (see scripts.py).
         self._redis: Any = aioredis.Redis.from_url(
             url, decode_responses=True, socket_connect_timeout=2.0,
-            socket_timeout=max(5.0, lease_seconds / 3),
-            health_check_interval=10)
+            socket_timeout=max(5.0, lease_seconds / 3), health_check_interval=10,
+            retry=Retry(NoBackoff(), 1), retry_on_error=[RedisConnectionError, RedisTimeoutError])
         self._submit = self._redis.register_script(scripts.SUBMIT)
         self._claim = self._redis.register_script(scripts.CLAIM)
         self._takeover = self._redis.register_script(scripts.TAKEOVER)

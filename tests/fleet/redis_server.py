@@ -44,7 +44,8 @@ class RedisServer:
                         if await client.ping():
                             return
                     if self.proc.returncode is not None:
-                        raise RuntimeError(f"redis-server exited: {(self.dir / 'redis.log').read_text()[-500:]}")
+                        log_text = (self.dir / "redis.log").read_text()[-500:]
+                        raise RuntimeError(f"redis-server exited: {log_text}")
                     await asyncio.sleep(0.02)
         finally:
             await client.aclose()

@@ -184,7 +184,8 @@ async def test_heartbeats_show_every_host_and_a_silent_one_as_gone(redis: RedisS
     from tests.http.httpfakes import FakeGateway
 
     status = FakeGateway().status()
-    h1, h2 = await host(redis, "h1", lease=0.3, modems=("a",)), await host(redis, "h2", lease=0.3, modems=("b",))
+    h1 = await host(redis, "h1", lease=0.3, modems=("a",))
+    h2 = await host(redis, "h2", lease=0.3, modems=("b",))
     assert await h1.heartbeat(status, ["a"], 0.1) == {"a"}
     assert await h2.heartbeat(status, ["b"], 0.1) == {"a", "b"}
     await asyncio.sleep(0.35)
