@@ -13,6 +13,7 @@ import traceback
 from pathlib import Path
 from typing import Any
 
+import fleet_bench
 import mb_bench
 import peers_bench
 from procs import ROOT, Router, git_state, machine
@@ -37,7 +38,7 @@ async def main(args: argparse.Namespace) -> int:
     results: dict[str, Any] = {"machine": machine(), "git": git_state(), "quick": args.quick,
                                "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
     t0 = time.monotonic()
-    parts = set(args.only.split(",")) if args.only else {"modembridge", "gsmmodem", "gammu", "floor"}
+    parts = set(args.only.split(",")) if args.only else {"modembridge", "gsmmodem", "gammu", "floor", "fleet"}
     if "modembridge" in parts:
         results["modembridge"] = await guarded("modembridge", mb_bench.run_all(work, args.quick, log))
     if "gsmmodem" in parts:
@@ -50,8 +51,14 @@ async def main(args: argparse.Namespace) -> int:
     if "floor" in parts:
         async with Router() as router:
             results["floor"] = await guarded("floor", peers_bench.run_floor(work, router, args.quick, log))
+    if "fleet" in parts:
+        async with Router() as router:
+            results["fleet"] = await guarded(
+                "fleet", fleet_bench.run_fleet(work, f"{router.url}/backend/bench/", args.quick, log))
     results["seconds"] = time.monotonic() - t0
     md = table(results)
+    if "fleet" in results:
+        md += "\n\n" + fleet_bench.fleet_table(results["fleet"])
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     stamp = time.strftime("%Y%m%dT%H%M%S", time.gmtime())
@@ -75,7 +82,7 @@ async def main(args: argparse.Namespace) -> int:
 def parse(argv: list[str] | None = None) -> argparse.Namespace:
     p = argparse.ArgumentParser(prog="bench/run", description=__doc__)
     p.add_argument("--quick", action="store_true", help="tiny counts (smoke test): a table, no real figures")
-    p.add_argument("--only", default="", help="comma-separated: modembridge,gsmmodem,gammu,floor")
+    p.add_argument("--only", default="", help="comma-separated: modembridge,gsmmodem,gammu,floor,fleet")
     p.add_argument("--out", default=str(ROOT / "bench" / "results"), help="where JSON and the table go")
     p.add_argument("--work", default="", help="working folder (kept); default: a temporary one, removed")
     p.add_argument("--keep", action="store_true", help="keep the temporary working folder (logs)")

@@ -29,8 +29,8 @@ class FleetHost:
         self.dir.mkdir(parents=True, exist_ok=True)
         self.modem_ids = [f"{name}{i}" for i in range(modems)]
         sim_args = ["--send-delay", str(send_delay)] if send_delay else []
-        self.sims = [SimProcess(self.dir / f"{mid}.pty", *sim_args, seed=i + 1, state=self.dir / f"{mid}.json")
-                     for i, mid in enumerate(self.modem_ids)]
+        self.sims = [SimProcess(self.dir / f"{mid}.pty", *sim_args, seed=i + 1,
+                                state=self.dir / f"{mid}.json") for i, mid in enumerate(self.modem_ids)]
         more = "".join(f'[[modem]]\nid = "{mid}"\nport = "{self.dir / (mid + ".pty")}"\n\n'
                        for mid in self.modem_ids[1:])
         self.bridge = BridgeProcess(BridgeConfig(
