@@ -26,6 +26,7 @@ from modembridge.config import Config
 from modembridge.model import BridgeStatus, ClientIdConflict, SendAccepted, SendRequest
 from modembridge.model.fleet import (
     FleetJob,
+    FleetMisconfigured,
     FleetTransport,
     FleetUnavailable,
     FleetView,
@@ -33,12 +34,14 @@ from modembridge.model.fleet import (
     PartState,
 )
 from modembridge.sms import segment_info
-from modembridge.store import OutboundPart, Store
+from modembridge.store import HeldJob, OutboundPart, Store
 
 log = logging.getLogger(__name__)
 
 PULL_BLOCK = 1.0  # seconds an idle modem waits on the queue before it looks at its local work again
 RETRY_PAUSE = 1.0  # seconds between tries while Redis is away
+FENCE_RETRY = 5.0  # seconds a part waits when Redis could not record its `sending`
+REAP_EVERY = 60.0  # seconds between housekeeping runs (expired jobs nobody took)
 SYNC_BATCH = 500
 
 Fence = Literal["ok", "lost", "unreachable"]
@@ -63,6 +66,7 @@ class FleetLink:
         self._rng = rng or random.Random()
         self.sync_wakeup = Wakeup()
         self.lease_interval = config.fleet.lease_seconds / 3
+        self._reporting = asyncio.Lock()  # reports and fences, one at a time
 
     # -- health --------------------------------------------------------------------------------------
 
@@ -76,19 +80,32 @@ class FleetLink:
             log.warning("fleet: Redis reachable (host %s, group %s)", self.host_id, self.config.fleet.group)
         self.healthy, self.problem = True, None
 
+    @property
+    def checked(self) -> bool:
+        return self._checked
+
     async def start(self) -> None:
-        """Check the Redis persistence (FleetMisconfigured: refuse to run); Redis away is not fatal."""
+        """Check the Redis persistence (FleetMisconfigured: refuse to run); Redis away, or this host id
+        still heartbeating from a previous run, is not fatal: sends wait until the check passes."""
         try:
-            await self._check()
+            await self._check(at_start=True)
         except FleetUnavailable as exc:
             self._down(exc)
 
-    async def _check(self) -> None:
-        """The persistence check, once (until it passed, nothing is accepted or taken)."""
-        if not self._checked:
+    async def _check(self, at_start: bool = False) -> None:
+        """The start checks (persistence, unique ids), once: until they passed nothing is accepted, taken,
+        renewed or heartbeated. FleetUnavailable while they cannot pass."""
+        if self._checked:
+            return
+        try:
             await self.transport.check(self.local_modems)
-            self._checked = True
-            self._up()
+        except FleetMisconfigured as exc:
+            if at_start:
+                raise
+            raise FleetUnavailable(str(exc)) from exc  # found once Redis came back: refuse sends, say why
+        self._checked = True
+        self._up()
+        self.fleet_modems |= await self.transport.heartbeat(self._status(), self.local_modems)
 
     # -- accepting -----------------------------------------------------------------------------------
 
@@ -111,8 +128,7 @@ class FleetLink:
             text=request.text, encoding=encoding, source=request.source, created_at=now,
             expires_at=now + expiry, status_report=request.status_report, validity=request.validity,
             flash=request.flash, pinned_modem=request.modem, dlr_url=request.dlr_url,
-            dlr_mask=request.dlr_mask,
-            sender=request.sender) for i, r in enumerate(recipients)]
+            dlr_mask=request.dlr_mask, sender=request.sender) for i, r in enumerate(recipients)]
         accepted = SendAccepted(message_id, recipients, encoding, max(len(j.pdus) for j in jobs))
         fingerprint = request.fingerprint() if request.client_id is not None else None
         try:
@@ -129,11 +145,15 @@ class FleetLink:
     # -- sending -------------------------------------------------------------------------------------
 
     async def take(self, modem_id: str, until: float | None) -> bool:
-        """Called by modem_id's sender when it has nothing local to send (it is ready, not paused, under its
+        """Called by modem_id's sender when it has nothing due to send (it is ready, not paused, under its
         quotas): wait on the queue up to PULL_BLOCK (or until local work is due); True when something
-        was journalled for it."""
+        was journalled for it. A modem still holding a job (waiting for a retry) takes no more: a SIM
+        that keeps failing must not hoard the fleet's queue."""
         now = self._clock()
         block = PULL_BLOCK if until is None else max(0.0, min(PULL_BLOCK, until - now))
+        if self.store.fleet.holds_open(modem_id):
+            await asyncio.sleep(block)
+            return False
         try:
             await self._check()
             taken = await self.transport.take(modem_id, block, self.config.outbound.unknown_policy)
@@ -147,27 +167,28 @@ class FleetLink:
         now = self._clock()
         work = False
         for t in taken:
-            work = self.store.fleet.add_job(t.job, modem_id, now) or work
+            modem = t.modem or modem_id
+            work = self.store.fleet.add_job(t.job, modem, now) or work
             how = f"taken over from host {t.taken_over_from} (its lease expired)" if t.taken_over_from \
                 else "taken from the fleet queue"
             self.store.history.add(t.job.message_id, now, "fleet", f"{t.job.recipient}: {how} by host "
-                                   f"{self.host_id} for modem {modem_id}")
-            log.info("outbound message=%s job=%s %s for modem %s", t.job.message_id, t.job.job_id, how,
-                     modem_id)
+                                   f"{self.host_id} for modem {modem}")
+            log.info("outbound message=%s job=%s %s for modem %s", t.job.message_id, t.job.job_id, how, modem)
         await self.store.commit()
         self.sync_wakeup.poke()  # parts the queue gave final (a takeover's unknowns) are reported as is
         return work
 
-    async def fence(self, part: OutboundPart) -> Fence:
-        """Just before AT+CMGS: the queue records the part `sending` for this host, or says it is not
-        this host's any more (lost); unreachable: not recorded, so the part must not be sent now."""
-        assert part.fleet_job is not None and part.modem_id is not None
-        try:
-            await self.flush()  # the previous part's outcome first: a takeover must not call it unknown
-            ok = await self.transport.fence(part.fleet_job, part.seq, part.modem_id)
-        except FleetUnavailable as exc:
-            self._down(exc)
-            return "unreachable"
+    async def fence(self, part: OutboundPart, modem_id: str) -> Fence:
+        """Just before AT+CMGS: the queue records the part `sending` for this host and modem, or says the
+        part is not this host's to send (lost); unreachable: nothing recorded, the part must wait."""
+        assert part.fleet_job is not None
+        async with self._reporting:  # no report read before this fence may land after it
+            try:
+                await self._flush()  # the previous part's outcome first: a takeover must not call it unknown
+                ok = await self.transport.fence(part.fleet_job, part.seq, modem_id)
+            except FleetUnavailable as exc:
+                self._down(exc)
+                return "unreachable"
         self._up()
         if not ok:
             return "lost"
@@ -187,6 +208,10 @@ class FleetLink:
     async def flush(self) -> bool:
         """Report what the queue has not heard (committed outcomes, retries); False when there was
         nothing. FleetUnavailable when Redis is away: it stays in the journal for the next try."""
+        async with self._reporting:
+            return await self._flush()
+
+    async def _flush(self) -> bool:
         pending = self.store.fleet.unsynced(SYNC_BATCH)
         if not pending:
             return False
@@ -215,46 +240,62 @@ class FleetLink:
             else:
                 await self.sync_wakeup.wait(None, cap=1.0)
 
-    def _can_carry(self, modem_id: str | None, pinned: str | None) -> bool:
-        if modem_id is not None:
-            return self._can_send(modem_id)
-        return any(self._can_send(m) for m in self.local_modems if pinned in (None, m))
+    def _can_carry(self, h: HeldJob, now: float) -> bool:
+        """Some modem here may send this job's next part soon: ready, not paused, under its quotas, and
+        the part is not waiting out a retry longer than a lease (a failing SIM gives it back)."""
+        if h.next_due is not None and h.next_due > now + self.config.fleet.lease_seconds:
+            return False
+        if h.modem_id is not None:
+            return self._can_send(h.modem_id)
+        return any(self._can_send(m) for m in self.local_modems if h.pinned_modem in (None, m))
 
     async def lease_once(self) -> None:
         """Renew the leases of the jobs held here; move what another host took over; give back the jobs
-        not begun whose modem cannot send now (down, paused, at a quota)."""
+        not begun that no modem here can send now (down, paused, at a quota, in a long retry)."""
         held = self.store.fleet.held()
         if not held:
             return
         lost = await self.transport.renew([h.job_id for h in held])
         if lost:
             self.lost(sorted(lost), f"moved: another host took it over (host {self.host_id}'s lease expired)")
-        give_back = [h.job_id for h in held if h.job_id not in lost and h.open and not h.begun
-                     and not self._can_carry(h.modem_id, h.pinned_modem)]
-        if give_back:
-            await self.transport.release(give_back)
-            self.lost(give_back, f"given back to the fleet queue: no modem of host {self.host_id} can send "
-                      "it now")
+        now = self._clock()
+        fresh = self.store.fleet.held()  # again: a part may have been fenced during the renewal
+        candidates = [h.job_id for h in fresh if h.job_id not in lost and h.open and not h.begun
+                      and not self._can_carry(h, now)]
+        if candidates:
+            back = await self.transport.release(candidates)  # refuses a job whose part was fenced meanwhile
+            if back:
+                self.lost(sorted(back), f"given back to the fleet queue: no modem of host {self.host_id} "
+                          "can send it now")
         await self.store.commit()
 
     async def lease_loop(self) -> None:
+        reaped_at = 0.0
         while True:
             try:
-                await self.lease_once()
+                if self._checked:
+                    await self.lease_once()
+                    if time.monotonic() - reaped_at > REAP_EVERY:
+                        reaped_at = time.monotonic()
+                        expired = await self.transport.reap()
+                        if expired:
+                            log.warning("fleet: %d queued job(s) expired before any modem took them", expired)
+                else:
+                    await self._check()
             except FleetUnavailable as exc:
                 self._down(exc)
             await asyncio.sleep(self.lease_interval)
 
     async def heartbeat_loop(self) -> None:
         while True:
-            try:
-                fleet = await self.transport.heartbeat(self._status(), self.local_modems,
-                                                       self.lease_interval)
-            except FleetUnavailable as exc:
-                self._down(exc)
-            else:
-                self._up()
-                self.fleet_modems = fleet | set(self.local_modems)
+            if self._checked:
+                try:
+                    fleet = await self.transport.heartbeat(self._status(), self.local_modems)
+                except FleetUnavailable as exc:
+                    self._down(exc)
+                else:
+                    self._up()
+                    self.fleet_modems = fleet | set(self.local_modems)
             await asyncio.sleep(self.lease_interval)
 
     async def leave(self) -> None:
@@ -263,13 +304,14 @@ class FleetLink:
         if not give_back:
             return
         try:
-            await self.transport.release(give_back)
+            back = await self.transport.release(give_back)
         except FleetUnavailable as exc:
             log.warning("fleet: could not give back %d job(s) at the stop (%s): others take them over "
                         "after the lease", len(give_back), exc)
             return
-        self.lost(give_back, f"given back to the fleet queue: host {self.host_id} stopped")
-        self.store.commit_now()
+        if back:
+            self.lost(sorted(back), f"given back to the fleet queue: host {self.host_id} stopped")
+            self.store.commit_now()
 
     async def view(self) -> FleetView:
         return await self.transport.view()

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from modembridge.at import AtError, AtTimeout, Modem, ModemState, ModemUnavailable, SendErrorClass, SendFailed
-from modembridge.bridge.fleet import RETRY_PAUSE, FleetLink
+from modembridge.bridge.fleet import FENCE_RETRY, FleetLink
 from modembridge.bridge.pacing import Gate, Pacer, next_month
 from modembridge.bridge.wakeup import Wakeup
 from modembridge.config import OutboundConfig
@@ -149,6 +149,9 @@ class ModemSender:
                         self.modem_id, reason, held, released)
 
     async def send_part(self, part: OutboundPart) -> None:
+        # Fleet mode: the shared queue records `sending` first (else the part waits, nothing written here).
+        if self.fleet is not None and part.fleet_job is not None and not await self._fenced(part):
+            return
         # One COMMIT makes both the previous part's outcome and this part's `sending` durable (one fsync
         # between two exchanges, not two); nothing is written to the modem before it succeeded.
         now = self._clock()
@@ -159,26 +162,25 @@ class ModemSender:
             self.pacer.sending(part.recipient, now)
         if not await self._commit():
             return  # rolled back: this part is still queued and is claimed again
-        if self.fleet is not None and part.fleet_job is not None and not await self._fenced(part):
-            return
         outcome = await self._send(part)
         self._tell(part, outcome)  # counted and logged once, whatever the journal does next
         self._unsaved, self._unsaved_txn = (part, outcome), None
         self._save()  # committed with the next part's `sending`, or when the sender goes idle
 
     async def _fenced(self, part: OutboundPart) -> bool:
-        """Fleet mode: the shared queue records the part `sending` for this host before AT+CMGS. When it
-        cannot be told, or another host took the job over, the part is not sent (queued again, or moved)."""
+        """Fleet mode: the shared queue records the part `sending` for this host and modem, before this
+        journal does and before AT+CMGS (a crash in between leaves it `sending` there, `queued` here: sent
+        by this host after its restart, the unknown policy for any other). When Redis cannot be told the
+        part waits; when the job is no longer this host's (another took it over) it is moved."""
         assert self.fleet is not None and part.fleet_job is not None
-        verdict = await self.fleet.fence(part)
+        verdict = await self.fleet.fence(part, self.modem_id)
         if verdict == "ok":
             return True
         now = self._clock()
         if verdict == "unreachable":
-            self.store.fleet.unfence(part.part_id, "fleet: Redis unreachable, not sent", now, RETRY_PAUSE)
+            self.store.fleet.defer(part.part_id, "fleet: Redis unreachable, not sent yet", now, FENCE_RETRY)
         else:
-            self.store.fleet.unfence(part.part_id, "fleet: another host took it over", now, 0.0)
-            self.fleet.lost([part.fleet_job], "moved: another host took it over (this host's lease expired)")
+            self.fleet.lost([part.fleet_job], "moved: the fleet queue gave it to another host or modem")
         await self._commit()
         return False
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import logging
+import uuid
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any, Literal, cast
@@ -44,12 +45,17 @@ log = logging.getLogger(__name__)
 CLIENT_ID_TTL = 30 * 86400  # seconds a client id stays taken fleet-wide
 DONE_TTL = 7 * 86400  # seconds a finished job's record stays (a takeover of a late report still finds it)
 UNKNOWN_MEMORY = 7 * 86400  # seconds a part left unknown counts in the queue's `unknown`
-MIN_VERSION = (6, 2)  # XAUTOCLAIM
+MIN_VERSION = (6, 2)  # XPENDING IDLE
+REAP_BATCH = 1000  # queued entries per lane the housekeeping looks at, oldest first
 
 
 def lane_of(job: FleetJob) -> str:
     """The lane a job waits in: its pinned modem's, or the one every modem reads."""
     return f"m:{job.pinned_modem}" if job.pinned_modem else "any"
+
+
+def expires_ms(job: FleetJob) -> str:
+    return "" if job.expires_at is None else str(int(job.expires_at * 1000))
 
 
 def job_data(job: FleetJob) -> str:
@@ -63,8 +69,8 @@ def job_data(job: FleetJob) -> str:
     }, ensure_ascii=False, separators=(",", ":"))
 
 
-def job_from_hash(h: Mapping[str, str]) -> FleetJob:
-    d = json.loads(h["data"])
+def job_from_hash(h: Mapping[str, str], data: str) -> FleetJob:
+    d = json.loads(data)
     parts = int(h["parts"])
     states = tuple(cast(PartState, h.get(f"p{s}", "queued")) for s in range(1, parts + 1))
     return FleetJob(
@@ -102,7 +108,9 @@ class RedisStreams:
         self._renew = self._redis.register_script(scripts.RENEW)
         self._release = self._redis.register_script(scripts.RELEASE)
         self._heartbeat = self._redis.register_script(scripts.HEARTBEAT)
+        self._reap = self._redis.register_script(scripts.REAP)
         self._groups: set[str] = set()  # streams whose consumer group this host made sure of
+        self.instance = uuid.uuid4().hex  # this process: tells a restart from another host with our id
 
     def _stream(self, lane: str) -> str:
         return f"{self.prefix}lane:{lane}"
@@ -142,8 +150,35 @@ class RedisStreams:
         try:
             for lane in ("any", *(f"m:{m}" for m in modem_ids)):
                 await self._ensure_group(self._stream(lane))
+            await self._check_unique(modem_ids)
         except RedisError as exc:
             raise FleetUnavailable(f"Redis at {self.url}: {exc}") from exc
+
+    async def _check_unique(self, modem_ids: Sequence[str]) -> None:
+        """No other live process heartbeats under this host id, and no other live host has one of our modem
+        ids (copied configs, cloned SD cards with one host name): two holders of one id would both pass
+        the fence. A restart of this host after a crash waits until its old heartbeat is a lease old."""
+        now_s, now_us = await self._redis.time()
+        now = now_s * 1000 + now_us // 1000
+        seen = await self._redis.hgetall(f"{self.prefix}seen")
+        instance = await self._redis.hget(f"{self.prefix}instance", self.host_id)
+        modems = await self._redis.hgetall(f"{self.prefix}modems")
+
+        def alive(host: str) -> float | None:
+            at = int(seen.get(host, "0"))
+            return (now - at) / 1000 if now - at < self.lease_ms else None
+
+        age = alive(self.host_id)
+        if age is not None and instance not in (None, self.instance):
+            raise FleetUnavailable(
+                f"host_id {self.host_id!r}: another process heartbeated under it {age:.1f} s ago; waiting "
+                f"until that is {self.lease_ms / 1000:g} s old (a restart after a crash), or for ever if "
+                "another host has this id: give each host its own [fleet] host_id")
+        for m in modem_ids:
+            other = modems.get(m)
+            if other not in (None, self.host_id) and alive(other) is not None:
+                raise FleetUnavailable(f"modem id {m!r} belongs to live host {other!r}: modem ids must be "
+                                       "unique in the fleet")
 
     async def _ensure_group(self, stream: str) -> None:
         if stream in self._groups:
@@ -162,7 +197,7 @@ class RedisStreams:
         record = json.dumps({"fingerprint": fingerprint, "accepted": to_wire(accepted)})
         args: list[Any] = [self.prefix, record, CLIENT_ID_TTL, len(jobs)]
         for job in jobs:
-            args += [job.job_id, lane_of(job), job_data(job), len(job.pdus)]
+            args += [job.job_id, lane_of(job), job_data(job), len(job.pdus), expires_ms(job)]
         keys = [f"{self.prefix}cid:{client_id}"] if client_id is not None else []
         try:
             prev = await self._submit(keys=keys, args=args)
@@ -195,36 +230,42 @@ class RedisStreams:
                 for entry_id, fields in entries:
                     job_id = fields.get("job", "")
                     ok = await self._claim(keys=[self._job(job_id)], args=[
-                        self.host_id, modem_id, self.lease_ms, stream, self.group, entry_id])
+                        self.host_id, modem_id, self.lease_ms, stream, self.group, entry_id, unknown_policy,
+                        self.prefix, job_id, DONE_TTL * 1000])
                     if ok:
-                        out.append(Taken(job_from_hash(await self._redis.hgetall(self._job(job_id)))))
+                        out.append(Taken(await self._load(job_id), modem=modem_id))
             return out
         except RedisError as exc:
             raise FleetUnavailable(f"Redis: {exc}") from exc
 
+    async def _load(self, job_id: str) -> FleetJob:
+        async with self._redis.pipeline(transaction=False) as pipe:
+            pipe.hgetall(self._job(job_id))
+            pipe.get(f"{self.prefix}data:{job_id}")
+            h, data = await pipe.execute()
+        return job_from_hash(h, data)
+
     async def _take_expired(self, lane: str, modem_id: str, policy: str) -> Taken | None:
-        """A job of `lane` whose holder stopped renewing its lease, taken over; None if there is none."""
+        """A job of `lane` whose holder stopped renewing its lease, taken over; None if there is none.
+        XPENDING IDLE finds it however many live leases come before it."""
         stream = self._stream(lane)
         for _ in range(8):  # stale entries (finished jobs) are dropped on the way
-            reply = await self._redis.xautoclaim(stream, self.group, self.host_id, self.lease_ms,
-                                                 start_id="0-0", count=1, justid=True)
-            ids = reply  # with justid, redis-py gives the claimed ids alone
-            if not ids:
+            idle = await self._redis.xpending_range(stream, self.group, "-", "+", 1, idle=self.lease_ms)
+            if not idle:
                 return None
-            entry_id = ids[0]
+            entry_id = idle[0]["message_id"]
             fields = await self._redis.xrange(stream, entry_id, entry_id)
             job_id = fields[0][1].get("job", "") if fields else ""
-            verdict, detail = await self._takeover(keys=[self._job(job_id)], args=[
+            verdict, detail, modem = await self._takeover(keys=[self._job(job_id)], args=[
                 self.host_id, modem_id, self.lease_ms, stream, self.group, entry_id, policy, self.prefix,
                 job_id, DONE_TTL * 1000])
             if verdict == "taken":
-                log.warning("fleet: job %s taken over from host %s (its lease expired)", job_id,
-                            detail or "?")
-                job = job_from_hash(await self._redis.hgetall(self._job(job_id)))
-                return Taken(job, taken_over_from=detail or None)
+                log.warning("fleet: job %s taken over from host %s (its lease expired) for modem %s", job_id,
+                            detail or "?", modem)
+                return Taken(await self._load(job_id), taken_over_from=detail or None, modem=modem)
             if verdict == "relaned":
                 log.warning("fleet: job %s waits for %s, the modem that began it", job_id, detail)
-            if verdict == "held":
+            if verdict in ("held", "busy"):
                 return None
         return None
 
@@ -257,21 +298,34 @@ class RedisStreams:
             raise FleetUnavailable(f"Redis: {exc}") from exc
         return {job_ids[int(i) - 1] for i in lost}
 
-    async def release(self, job_ids: Sequence[str]) -> None:
+    async def release(self, job_ids: Sequence[str]) -> set[str]:
         if not job_ids:
-            return
+            return set()
         try:
-            await self._release(keys=[self._job(j) for j in job_ids],
-                                args=[self.host_id, self.prefix, self.group])
+            back = await self._release(keys=[self._job(j) for j in job_ids],
+                                       args=[self.host_id, self.prefix, self.group])
+        except RedisError as exc:
+            raise FleetUnavailable(f"Redis: {exc}") from exc
+        return {job_ids[int(i) - 1] for i in back}
+
+    async def reap(self) -> int:
+        try:
+            lanes = await self._redis.smembers(f"{self.prefix}lanes") | {"any"}
+            n = 0
+            for lane in sorted(lanes):
+                n += int(await self._reap(keys=[], args=[self.prefix, self.group, lane, REAP_BATCH,
+                                                         DONE_TTL * 1000, UNKNOWN_MEMORY * 1000]))
+            return n
         except RedisError as exc:
             raise FleetUnavailable(f"Redis: {exc}") from exc
 
     # -- the fleet's view ----------------------------------------------------------------------------
 
-    async def heartbeat(self, status: BridgeStatus, modem_ids: Sequence[str], interval: float) -> set[str]:
+    async def heartbeat(self, status: BridgeStatus, modem_ids: Sequence[str]) -> set[str]:
         try:
-            fleet = await self._heartbeat(keys=[], args=[self.prefix, self.host_id,
-                                                          json.dumps(to_wire(status)), *modem_ids])
+            fleet = await self._heartbeat(keys=[], args=[
+                self.prefix, self.host_id, json.dumps(to_wire(status)), self.lease_ms, self.instance,
+                *modem_ids])
         except RedisError as exc:
             raise FleetUnavailable(f"Redis: {exc}") from exc
         return set(fleet)

@@ -70,6 +70,7 @@ class Taken:
 
     job: FleetJob
     taken_over_from: str | None = None  # the host whose lease expired
+    modem: str | None = None  # the modem it is leased to (a host's own job stays on its modem)
 
 
 @dataclass(frozen=True)
@@ -156,12 +157,18 @@ class FleetTransport(Protocol):
         """Extend this host's leases; returns the jobs it no longer holds."""
         ...
 
-    async def release(self, job_ids: Sequence[str]) -> None:
-        """Give back jobs this host holds but has not begun (its modem went down, paused, hit a quota)."""
+    async def release(self, job_ids: Sequence[str]) -> set[str]:
+        """Give back jobs this host holds but has not begun (its modem went down, paused, hit a quota);
+        returns those given back (a job whose part was fenced meanwhile stays)."""
         ...
 
-    async def heartbeat(self, status: BridgeStatus, modem_ids: Sequence[str], interval: float) -> set[str]:
-        """Publish this host's status; returns every modem id of the fleet (a send may be pinned to any)."""
+    async def reap(self) -> int:
+        """Housekeeping: queued jobs past their expiry that no modem began fail; returns how many."""
+        ...
+
+    async def heartbeat(self, status: BridgeStatus, modem_ids: Sequence[str]) -> set[str]:
+        """Publish this host's status; returns the modem ids of the live hosts (a send may be pinned to
+        any of them)."""
         ...
 
     async def view(self) -> FleetView: ...

@@ -34,29 +34,35 @@ class HeldJob:
     pinned_modem: str | None
     begun: bool  # some part is (maybe) out: it stays on its modem
     open: bool  # some part still waits to be sent here
+    next_due: float | None = None  # when its next queued part is due (a retry may be far off)
 
 
 class FleetParts(Part):
     @atomic
     def add_job(self, job: FleetJob, modem_id: str, now: float) -> bool:
         """Journal a job the queue gave modem_id (with each part's state there); a job held here before
-        (given back, then taken again) takes the queue's states where this journal knows nothing final.
-        Returns True when some part is left to send."""
+        (given back, taken over, then given to this host again) takes the queue's states where this
+        journal knows nothing more: never over a part sent, failed or in AT+CMGS here. Returns True when
+        some part is left to send."""
         db = self._db
         self._begin()
         row = db.execute("SELECT id, message FROM out_recipient WHERE fleet_job = ?",
                          (job.job_id,)).fetchone()
         if row is not None:
+            begun = db.execute("SELECT 1 FROM out_part WHERE recipient = ? AND state IN ('sending', 'sent')",
+                               (row["id"],)).fetchone() is not None
             for seq, state in enumerate(job.states, start=1):
                 resend = job.resend[seq - 1] if job.resend else False
                 db.execute(
-                    "UPDATE out_part SET fleet_state = ?, assigned_modem = ?, updated_at = ?,"
-                    " state = CASE WHEN state IN ('sent', 'failed') THEN state ELSE ? END,"
-                    " next_attempt_at = CASE WHEN state IN ('sent', 'failed') OR ? <> 'queued'"
-                    " THEN next_attempt_at ELSE ? END, resent_after_unknown = resent_after_unknown OR ?"
-                    " WHERE recipient = ? AND seq = ?",
-                    (state, modem_id, now, state, state, now, resend, row["id"], seq))
-            db.execute("UPDATE out_recipient SET assigned_modem = ? WHERE id = ?", (modem_id, row["id"]))
+                    "UPDATE out_part SET fleet_state = ?, updated_at = ?, state = ?, last_error = NULL,"
+                    " next_attempt_at = CASE WHEN ? = 'queued' THEN ? ELSE NULL END,"
+                    " resent_after_unknown = resent_after_unknown OR ?"
+                    " WHERE recipient = ? AND seq = ? AND state NOT IN ('sent', 'failed', 'sending')",
+                    (state, now, state, state, now, resend, row["id"], seq))
+            if not begun:
+                db.execute("UPDATE out_recipient SET assigned_modem = ? WHERE id = ?", (modem_id, row["id"]))
+                db.execute("UPDATE out_part SET assigned_modem = ? WHERE recipient = ?",
+                           (modem_id, row["id"]))
             return db.execute("SELECT 1 FROM out_part WHERE recipient = ? AND state = 'queued'",
                               (row["id"],)).fetchone() is not None
         message = db.execute("SELECT id FROM out_message WHERE message_id = ?", (job.message_id,)).fetchone()
@@ -81,6 +87,13 @@ class FleetParts(Part):
               now if state == "queued" else None, bool(job.resend and job.resend[seq - 1]), now, state)
              for seq, ((pdu, length), state) in enumerate(zip(job.pdus, states, strict=True), start=1)])
         return "queued" in states
+
+    def holds_open(self, modem_id: str) -> bool:
+        """modem_id holds a fleet job with a part still to send (due or waiting for a retry)."""
+        return self._db.execute(
+            "SELECT 1 FROM out_part INDEXED BY out_part_assigned WHERE state = 'queued'"
+            " AND assigned_modem IS NOT NULL AND assigned_modem = ? AND fleet_state IS NOT NULL LIMIT 1",
+            (modem_id,)).fetchone() is not None
 
     def unsynced(self, limit: int = 500) -> list[Unsynced]:
         """Parts whose state the queue has not heard (outcomes, retries), oldest first."""
@@ -116,10 +129,11 @@ class FleetParts(Part):
             " WHERE fleet_state IS NOT NULL AND fleet_state <> state AND state NOT IN ('sending', 'moved'))"
             " SELECT r.fleet_job, r.assigned_modem, m.pinned_modem,"
             " max(p.state IN ('sending', 'sent', 'unknown') OR p.resent_after_unknown),"
-            " max(p.state IN ('queued', 'sending'))"
+            " max(p.state IN ('queued', 'sending')),"
+            " min(CASE WHEN p.state = 'queued' THEN p.next_attempt_at END)"
             " FROM hot JOIN out_recipient r ON r.id = hot.recipient JOIN out_message m ON m.id = r.message"
             " JOIN out_part p ON p.recipient = r.id WHERE p.state <> 'moved' GROUP BY r.id").fetchall()
-        return [HeldJob(r[0], r[1], r[2], bool(r[3]), bool(r[4])) for r in rows]
+        return [HeldJob(r[0], r[1], r[2], bool(r[3]), bool(r[4]), r[5]) for r in rows]
 
     @atomic
     def move(self, job_ids: list[str], reason: str, now: float) -> int:
@@ -137,13 +151,11 @@ class FleetParts(Part):
         return n
 
     @atomic
-    def unfence(self, part_id: int, reason: str, now: float, delay: float) -> None:
-        """The part was marked `sending` here but the queue could not be told: it was not sent; queued
-        again (the attempt does not count)."""
+    def defer(self, part_id: int, reason: str, now: float, delay: float) -> None:
+        """The queue could not record the part's `sending`: it waits (nothing was sent, nothing counted)."""
         self._begin()
-        self._db.execute(
-            "UPDATE out_part SET state = 'queued', attempts = max(0, attempts - 1), last_error = ?,"
-            " next_attempt_at = ?, updated_at = ? WHERE id = ?", (reason, now + delay, now, part_id))
+        self._db.execute("UPDATE out_part SET last_error = ?, next_attempt_at = ?, updated_at = ?"
+                         " WHERE id = ?", (reason, now + delay, now, part_id))
 
 
 __all__ = ["FINAL_PART_STATES", "LOCAL_FINAL", "FleetParts", "HeldJob", "Unsynced"]

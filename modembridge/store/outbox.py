@@ -290,7 +290,7 @@ class Outbox(Part):
         n = self._db.execute(
             "UPDATE out_part SET state = 'queued', next_attempt_at = ?, expires_at = ?, updated_at = ?,"
             " last_error = coalesce(last_error, '') || ' (retried by operator)'"
-            " WHERE message = ? AND state IN ('failed', 'unknown')",
+            " WHERE message = ? AND state IN ('failed', 'unknown') AND fleet_state IS NULL",
             (now, expires, now, m["id"])).rowcount
         if n:
             self._db.execute("UPDATE out_message SET expires_at = ? WHERE id = ?", (expires, m["id"]))

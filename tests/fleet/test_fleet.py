@@ -224,3 +224,22 @@ async def test_a_redis_that_would_lose_sends_is_refused_at_start(
             assert "appendfsync 'everysec' (needs 'always'" in a.bridge.log()
         finally:
             await a.sims[0].stop()
+
+
+async def test_a_failing_sim_holds_one_job_and_leaves_the_queue_to_healthy_modems(
+        tmp_path: Path, redis: RedisServer, router: Router, hosts: list[FleetHost]) -> None:
+    a = FleetHost(tmp_path, "a", redis.url, router.url)
+    b = FleetHost(tmp_path, "b", redis.url, router.url, send_delay=0.05)
+    await start(hosts, a, b)
+    await a.sims[0].fail_sends(1000, cms=38)  # network out of order: retried with backoff, for ever
+    texts = [f"share {i}" for i in range(12)]
+    for i, text in enumerate(texts):
+        assert await b.sendsms(f"+2547130000{i:02d}", text) == 202
+    await eventually(lambda: _count_at_least(b, 10), what="the healthy modem sent the rest")
+    await asyncio.sleep(1.0)
+    assert await a.submitted_texts() == []
+    assert len(await b.submitted_texts()) >= 10  # a's SIM held at most its lanes' two jobs
+
+
+async def _count_at_least(h: FleetHost, n: int) -> bool:
+    return len(await h.submitted_texts()) >= n

@@ -186,10 +186,10 @@ async def test_heartbeats_show_every_host_and_a_silent_one_as_gone(redis: RedisS
     status = FakeGateway().status()
     h1 = await host(redis, "h1", lease=0.3, modems=("a",))
     h2 = await host(redis, "h2", lease=0.3, modems=("b",))
-    assert await h1.heartbeat(status, ["a"], 0.1) == {"a"}
-    assert await h2.heartbeat(status, ["b"], 0.1) == {"a", "b"}
+    assert await h1.heartbeat(status, ["a"]) == {"a"}
+    assert await h2.heartbeat(status, ["b"]) == {"a", "b"}
     await asyncio.sleep(0.35)
-    await h2.heartbeat(status, ["b"], 0.1)
+    await h2.heartbeat(status, ["b"])
     view = await h2.view()
     hosts = {h.host_id: h for h in view.hosts}
     assert hosts["h1"].gone and not hosts["h2"].gone
@@ -228,3 +228,109 @@ async def test_redis_away_is_unavailable_not_a_crash(tmp_path: Path) -> None:
     assert (await q.view()).queue.depth == 1
     await q.close()
     await server.stop()
+
+
+async def test_a_hosts_own_expired_job_stays_on_its_modem_and_no_other_modem_may_fence_it(
+        redis: RedisServer) -> None:
+    a = await host(redis, "a", lease=0.3, modems=("a1", "a2"))
+    j = job(parts=2)
+    await a.submit([j], accepted(j), None, None)
+    [t] = await a.take("a1", 0, "fail")
+    assert t.modem == "a1"
+    await asyncio.sleep(0.4)  # Redis was away longer than a lease: a2's take finds a's own expired job
+    [again] = await a.take("a2", 0, "fail")
+    assert again.modem == "a1" and again.taken_over_from == "a"
+    assert await a.fence(j.job_id, 1, "a1")
+    assert not await a.fence(j.job_id, 1, "a2")  # the job began on a1: its parts go through a1 only
+    assert not await a.fence(j.job_id, 2, "a2")
+    await a.close()
+
+
+async def test_a_job_whose_part_was_fenced_is_not_released(redis: RedisServer) -> None:
+    h1, h2 = await host(redis, "h1"), await host(redis, "h2")
+    j1, j2 = job("m1", parts=2), job("m2", parts=1)
+    await h1.submit([j1, j2], accepted(j1), None, None)
+    await h1.take("a", 0, "fail")
+    await h1.take("a", 0, "fail")
+    assert await h1.fence("m1.0", 1, "a")
+    assert await h1.release(["m1.0", "m2.0"]) == {"m2.0"}  # m1.0 is begun: it stays with h1
+    [t] = await h2.take("a", 0, "fail")
+    assert t.job.job_id == "m2.0"
+    assert await h2.take("a", 0, "fail") == []
+    await h1.close()
+    await h2.close()
+
+
+async def test_an_expired_lease_is_found_behind_many_live_ones(redis: RedisServer) -> None:
+    live, dead, taker = [await host(redis, n, lease=0.5) for n in ("live", "dead", "taker")]
+    jobs = [job(f"m{i:02d}", parts=1) for i in range(13)]
+    await live.submit(jobs, accepted(jobs[0]), None, None)
+    for _ in range(12):
+        await live.take("a", 0, "fail")
+    await dead.take("a", 0, "fail")  # the 13th, after 12 others in the pending list
+    for _ in range(4):
+        await asyncio.sleep(0.2)
+        assert await live.renew([f"m{i:02d}.0" for i in range(12)]) == set()
+    [t] = await taker.take("a", 0, "fail")
+    assert t.job.job_id == "m12.0" and t.taken_over_from == "dead"
+    for q in (live, dead, taker):
+        await q.close()
+
+
+async def test_a_submit_that_runs_twice_does_not_reset_a_taken_job(redis: RedisServer) -> None:
+    h1, h2 = await host(redis, "h1"), await host(redis, "h2")
+    j = job(parts=2)
+    await h1.submit([j], accepted(j), None, None)
+    await h2.take("a", 0, "fail")
+    assert await h2.fence(j.job_id, 1, "a")
+    await h1.submit([j], accepted(j), None, None)  # the same script again (a retry after a lost answer)
+    assert await h1.take("a", 0, "fail") == []
+    assert await h2.fence(j.job_id, 2, "a")
+    await h1.close()
+    await h2.close()
+
+
+async def test_a_part_already_sent_is_never_fenced_again(redis: RedisServer) -> None:
+    h1 = await host(redis, "h1")
+    j = job(parts=2)
+    await h1.submit([j], accepted(j), None, None)
+    await h1.take("a", 0, "fail")
+    assert await h1.fence(j.job_id, 1, "a")
+    await h1.report({j.job_id: [PartReport(1, "sent")]})
+    assert not await h1.fence(j.job_id, 1, "a")
+    await h1.close()
+
+
+async def test_a_second_live_process_with_the_same_host_or_modem_id_is_held_back(redis: RedisServer) -> None:
+    from tests.http.httpfakes import FakeGateway
+
+    status = FakeGateway().status()
+    first = await host(redis, "pi", lease=0.5, modems=("gsm0",))
+    await first.heartbeat(status, ["gsm0"])
+    twin = RedisStreams(redis.url, "t", "pi", 0.5)
+    with pytest.raises(FleetUnavailable, match="host_id 'pi'"):
+        await twin.check(["gsm1"])
+    other = RedisStreams(redis.url, "t", "pi2", 0.5)
+    with pytest.raises(FleetUnavailable, match="modem id 'gsm0' belongs to live host 'pi'"):
+        await other.check(["gsm0"])
+    await asyncio.sleep(0.6)  # the first went quiet (crashed): its restart, or the others, may go on
+    await twin.check(["gsm1"])
+    await other.check(["gsm0"])
+    for q in (first, twin, other):
+        await q.close()
+
+
+async def test_housekeeping_fails_queued_jobs_past_their_expiry(redis: RedisServer) -> None:
+    import dataclasses
+
+    h1 = await host(redis, "h1", modems=("a",))
+    old = dataclasses.replace(job("old", parts=1, pinned="gone0"), expires_at=1.0)  # a modem nobody runs
+    fresh = job("fresh", parts=1, pinned="gone0")
+    await h1.submit([old, fresh], accepted(old), None, None)
+    assert await h1.reap() == 1
+    view = await h1.view()
+    assert view.queue.lanes["modem:gone0"] == 1
+    async with redis.client() as r:
+        assert await r.hget("mb:t:job:old.0", "p1") == "failed"
+        assert not await r.exists("mb:t:data:old.0")  # a finished job keeps no PDUs
+    await h1.close()
