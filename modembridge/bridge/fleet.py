@@ -217,7 +217,7 @@ class FleetLink:
             return False
         by_job: dict[str, list[PartReport]] = defaultdict(list)
         for u in pending:
-            by_job[u.job_id].append(PartReport(u.seq, cast(PartState, u.state)))
+            by_job[u.job_id].append(PartReport(u.seq, cast(PartState, u.state), u.resent))
         try:
             await self.transport.report(by_job)
         except FleetUnavailable as exc:

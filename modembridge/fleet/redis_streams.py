@@ -282,7 +282,7 @@ class RedisStreams:
                 for job_id, parts in reports.items():
                     args: list[Any] = [self.host_id, self.prefix, self.group, DONE_TTL * 1000, job_id]
                     for p in parts:
-                        args += [p.seq, p.state]
+                        args += [p.seq, p.state, int(p.resent)]
                     await self._report(keys=[self._job(job_id)], args=args, client=pipe)
                 await pipe.execute()
         except RedisError as exc:

@@ -167,14 +167,16 @@ return 1
 """
 
 # Part states from the host that sent them. KEYS: job; ARGV: host, prefix, group, done ttl, job id, then
-# (seq, state) pairs. A final state wins over anything but another final one (an `unknown` set by a host
-# that took the job over still becomes `sent` when the host that sent it reports); `queued` (a retry) only
-# from the owner of a part it had marked sending. A job whose parts are all final leaves its stream.
+# (seq, state, resent) triples. A final state wins over anything but another final one (an `unknown` set
+# by a host that took the job over still becomes `sent` when the host that sent it reports); `queued` (a
+# retry) only from the owner of a part it had marked sending, flagged when the AT+CMGS may have gone out.
+# A job none of whose parts is (maybe) out is not begun any more: it may go to another modem. A job whose
+# parts are all final leaves its stream.
 REPORT = _NOW + _JOB + """
 local host, prefix, group, job = ARGV[1], ARGV[2], ARGV[3], ARGV[5]
 local h = hash(KEYS[1])
 if not h.state then return 0 end
-for i = 6, #ARGV, 2 do
+for i = 6, #ARGV, 3 do
   local field, state = 'p' .. ARGV[i], ARGV[i + 1]
   local cur = h[field]
   if final(state) then
@@ -187,13 +189,24 @@ for i = 6, #ARGV, 2 do
   elseif state == 'queued' and cur == 'sending' and h.owner == host then
     redis.call('HSET', KEYS[1], field, 'queued')
     h[field] = 'queued'
+    if ARGV[i + 2] == '1' then
+      redis.call('HSET', KEYS[1], 'r' .. ARGV[i], '1')
+      h['r' .. ARGV[i]] = '1'
+    end
   end
 end
 if h.state ~= 'done' then
+  local open, begun = false, false
   for s = 1, tonumber(h.parts) do
-    if not final(h['p' .. s]) then return 1 end
+    local ps = h['p' .. s]
+    if not final(ps) then open = true end
+    if ps == 'sent' or ps == 'unknown' or ps == 'sending' or h['r' .. s] then begun = true end
   end
-  finish(KEYS[1], prefix, job, prefix .. 'lane:' .. h.lane, group, h.entry, ARGV[4])
+  if not open then
+    finish(KEYS[1], prefix, job, prefix .. 'lane:' .. h.lane, group, h.entry, ARGV[4])
+  elseif not begun and h.begun_on ~= '' then
+    redis.call('HSET', KEYS[1], 'begun_on', '')
+  end
 end
 return 1
 """

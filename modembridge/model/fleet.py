@@ -79,6 +79,7 @@ class PartReport:
 
     seq: int
     state: PartState
+    resent: bool = False  # queued again although its AT+CMGS may have gone out (policy resend)
 
 
 @dataclass(frozen=True)

@@ -23,6 +23,7 @@ class Unsynced:
     job_id: str
     seq: int
     state: str
+    resent: bool = False  # queued again after an unconfirmed AT+CMGS
 
 
 @dataclass(frozen=True)
@@ -98,11 +99,12 @@ class FleetParts(Part):
     def unsynced(self, limit: int = 500) -> list[Unsynced]:
         """Parts whose state the queue has not heard (outcomes, retries), oldest first."""
         rows = self._db.execute(
-            "SELECT p.id, r.fleet_job, p.seq, p.state FROM out_part p INDEXED BY out_part_fleet_unsynced"
+            "SELECT p.id, r.fleet_job, p.seq, p.state, p.resent_after_unknown"
+            " FROM out_part p INDEXED BY out_part_fleet_unsynced"
             " JOIN out_recipient r ON r.id = p.recipient WHERE p.fleet_state IS NOT NULL"
             " AND p.fleet_state <> p.state AND p.state NOT IN ('sending', 'moved') ORDER BY p.id LIMIT ?",
             (limit,)).fetchall()
-        return [Unsynced(r[0], r[1], r[2], r[3]) for r in rows]
+        return [Unsynced(r[0], r[1], r[2], r[3], bool(r[4])) for r in rows]
 
     @atomic
     def heard(self, parts: list[Unsynced]) -> None:

@@ -1,4 +1,5 @@
-"""Fleet fixtures: ``redis``, a real durable redis-server for the test (see redis_server.py)."""
+"""Fleet fixtures: ``redis``, a real durable redis-server for the test (see redis_server.py); ``router``,
+the recording RapidSMS stand-in of the bridge tests."""
 
 from __future__ import annotations
 
@@ -6,6 +7,8 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
+
+from tests.bridge.conftest import router  # noqa: F401  (the fixture, shared with the bridge tests)
 
 from .redis_server import RedisServer
 

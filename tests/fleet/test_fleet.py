@@ -11,27 +11,11 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 
 import pytest
-from aiohttp import web
 
 from tests.bridge.conftest import Router
 
 from .hosts import FleetHost
 from .redis_server import RedisServer
-
-
-@pytest.fixture
-async def router() -> AsyncIterator[Router]:
-    r = Router()
-    app = web.Application()
-    app.router.add_get("/backend/kannel/", r.inbound)
-    app.router.add_get("/dlr", r.dlr)
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    r.url = f"http://127.0.0.1:{runner.addresses[0][1]}"
-    yield r
-    await runner.cleanup()
 
 
 @pytest.fixture
@@ -219,9 +203,13 @@ async def test_a_redis_that_would_lose_sends_is_refused_at_start(
         a = FleetHost(tmp_path, "a", lossy.url, router.url)
         await a.sims[0].start()
         try:
-            with pytest.raises(RuntimeError, match="exited with 2"):
-                await a.bridge.start()
-            assert "appendfsync 'everysec' (needs 'always'" in a.bridge.log()
+            a.bridge.config_path.write_text(a.bridge.config.toml())
+            proc = await asyncio.create_subprocess_exec(
+                sys.executable, "-m", "modembridge", "run", "--config", str(a.bridge.config_path),
+                stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT)
+            out = (await asyncio.wait_for(proc.communicate(), 30))[0].decode()
+            assert proc.returncode == 2, out
+            assert "appendfsync 'everysec' (needs 'always'" in out, out
         finally:
             await a.sims[0].stop()
 

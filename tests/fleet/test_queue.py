@@ -334,3 +334,20 @@ async def test_housekeeping_fails_queued_jobs_past_their_expiry(redis: RedisServ
         assert await r.hget("mb:t:job:old.0", "p1") == "failed"
         assert not await r.exists("mb:t:data:old.0")  # a finished job keeps no PDUs
     await h1.close()
+
+
+async def test_a_job_whose_only_attempt_surely_failed_may_go_to_another_modem(redis: RedisServer) -> None:
+    h1, h2 = await host(redis, "h1", modems=("a",)), await host(redis, "h2", modems=("b",))
+    j, k = job("m1", parts=1), job("m2", parts=1)
+    await h1.submit([j, k], accepted(j), None, None)
+    await h1.take("a", 0, "fail")
+    await h1.take("a", 0, "fail")
+    for one, resent in ((j, False), (k, True)):
+        assert await h1.fence(one.job_id, 1, "a")
+        await h1.report({one.job_id: [PartReport(1, "queued", resent=resent)]})  # +CMS ERROR / unconfirmed
+    assert await h1.release(["m1.0", "m2.0"]) == {"m1.0"}  # m2's AT+CMGS may have gone out: it stays
+    [t] = await h2.take("b", 0, "fail")
+    assert t.job.job_id == "m1.0"
+    assert await h2.fence("m1.0", 1, "b")
+    await h1.close()
+    await h2.close()
