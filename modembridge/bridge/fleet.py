@@ -25,6 +25,7 @@ from modembridge.bridge.wakeup import Wakeup
 from modembridge.config import Config
 from modembridge.model import BridgeStatus, ClientIdConflict, SendAccepted, SendRequest
 from modembridge.model.fleet import (
+    FleetConflict,
     FleetJob,
     FleetMisconfigured,
     FleetTransport,
@@ -103,9 +104,9 @@ class FleetLink:
             if at_start:
                 raise
             raise FleetUnavailable(str(exc)) from exc  # found once Redis came back: refuse sends, say why
+        self.fleet_modems |= await self.transport.heartbeat(self._status(), self.local_modems)
         self._checked = True
         self._up()
-        self.fleet_modems |= await self.transport.heartbeat(self._status(), self.local_modems)
 
     # -- accepting -----------------------------------------------------------------------------------
 
@@ -151,11 +152,10 @@ class FleetLink:
         that keeps failing must not hoard the fleet's queue."""
         now = self._clock()
         block = PULL_BLOCK if until is None else max(0.0, min(PULL_BLOCK, until - now))
-        if self.store.fleet.holds_open(modem_id):
-            await asyncio.sleep(block)
+        if self.store.fleet.holds_open(modem_id) or not self._checked:
+            await asyncio.sleep(block if self._checked else min(RETRY_PAUSE, max(block, 0.1)))
             return False
         try:
-            await self._check()
             taken = await self.transport.take(modem_id, block, self.config.outbound.unknown_policy)
         except FleetUnavailable as exc:
             self._down(exc)
@@ -182,17 +182,19 @@ class FleetLink:
         """Just before AT+CMGS: the queue records the part `sending` for this host and modem, or says the
         part is not this host's to send (lost); unreachable: nothing recorded, the part must wait."""
         assert part.fleet_job is not None
+        if not self._checked:  # a second process under this host id must not send this host's jobs
+            return "unreachable"
         async with self._reporting:  # no report read before this fence may land after it
             try:
                 await self._flush()  # the previous part's outcome first: a takeover must not call it unknown
-                ok = await self.transport.fence(part.fleet_job, part.seq, modem_id)
+                attempt = await self.transport.fence(part.fleet_job, part.seq, modem_id)
             except FleetUnavailable as exc:
                 self._down(exc)
                 return "unreachable"
         self._up()
-        if not ok:
+        if not attempt:
             return "lost"
-        self.store.fleet.fenced(part.part_id)
+        self.store.fleet.fenced(part.part_id, attempt)
         return "ok"
 
     def lost(self, job_ids: list[str], reason: str) -> None:
@@ -208,6 +210,8 @@ class FleetLink:
     async def flush(self) -> bool:
         """Report what the queue has not heard (committed outcomes, retries); False when there was
         nothing. FleetUnavailable when Redis is away: it stays in the journal for the next try."""
+        if not self._checked:
+            return False
         async with self._reporting:
             return await self._flush()
 
@@ -217,7 +221,7 @@ class FleetLink:
             return False
         by_job: dict[str, list[PartReport]] = defaultdict(list)
         for u in pending:
-            by_job[u.job_id].append(PartReport(u.seq, cast(PartState, u.state), u.resent))
+            by_job[u.job_id].append(PartReport(u.seq, cast(PartState, u.state), u.resent, u.attempt))
         try:
             await self.transport.report(by_job)
         except FleetUnavailable as exc:
@@ -228,17 +232,22 @@ class FleetLink:
         return True
 
     async def sync_loop(self) -> None:
-        """Report outcomes as soon as the sender commits them, however long Redis is away."""
+        """Report outcomes as soon as the sender commits them, however long Redis (or the journal) is
+        away."""
         while True:
             try:
                 reported = await self.flush()
+                if reported:
+                    await self.store.commit()
+                    continue
             except FleetUnavailable:
                 await asyncio.sleep(RETRY_PAUSE)
                 continue
-            if reported:
-                await self.store.commit()
-            else:
-                await self.sync_wakeup.wait(None, cap=1.0)
+            except Exception:  # the journal failed (disk full): the states stay unreported, tried again
+                log.exception("fleet: reporting outcomes failed; trying again in %.0f s", RETRY_PAUSE)
+                await asyncio.sleep(RETRY_PAUSE)
+                continue
+            await self.sync_wakeup.wait(None, cap=1.0)
 
     def _can_carry(self, h: HeldJob, now: float) -> bool:
         """Some modem here may send this job's next part soon: ready, not paused, under its quotas, and
@@ -273,6 +282,9 @@ class FleetLink:
         reaped_at = 0.0
         while True:
             try:
+                if self._checked and not await self.transport.same_server():
+                    log.warning("fleet: Redis restarted: checking its persistence again")
+                    self._checked = False
                 if self._checked:
                     await self.lease_once()
                     if time.monotonic() - reaped_at > REAP_EVERY:
@@ -284,6 +296,8 @@ class FleetLink:
                     await self._check()
             except FleetUnavailable as exc:
                 self._down(exc)
+            except Exception:  # the journal failed: leases are renewed again at the next round
+                log.exception("fleet: lease renewal failed; trying again in %.0f s", self.lease_interval)
             await asyncio.sleep(self.lease_interval)
 
     async def heartbeat_loop(self) -> None:
@@ -291,6 +305,9 @@ class FleetLink:
             if self._checked:
                 try:
                     fleet = await self.transport.heartbeat(self._status(), self.local_modems)
+                except FleetConflict as exc:  # another process under this host id: stop fleet work
+                    self._checked = False
+                    self._down(exc)
                 except FleetUnavailable as exc:
                     self._down(exc)
                 else:

@@ -150,8 +150,11 @@ class ModemSender:
 
     async def send_part(self, part: OutboundPart) -> None:
         # Fleet mode: the shared queue records `sending` first (else the part waits, nothing written here).
-        if self.fleet is not None and part.fleet_job is not None and not await self._fenced(part):
-            return
+        if self.fleet is not None and part.fleet_job is not None:
+            if not await self._fenced(part):
+                return
+            if not self.store.fleet.still_queued(part.part_id):  # cancelled or expired meanwhile
+                return
         # One COMMIT makes both the previous part's outcome and this part's `sending` durable (one fsync
         # between two exchanges, not two); nothing is written to the modem before it succeeded.
         now = self._clock()

@@ -3,8 +3,9 @@
 Jobs wait in one stream per lane, read by one consumer group (the fleet) with one consumer per host; a
 stream entry delivered to a host and not yet acknowledged is that host's *lease*, renewed by resetting the
 entry's idle time. An entry idle for longer than a lease belongs to a host that stopped renewing: any host
-may take it over (``XAUTOCLAIM``), and the job's hash says which parts may already be out. Each step is a
-Lua script (``scripts.py``), so a takeover and the old owner's last ``sending`` mark cannot interleave.
+may take it over (``XPENDING ... IDLE``, then ``XCLAIM``), and the job's hash says which parts may already
+be out. Each step is a Lua script (``scripts.py``), so a takeover and the old owner's last ``sending`` mark
+cannot interleave.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from modembridge.model import BridgeStatus, SendAccepted
 from modembridge.model.fleet import (
+    FleetConflict,
     FleetHost,
     FleetJob,
     FleetMisconfigured,
@@ -111,6 +113,7 @@ class RedisStreams:
         self._reap = self._redis.register_script(scripts.REAP)
         self._groups: set[str] = set()  # streams whose consumer group this host made sure of
         self.instance = uuid.uuid4().hex  # this process: tells a restart from another host with our id
+        self._run_id = ""  # the Redis process the start check saw
 
     def _stream(self, lane: str) -> str:
         return f"{self.prefix}lane:{lane}"
@@ -132,6 +135,7 @@ class RedisStreams:
                                      "always, see docs/fleet.md") from exc
         except RedisError as exc:
             raise FleetUnavailable(f"Redis at {self.url}: {exc}") from exc
+        self._run_id = str(info.get("run_id", ""))
         version = tuple(int(x) for x in str(info.get("redis_version", "0.0")).split(".")[:2])
         problems = []
         if version < MIN_VERSION:
@@ -231,7 +235,7 @@ class RedisStreams:
                     job_id = fields.get("job", "")
                     ok = await self._claim(keys=[self._job(job_id)], args=[
                         self.host_id, modem_id, self.lease_ms, stream, self.group, entry_id, unknown_policy,
-                        self.prefix, job_id, DONE_TTL * 1000])
+                        self.prefix, job_id, DONE_TTL * 1000, self.instance])
                     if ok:
                         out.append(Taken(await self._load(job_id), modem=modem_id))
             return out
@@ -258,7 +262,7 @@ class RedisStreams:
             job_id = fields[0][1].get("job", "") if fields else ""
             verdict, detail, modem = await self._takeover(keys=[self._job(job_id)], args=[
                 self.host_id, modem_id, self.lease_ms, stream, self.group, entry_id, policy, self.prefix,
-                job_id, DONE_TTL * 1000])
+                job_id, DONE_TTL * 1000, self.instance])
             if verdict == "taken":
                 log.warning("fleet: job %s taken over from host %s (its lease expired) for modem %s", job_id,
                             detail or "?", modem)
@@ -269,10 +273,10 @@ class RedisStreams:
                 return None
         return None
 
-    async def fence(self, job_id: str, seq: int, modem_id: str) -> bool:
+    async def fence(self, job_id: str, seq: int, modem_id: str) -> int:
         try:
-            return bool(await self._fence(keys=[self._job(job_id)],
-                                          args=[self.host_id, seq, modem_id, self.lease_ms]))
+            return int(await self._fence(keys=[self._job(job_id)], args=[
+                self.host_id, seq, modem_id, self.lease_ms, self.instance, self.prefix, self.group]))
         except RedisError as exc:
             raise FleetUnavailable(f"Redis: {exc}") from exc
 
@@ -282,7 +286,7 @@ class RedisStreams:
                 for job_id, parts in reports.items():
                     args: list[Any] = [self.host_id, self.prefix, self.group, DONE_TTL * 1000, job_id]
                     for p in parts:
-                        args += [p.seq, p.state, int(p.resent)]
+                        args += [p.seq, p.state, int(p.resent), p.attempt]
                     await self._report(keys=[self._job(job_id)], args=args, client=pipe)
                 await pipe.execute()
         except RedisError as exc:
@@ -293,7 +297,8 @@ class RedisStreams:
             return set()
         try:
             lost = await self._renew(keys=[self._job(j) for j in job_ids],
-                                     args=[self.host_id, self.lease_ms, self.prefix, self.group])
+                                     args=[self.host_id, self.lease_ms, self.prefix, self.group,
+                                           self.instance])
         except RedisError as exc:
             raise FleetUnavailable(f"Redis: {exc}") from exc
         return {job_ids[int(i) - 1] for i in lost}
@@ -328,7 +333,18 @@ class RedisStreams:
                 *modem_ids])
         except RedisError as exc:
             raise FleetUnavailable(f"Redis: {exc}") from exc
+        if fleet == ["conflict"]:
+            raise FleetConflict(f"host_id {self.host_id!r}: another process heartbeats under it: give each "
+                                "host its own [fleet] host_id (sends are refused until it is alone)")
         return set(fleet)
+
+    async def same_server(self) -> bool:
+        """Still the Redis process the start check saw (a restart may have come back with other settings)."""
+        try:
+            run_id = str((await self._redis.info("server")).get("run_id", ""))
+        except RedisError as exc:
+            raise FleetUnavailable(f"Redis: {exc}") from exc
+        return run_id == self._run_id
 
     async def view(self) -> FleetView:
         try:

@@ -9,7 +9,9 @@ Keys (prefix ``mb:<group>:``):
 - ``job:<id>``: a small hash per job: ``state`` queued | leased | done; ``owner`` (host), ``modem`` and
   ``lease_until`` (ms); ``lane`` and ``entry``, its current stream entry; ``parts``; ``p<seq>`` each part's
   state (queued | sending | sent | failed | unknown); ``r<seq>`` set when a part was queued again after an
-  unknown; ``begun_on``, the modem that wrote its first AT+CMGS; ``expires`` (ms, or empty);
+  unknown; ``a<seq>`` its fenced attempts; ``begun_on``, the modem that wrote its first AT+CMGS;
+  ``expires`` (ms, or empty); ``instance``, the holder's process (a host restarted after a crash adopts
+  its jobs only once its start check passed; a second process under the same host id never can);
 - ``data:<id>``: the job itself as JSON (PDUs, text, settings), deleted when the job is done;
 - ``cid:<client id>``; ``lanes`` (a set); ``unknown`` (a sorted set of ``<job>:<seq>`` by time);
   ``hosts``, ``seen``, ``instance`` and ``modems`` (hashes written by the heartbeats).
@@ -91,8 +93,8 @@ return false
 """
 
 # A job's stream entry was just delivered to this host (XREADGROUP): lease it to the modem.
-# KEYS: job; ARGV: host, modem, lease ms, stream, group, entry, unknown policy, prefix, job id, done ttl.
-# Returns 1, or 0 for a stale entry or a job with nothing left to send.
+# KEYS: job; ARGV: host, modem, lease ms, stream, group, entry, unknown policy, prefix, job id, done ttl,
+# instance. Returns 1, or 0 for a stale entry or a job with nothing left to send.
 CLAIM = _NOW + _JOB + """
 local host, stream, group, entry, prefix, job = ARGV[1], ARGV[4], ARGV[5], ARGV[6], ARGV[8], ARGV[9]
 local h = hash(KEYS[1])
@@ -107,14 +109,14 @@ if not open then
   return 0
 end
 redis.call('HSET', KEYS[1], 'state', 'leased', 'owner', host, 'modem', ARGV[2],
-           'lease_until', now + tonumber(ARGV[3]))
+           'lease_until', now + tonumber(ARGV[3]), 'instance', ARGV[11])
 return 1
 """
 
 # An entry idle for at least a lease (XPENDING IDLE): take the job over if its lease expired.
-# KEYS: job; ARGV: host, modem, lease ms, stream, group, entry, unknown policy, prefix, job id, done ttl.
-# Returns {verdict, detail, modem}: taken (detail: the previous owner; modem: the modem that takes it, the
-# same one when the job was this host's own), busy (no longer idle), held (its owner renewed: given
+# KEYS: job; ARGV: host, modem, lease ms, stream, group, entry, unknown policy, prefix, job id, done ttl,
+# instance. Returns {verdict, detail, modem}: taken (detail: the previous owner; modem: the modem that takes
+# it, the same one when the job was this host's own), busy (no longer idle), held (its owner renewed: given
 # back), gone (stale entry), done (every part was final), relaned (the lane of the modem that began it).
 TAKEOVER = _NOW + _JOB + """
 local host, modem, stream, group, entry = ARGV[1], ARGV[2], ARGV[4], ARGV[5], ARGV[6]
@@ -149,34 +151,39 @@ elseif begun and h.begun_on ~= '' and h.begun_on ~= modem then
   return {'relaned', lane, ''}
 end
 redis.call('HSET', KEYS[1], 'state', 'leased', 'owner', host, 'modem', modem,
-           'lease_until', now + tonumber(ARGV[3]))
+           'lease_until', now + tonumber(ARGV[3]), 'instance', ARGV[11])
 return {'taken', h.owner, modem}
 """
 
-# Just before AT+CMGS of part seq. KEYS: job; ARGV: host, seq, modem, lease ms. 1: go on; 0: do not send
-# (another host owns it, it is done, the part is not waiting to be sent, or another modem began the job).
+# Just before AT+CMGS of part seq. KEYS: job; ARGV: host, seq, modem, lease ms, instance, prefix, group.
+# Returns the attempt number (1, 2, ...): go on; 0: do not send (another host or process holds it, it is
+# done, the part is not waiting to be sent, or another modem began the job). Resets the entry's idle time,
+# as a renewal does.
 FENCE = _NOW + """
-local owner, state, begun, part = unpack(redis.call('HMGET', KEYS[1], 'owner', 'state', 'begun_on',
-                                                    'p' .. ARGV[2]))
-if owner ~= ARGV[1] or state ~= 'leased' then return 0 end
+local owner, state, begun, part, instance, lane, entry = unpack(redis.call('HMGET', KEYS[1], 'owner',
+    'state', 'begun_on', 'p' .. ARGV[2], 'instance', 'lane', 'entry'))
+if owner ~= ARGV[1] or state ~= 'leased' or instance ~= ARGV[5] then return 0 end
 if part ~= 'queued' and part ~= 'sending' then return 0 end
 if begun ~= '' and begun ~= ARGV[3] then return 0 end
 redis.call('HSET', KEYS[1], 'p' .. ARGV[2], 'sending', 'modem', ARGV[3], 'begun_on', ARGV[3],
            'lease_until', now + tonumber(ARGV[4]))
-return 1
+redis.call('XCLAIM', ARGV[6] .. 'lane:' .. lane, ARGV[7], ARGV[1], 0, entry, 'JUSTID')
+return redis.call('HINCRBY', KEYS[1], 'a' .. ARGV[2], 1)
 """
 
 # Part states from the host that sent them. KEYS: job; ARGV: host, prefix, group, done ttl, job id, then
-# (seq, state, resent) triples. A final state wins over anything but another final one (an `unknown` set
-# by a host that took the job over still becomes `sent` when the host that sent it reports); `queued` (a
-# retry) only from the owner of a part it had marked sending, flagged when the AT+CMGS may have gone out.
+# (seq, state, resent, attempt) quadruples. A final state wins over anything but another final one (an
+# `unknown` set by a host that took the job over still becomes `sent` when the host that sent it
+# reports); `queued` (a retry) only from the owner of a part it had marked sending, for the attempt it
+# fenced last (a late copy of an older report cannot undo a newer fence), flagged when the AT+CMGS may
+# have gone out.
 # A job none of whose parts is (maybe) out is not begun any more: it may go to another modem. A job whose
 # parts are all final leaves its stream.
 REPORT = _NOW + _JOB + """
 local host, prefix, group, job = ARGV[1], ARGV[2], ARGV[3], ARGV[5]
 local h = hash(KEYS[1])
 if not h.state then return 0 end
-for i = 6, #ARGV, 3 do
+for i = 6, #ARGV, 4 do
   local field, state = 'p' .. ARGV[i], ARGV[i + 1]
   local cur = h[field]
   if final(state) then
@@ -186,7 +193,8 @@ for i = 6, #ARGV, 3 do
       if state == 'unknown' then redis.call('ZADD', prefix .. 'unknown', now, job .. ':' .. ARGV[i]) end
       if cur == 'unknown' then redis.call('ZREM', prefix .. 'unknown', job .. ':' .. ARGV[i]) end
     end
-  elseif state == 'queued' and cur == 'sending' and h.owner == host then
+  elseif state == 'queued' and cur == 'sending' and h.owner == host
+      and tonumber(h['a' .. ARGV[i]] or '0') == tonumber(ARGV[i + 3]) then
     redis.call('HSET', KEYS[1], field, 'queued')
     h[field] = 'queued'
     if ARGV[i + 2] == '1' then
@@ -211,24 +219,26 @@ end
 return 1
 """
 
-# KEYS: jobs; ARGV: host, lease ms, prefix, group. Extends this host's leases (the stream entry's idle time
-# too); returns the 1-based indexes of the jobs another host owns now.
+# KEYS: jobs; ARGV: host, lease ms, prefix, group, instance. Extends this host's leases (the stream entry's
+# idle time too) for this process (a restart adopts its jobs); returns the 1-based indexes of the jobs it
+# does not hold any more (another host took them over, or they are done).
 RENEW = _NOW + """
 local lost = {}
 for i, key in ipairs(KEYS) do
   local owner, state, lane, entry = unpack(redis.call('HMGET', key, 'owner', 'state', 'lane', 'entry'))
-  if owner ~= ARGV[1] then
+  if owner ~= ARGV[1] or state ~= 'leased' then
     table.insert(lost, i)
-  elseif state == 'leased' then
-    redis.call('HSET', key, 'lease_until', now + tonumber(ARGV[2]))
+  else
+    redis.call('HSET', key, 'lease_until', now + tonumber(ARGV[2]), 'instance', ARGV[5])
     redis.call('XCLAIM', ARGV[3] .. 'lane:' .. lane, ARGV[4], ARGV[1], 0, entry, 'JUSTID')
   end
 end
 return lost
 """
 
-# KEYS: jobs; ARGV: host, prefix, group. Jobs this host holds and has not begun (every part queued, no
-# AT+CMGS fenced) go back to the end of their lane; returns the 1-based indexes of those given back.
+# KEYS: jobs; ARGV: host, prefix, group. Jobs this host holds and has not begun (no part sending, sent,
+# unknown or resent: queued or failed for good) go back to the end of their lane; returns the 1-based
+# indexes of those given back.
 RELEASE = """
 local back = {}
 for i, key in ipairs(KEYS) do
@@ -237,7 +247,8 @@ for i, key in ipairs(KEYS) do
   local untouched = owner == ARGV[1] and state == 'leased' and begun == ''
   if untouched then
     for s = 1, tonumber(parts) do
-      if redis.call('HGET', key, 'p' .. s) ~= 'queued' or redis.call('HEXISTS', key, 'r' .. s) == 1 then
+      local ps = redis.call('HGET', key, 'p' .. s)
+      if (ps ~= 'queued' and ps ~= 'failed') or redis.call('HEXISTS', key, 'r' .. s) == 1 then
         untouched = false
       end
     end
@@ -256,9 +267,13 @@ return back
 """
 
 # ARGV: prefix, host, status JSON, lease ms, instance, then the host's modem ids. Returns the modem ids of
-# the hosts alive (a heartbeat within a lease): the modems a send may be pinned to.
+# the hosts alive (a heartbeat within a lease): the modems a send may be pinned to; or {'conflict'} when
+# another process heartbeated under this host id within a lease (nothing written).
 HEARTBEAT = _NOW + """
 local prefix, host, lease = ARGV[1], ARGV[2], tonumber(ARGV[4])
+local other = redis.call('HGET', prefix .. 'instance', host)
+local last = tonumber(redis.call('HGET', prefix .. 'seen', host) or '0')
+if other and other ~= ARGV[5] and last >= now - lease then return {'conflict'} end
 redis.call('HSET', prefix .. 'hosts', host, ARGV[3])
 redis.call('HSET', prefix .. 'seen', host, now)
 redis.call('HSET', prefix .. 'instance', host, ARGV[5])

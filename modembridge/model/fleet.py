@@ -25,6 +25,10 @@ class FleetUnavailable(Exception):
     with 503, a pull finds nothing, a part is not sent)."""
 
 
+class FleetConflict(FleetUnavailable):
+    """Another live process uses this host id: this one stops fleet work until it is alone."""
+
+
 class FleetMisconfigured(Exception):
     """The broker would lose acknowledged writes (or cannot be checked): the daemon refuses to start."""
 
@@ -80,6 +84,7 @@ class PartReport:
     seq: int
     state: PartState
     resent: bool = False  # queued again although its AT+CMGS may have gone out (policy resend)
+    attempt: int = 0  # the fenced attempt this state is the outcome of (a late old report is ignored)
 
 
 @dataclass(frozen=True)
@@ -145,9 +150,9 @@ class FleetTransport(Protocol):
         waiting up to `block` seconds; [] if none."""
         ...
 
-    async def fence(self, job_id: str, seq: int, modem_id: str) -> bool:
-        """Record part `seq` as `sending` just before its AT+CMGS; False when this host no longer holds the
-        job (another took it over): the part must not be sent."""
+    async def fence(self, job_id: str, seq: int, modem_id: str) -> int:
+        """Record part `seq` as `sending` just before its AT+CMGS; returns the attempt number, or 0 when
+        this process does not hold the job (another took it over): the part must not be sent."""
         ...
 
     async def report(self, reports: Mapping[str, Sequence[PartReport]]) -> None:
@@ -170,6 +175,10 @@ class FleetTransport(Protocol):
     async def heartbeat(self, status: BridgeStatus, modem_ids: Sequence[str]) -> set[str]:
         """Publish this host's status; returns the modem ids of the live hosts (a send may be pinned to
         any of them)."""
+        ...
+
+    async def same_server(self) -> bool:
+        """Still the broker process the start check saw (else the check runs again)."""
         ...
 
     async def view(self) -> FleetView: ...

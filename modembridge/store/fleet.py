@@ -24,6 +24,7 @@ class Unsynced:
     seq: int
     state: str
     resent: bool = False  # queued again after an unconfirmed AT+CMGS
+    attempt: int = 0  # the queue's attempt number of its last fence
 
 
 @dataclass(frozen=True)
@@ -50,13 +51,15 @@ class FleetParts(Part):
         row = db.execute("SELECT id, message FROM out_recipient WHERE fleet_job = ?",
                          (job.job_id,)).fetchone()
         if row is not None:
-            begun = db.execute("SELECT 1 FROM out_part WHERE recipient = ? AND state IN ('sending', 'sent')",
-                               (row["id"],)).fetchone() is not None
+            begun = db.execute(
+                "SELECT 1 FROM out_part WHERE recipient = ? AND (state IN ('sending', 'sent', 'unknown')"
+                " OR resent_after_unknown)", (row["id"],)).fetchone() is not None
             for seq, state in enumerate(job.states, start=1):
                 resend = job.resend[seq - 1] if job.resend else False
                 db.execute(
                     "UPDATE out_part SET fleet_state = ?, updated_at = ?, state = ?, last_error = NULL,"
-                    " next_attempt_at = CASE WHEN ? = 'queued' THEN ? ELSE NULL END,"
+                    " next_attempt_at = CASE WHEN ? = 'queued' THEN max(coalesce(next_attempt_at, 0), ?)"
+                    " ELSE NULL END,"
                     " resent_after_unknown = resent_after_unknown OR ?"
                     " WHERE recipient = ? AND seq = ? AND state NOT IN ('sent', 'failed', 'sending')",
                     (state, now, state, state, now, resend, row["id"], seq))
@@ -99,12 +102,12 @@ class FleetParts(Part):
     def unsynced(self, limit: int = 500) -> list[Unsynced]:
         """Parts whose state the queue has not heard (outcomes, retries), oldest first."""
         rows = self._db.execute(
-            "SELECT p.id, r.fleet_job, p.seq, p.state, p.resent_after_unknown"
+            "SELECT p.id, r.fleet_job, p.seq, p.state, p.resent_after_unknown, coalesce(p.fleet_attempt, 0)"
             " FROM out_part p INDEXED BY out_part_fleet_unsynced"
             " JOIN out_recipient r ON r.id = p.recipient WHERE p.fleet_state IS NOT NULL"
             " AND p.fleet_state <> p.state AND p.state NOT IN ('sending', 'moved') ORDER BY p.id LIMIT ?",
             (limit,)).fetchall()
-        return [Unsynced(r[0], r[1], r[2], r[3], bool(r[4])) for r in rows]
+        return [Unsynced(r[0], r[1], r[2], r[3], bool(r[4]), r[5]) for r in rows]
 
     @atomic
     def heard(self, parts: list[Unsynced]) -> None:
@@ -114,10 +117,16 @@ class FleetParts(Part):
                              [(p.state, p.part_id) for p in parts])
 
     @atomic
-    def fenced(self, part_id: int) -> None:
-        """The queue marked the part `sending` (just before its AT+CMGS)."""
+    def fenced(self, part_id: int, attempt: int) -> None:
+        """The queue marked the part `sending` (just before its AT+CMGS), as attempt `attempt`."""
         self._begin()
-        self._db.execute("UPDATE out_part SET fleet_state = 'sending' WHERE id = ?", (part_id,))
+        self._db.execute("UPDATE out_part SET fleet_state = 'sending', fleet_attempt = ? WHERE id = ?",
+                         (attempt, part_id))
+
+    def still_queued(self, part_id: int) -> bool:
+        """The part is still waiting to be sent (no cancel or expiry came while the queue was asked)."""
+        row = self._db.execute("SELECT state FROM out_part WHERE id = ?", (part_id,)).fetchone()
+        return row is not None and row[0] == "queued"
 
     def held(self) -> list[HeldJob]:
         """The jobs this host still holds: a part open here, or a state the queue has not heard."""

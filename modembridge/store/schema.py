@@ -242,6 +242,7 @@ MIGRATIONS: tuple[str, ...] = (
     ALTER TABLE out_recipient ADD COLUMN fleet_job TEXT;
     CREATE UNIQUE INDEX out_recipient_fleet_job ON out_recipient(fleet_job) WHERE fleet_job IS NOT NULL;
     ALTER TABLE out_part ADD COLUMN fleet_state TEXT;
+    ALTER TABLE out_part ADD COLUMN fleet_attempt INTEGER;  -- the queue's attempt number of its last fence
     CREATE INDEX out_part_fleet_unsynced ON out_part(id)
         WHERE fleet_state IS NOT NULL AND fleet_state <> state AND state NOT IN ('sending', 'moved');
     """,

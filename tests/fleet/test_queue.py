@@ -343,11 +343,46 @@ async def test_a_job_whose_only_attempt_surely_failed_may_go_to_another_modem(re
     await h1.take("a", 0, "fail")
     await h1.take("a", 0, "fail")
     for one, resent in ((j, False), (k, True)):
-        assert await h1.fence(one.job_id, 1, "a")
-        await h1.report({one.job_id: [PartReport(1, "queued", resent=resent)]})  # +CMS ERROR / unconfirmed
+        attempt = await h1.fence(one.job_id, 1, "a")
+        assert attempt == 1
+        await h1.report({one.job_id: [PartReport(1, "queued", resent=resent, attempt=attempt)]})
     assert await h1.release(["m1.0", "m2.0"]) == {"m1.0"}  # m2's AT+CMGS may have gone out: it stays
     [t] = await h2.take("b", 0, "fail")
     assert t.job.job_id == "m1.0"
     assert await h2.fence("m1.0", 1, "b")
     await h1.close()
     await h2.close()
+
+
+async def test_a_late_copy_of_an_old_retry_report_cannot_undo_a_newer_fence(redis: RedisServer) -> None:
+    h1, h2 = await host(redis, "h1", lease=0.3), await host(redis, "h2", lease=0.3)
+    j = job(parts=1)
+    await h1.submit([j], accepted(j), None, None)
+    await h1.take("a", 0, "fail")
+    first = await h1.fence(j.job_id, 1, "a")
+    await h1.report({j.job_id: [PartReport(1, "queued", attempt=first)]})  # +CMS ERROR: retried
+    second = await h1.fence(j.job_id, 1, "a")  # attempt 2: AT+CMGS goes out
+    assert (first, second) == (1, 2)
+    await h1.report({j.job_id: [PartReport(1, "queued", attempt=first)]})  # the first report, late
+    await asyncio.sleep(0.4)  # h1 dies
+    assert await h2.take("a", 0, "fail") == []  # part 1 is unknown, not sent again
+    assert (await h2.view()).queue.unknown == 1
+    await h1.close()
+    await h2.close()
+
+
+async def test_only_the_process_that_holds_a_job_fences_it_and_a_restart_adopts_it(
+        redis: RedisServer) -> None:
+    first = await host(redis, "pi", lease=30)
+    j = job(parts=2)
+    await first.submit([j], accepted(j), None, None)
+    await first.take("a", 0, "fail")
+    clone = RedisStreams(redis.url, "t", "pi", 30)  # the same host id, another process
+    assert not await clone.fence(j.job_id, 1, "a")
+    assert await first.fence(j.job_id, 1, "a")
+    restarted = RedisStreams(redis.url, "t", "pi", 30)  # after a crash, once its start check passed
+    assert await restarted.renew([j.job_id]) == set()
+    assert await restarted.fence(j.job_id, 2, "a")
+    assert not await first.fence(j.job_id, 2, "a")
+    for q in (first, clone, restarted):
+        await q.close()
