@@ -222,24 +222,27 @@ async def run_gammu(work: Path, router: Router, quick: bool, log: Any) -> dict[s
 
 # ---------------------------------------------------------------------- the floor (reference, not a peer)
 async def run_floor(work: Path, router: Router, quick: bool, log: Any) -> dict[str, Any]:
-    """bench/peers/floor_bridge.py: blocking, no journal, no decoding: the inbound path's floor here."""
+    """bench/peers/floor_bridge.py: blocking, no journal, no decoding: the inbound path's floor here, with
+    direct indications (+CMT, the default of modembridge) and stored ones (+CMTI)."""
     singles, triples = (5, 2) if quick else (300, 60)
-    log("floor: inbound latency of the least a bridge can do")
     d = work / "floor"
     d.mkdir(parents=True, exist_ok=True)
-    async with SimProcess(d / "gsm0", "--no-noise", profile="generic", seed=1) as sim:
-        proc = await asyncio.create_subprocess_exec(
-            sys.executable, str(BENCH / "peers" / "floor_bridge.py"), "--device", str(sim.link),
-            "--router-port", str(router.port), stdout=asyncio.subprocess.PIPE, env=child_env())
-        try:
-            assert proc.stdout is not None
-            line = await asyncio.wait_for(proc.stdout.readline(), 30)
-            if line.strip() != b"READY":
-                raise RuntimeError(f"floor bridge did not start: {line!r}")
-            res = {"inbound": await inbound_latency(sim, router, proc.pid, singles, triples, per_triple=3),
-                   "memory_after_load_kb": memory_kb(proc.pid)}
-        finally:
-            await stop_process(proc)
+    res: dict[str, Any] = {}
+    for key, extra in (("inbound", ["--direct"]), ("inbound_stored", [])):
+        log(f"floor: inbound latency of the least a bridge can do ({'+CMT' if extra else '+CMTI'})")
+        async with SimProcess(d / f"gsm-{key}", "--no-noise", profile="generic", seed=1) as sim:
+            proc = await asyncio.create_subprocess_exec(
+                sys.executable, str(BENCH / "peers" / "floor_bridge.py"), "--device", str(sim.link),
+                "--router-port", str(router.port), *extra, stdout=asyncio.subprocess.PIPE, env=child_env())
+            try:
+                assert proc.stdout is not None
+                line = await asyncio.wait_for(proc.stdout.readline(), 30)
+                if line.strip() != b"READY":
+                    raise RuntimeError(f"floor bridge did not start: {line!r}")
+                res[key] = await inbound_latency(sim, router, proc.pid, singles, triples, per_triple=3)
+                res.setdefault("memory_after_load_kb", memory_kb(proc.pid))
+            finally:
+                await stop_process(proc)
     log("floor: the 115200-baud line with nothing between two sends")
     async with SimProcess(d / "gsm1", "--no-noise", "--baud", "115200", profile="generic", seed=1) as sim:
         res["line"] = await floor_line(sim, 10 if quick else 80)
