@@ -58,7 +58,7 @@ def config_text(http_port: int, db: Path, router_url: str, links: list[Path],
     extra = f'indication = "{indication}"\n' if indication else ""
     modems = "".join(f'\n[[modem]]\nid = "gsm{i}"\nport = "{link}"\nbaud = 115200\n{extra}'
                      for i, link in enumerate(links))
-    return (f'log_level = "WARNING"\n[store]\npath = "{db}"\nsynchronous = "{synchronous}"\n\n'
+    return (f'[store]\npath = "{db}"\nsynchronous = "{synchronous}"\n\n'
             f'[http]\nlisten = "127.0.0.1:{http_port}"\n'
             f'api_token = "{TOKEN}"\n\n[http.kannel]\nusername = "{KUSER}"\npassword = "{KPASS}"\n\n'
             f'[router]\nurl = "{router_url}"\nformat = "kannel"\n{modems}')
