@@ -400,9 +400,9 @@ async def run_all(work: Path, quick: bool, log: Any) -> dict[str, Any]:
         async with bridge(work, "normal", [], f"{router.url}/backend/bench/", synchronous="NORMAL") as b:
             await phase(res, "inbound_normal",
                         inbound_latency(b.sims[0], router, b.pid, singles // 2 or 1, 0), log)
-        log('modembridge: inbound latency with [[modem]] indication = "stored" (+CMTI, AT+CMGR, AT+CMGD)')
-        async with bridge(work, "stored", [], f"{router.url}/backend/bench/", indication="stored") as b:
-            await phase(res, "inbound_stored",
+        log('modembridge: inbound latency with [[modem]] indication = "direct" (+CMT, AT+CNMA)')
+        async with bridge(work, "direct", [], f"{router.url}/backend/bench/", indication="direct") as b:
+            await phase(res, "inbound_direct",
                         inbound_latency(b.sims[0], router, b.pid, singles, triples), log)
         log("modembridge: 115200-baud line")
         async with bridge(work, "line", ["--baud", "115200"], f"{router.url}/backend/bench/") as b:

@@ -223,12 +223,12 @@ async def run_gammu(work: Path, router: Router, quick: bool, log: Any) -> dict[s
 # ---------------------------------------------------------------------- the floor (reference, not a peer)
 async def run_floor(work: Path, router: Router, quick: bool, log: Any) -> dict[str, Any]:
     """bench/peers/floor_bridge.py: blocking, no journal, no decoding: the inbound path's floor here, with
-    direct indications (+CMT, the default of modembridge) and stored ones (+CMTI)."""
+    stored indications (+CMTI, modembridge's default) and direct ones (+CMT)."""
     singles, triples = (5, 2) if quick else (300, 60)
     d = work / "floor"
     d.mkdir(parents=True, exist_ok=True)
     res: dict[str, Any] = {}
-    for key, extra in (("inbound", ["--direct"]), ("inbound_stored", [])):
+    for key, extra in (("inbound", []), ("inbound_direct", ["--direct"])):
         log(f"floor: inbound latency of the least a bridge can do ({'+CMT' if extra else '+CMTI'})")
         async with SimProcess(d / f"gsm-{key}", "--no-noise", profile="generic", seed=1) as sim:
             proc = await asyncio.create_subprocess_exec(

@@ -371,13 +371,12 @@ class ModemConfig:
         note="preferred message storage",
     )
     indication: Literal["stored", "direct"] = setting(
-        default="direct",
-        doc="how new SMS reach the bridge: `direct` (the PDU arrives inside `+CMT`, acknowledged with "
-        "`AT+CNMA` once journalled; an unacknowledged one is resent by the network: one serial round trip "
-        "less per message, lower latency; needs `+CSMS=1` and a direct `+CNMI`, else it falls back to "
-        "`stored`) or `stored` (the modem stores it and says `+CMTI`; read with `AT+CMGR`, journalled, then "
-        "deleted)",
-        note="direct (+CMT, ack with AT+CNMA; falls back to stored) | stored (+CMTI, read, delete)",
+        default="stored",
+        doc="how new SMS reach the bridge: `stored` (the modem stores it and says `+CMTI`; read with "
+        "`AT+CMGR`, journalled, then deleted) or `direct` (the PDU arrives inside `+CMT`, acknowledged with "
+        "`AT+CNMA` once journalled: one serial round trip less per message, lower latency; needs `+CSMS=1`, "
+        "else it falls back to `stored`)",
+        note="stored (+CMTI, read, delete) | direct (+CMT, ack with AT+CNMA)",
     )
     command_timeout: float = seconds(
         5.0,
