@@ -17,7 +17,7 @@ import fleet_bench
 import mb_bench
 import peers_bench
 from procs import ROOT, Router, git_state, machine
-from report import machine_line, table
+from report import headline, machine_line, table
 
 
 def log(msg: str) -> None:
@@ -38,9 +38,13 @@ async def main(args: argparse.Namespace) -> int:
     results: dict[str, Any] = {"machine": machine(), "git": git_state(), "quick": args.quick,
                                "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
     t0 = time.monotonic()
-    parts = set(args.only.split(",")) if args.only else {"modembridge", "gsmmodem", "gammu", "floor", "fleet"}
+    everything = {"modembridge", "kannel", "gsmmodem", "gammu", "floor", "fleet"}
+    parts = set(args.only.split(",")) if args.only else everything
     if "modembridge" in parts:
         results["modembridge"] = await guarded("modembridge", mb_bench.run_all(work, args.quick, log))
+    if "kannel" in parts:
+        async with Router() as router:
+            results["kannel"] = await guarded("kannel", peers_bench.run_kannel(work, router, args.quick, log))
     if "gsmmodem" in parts:
         async with Router() as router:
             results["gsmmodem"] = await guarded(
@@ -56,9 +60,10 @@ async def main(args: argparse.Namespace) -> int:
             results["fleet"] = await guarded(
                 "fleet", fleet_bench.run_fleet(work, f"{router.url}/backend/bench/", args.quick, log))
     results["seconds"] = time.monotonic() - t0
-    md = table(results)
+    md = ("modembridge against its peers, this run, the figures of issue 18:\n\n" + headline(results)
+          + "\n\nEvery figure:\n\n" + table(results))
     if "fleet" in results:
-        md += "\n\n" + fleet_bench.fleet_table(results["fleet"])
+        md += "\n\nFleet mode (issue 16):\n\n" + fleet_bench.fleet_table(results["fleet"])
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     stamp = time.strftime("%Y%m%dT%H%M%S", time.gmtime())
@@ -74,7 +79,7 @@ async def main(args: argparse.Namespace) -> int:
     log(f"results: {out / 'latest.json'}, {out / 'latest.md'}")
     if not args.keep and not args.work:
         shutil.rmtree(work, ignore_errors=True)
-    failed = [k for k in ("modembridge", "gsmmodem", "gammu") if isinstance(results.get(k), dict)
+    failed = [k for k in ("modembridge", "kannel", "gsmmodem", "gammu") if isinstance(results.get(k), dict)
               and "error" in results[k]]
     return 1 if "modembridge" in failed else 0
 
@@ -82,7 +87,8 @@ async def main(args: argparse.Namespace) -> int:
 def parse(argv: list[str] | None = None) -> argparse.Namespace:
     p = argparse.ArgumentParser(prog="bench/run", description=__doc__)
     p.add_argument("--quick", action="store_true", help="tiny counts (smoke test): a table, no real figures")
-    p.add_argument("--only", default="", help="comma-separated: modembridge,gsmmodem,gammu,floor,fleet")
+    p.add_argument("--only", default="",
+                   help="comma-separated: modembridge,kannel,gsmmodem,gammu,floor,fleet")
     p.add_argument("--out", default=str(ROOT / "bench" / "results"), help="where JSON and the table go")
     p.add_argument("--work", default="", help="working folder (kept); default: a temporary one, removed")
     p.add_argument("--keep", action="store_true", help="keep the temporary working folder (logs)")

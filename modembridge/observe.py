@@ -1,10 +1,13 @@
 """Observability: every counter of one daemon, in one place, recorded once per event.
 
 The driver (``at/``), the bridge and the HTTP side record events through the typed methods of
-:class:`Metrics` (one per daemon, on its own registry, not the global one); nothing else counts.
+:class:`Metrics` (one per daemon, nothing global); nothing else counts.
 ``/metrics`` is the Prometheus exposition of these counters plus gauges read from the bridge's
 :class:`~modembridge.model.BridgeStatus` at scrape time (so they never go stale); ``/status`` shows the
 counters' totals (:meth:`Metrics.totals`). A leaf module: it imports only the typed contracts.
+
+The counters are plain dictionaries; ``prometheus_client`` is imported at the first scrape, to write the
+exposition (a daemon nobody scrapes does not carry it: about 1 MB, and no lock per counted event).
 """
 
 from __future__ import annotations
@@ -12,15 +15,15 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from bisect import bisect_left
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Literal
-
-from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
-from prometheus_client.core import GaugeMetricFamily, Metric
-from prometheus_client.registry import Collector
+from typing import TYPE_CHECKING, Literal
 
 from modembridge.model.status import BridgeStatus
+
+if TYPE_CHECKING:
+    from prometheus_client.core import Metric
 
 log = logging.getLogger(__name__)
 
@@ -81,6 +84,66 @@ def number(value: str) -> str:
     return ("+" if head.startswith("+") else "") + "*" * (len(head) - head.startswith("+")) + tail
 
 
+class Counter:
+    """A labelled counter: a value per tuple of label values, and when each was first counted."""
+
+    __slots__ = ("created", "doc", "labelnames", "name", "values")
+
+    def __init__(self, name: str, doc: str, labelnames: tuple[str, ...]) -> None:
+        self.name, self.doc, self.labelnames = name, doc, labelnames
+        self.values: dict[tuple[str, ...], float] = {}
+        self.created: dict[tuple[str, ...], float] = {}
+
+    def touch(self, *labels: str) -> None:
+        """Expose these label values (at 0 until counted)."""
+        if labels not in self.values:
+            self.values[labels] = 0.0
+            self.created[labels] = time.time()
+
+    def inc(self, *labels: str) -> None:
+        if labels not in self.values:
+            self.touch(*labels)
+        self.values[labels] += 1.0
+
+    def total(self) -> int:
+        return int(sum(self.values.values()))
+
+    def family(self) -> Metric:
+        from prometheus_client.core import CounterMetricFamily
+
+        family = CounterMetricFamily(self.name, self.doc, labels=self.labelnames)
+        for labels, value in self.values.items():
+            family.add_metric(labels, value, created=self.created[labels])
+        return family
+
+
+class Histogram:
+    """An unlabelled histogram with fixed buckets."""
+
+    def __init__(self, name: str, doc: str, buckets: tuple[float, ...]) -> None:
+        self.name, self.doc, self.buckets = name, doc, buckets
+        self.counts = [0] * (len(buckets) + 1)  # the last one: above every bucket (+Inf only)
+        self.sum = 0.0
+        self.created = time.time()
+
+    def observe(self, value: float) -> None:
+        self.counts[bisect_left(self.buckets, value)] += 1
+        self.sum += value
+
+    def family(self) -> Metric:
+        from prometheus_client.core import HistogramMetricFamily
+        from prometheus_client.samples import Sample
+
+        family = HistogramMetricFamily(self.name, self.doc)
+        cumulative, running = [], 0
+        for bound, count in zip((*self.buckets, float("inf")), self.counts, strict=True):
+            running += count
+            cumulative.append(("+Inf" if bound == float("inf") else repr(float(bound)), float(running)))
+        family.add_metric([], cumulative, self.sum)
+        family.samples.append(Sample(self.name + "_created", {}, self.created))
+        return family
+
+
 class ModemMetrics:
     """What one modem's driver records: the recovery rungs it takes."""
 
@@ -88,71 +151,71 @@ class ModemMetrics:
         self._recoveries = recoveries
         self._modem_id = modem_id
         for rung in RUNGS:  # every rung is exposed from the start, at 0
-            recoveries.labels(modem_id, rung)
+            recoveries.touch(modem_id, rung)
 
     def recovery(self, rung: str) -> None:
-        self._recoveries.labels(self._modem_id, rung).inc()
+        self._recoveries.inc(self._modem_id, rung)
 
     def recoveries(self) -> dict[str, int]:
         """Rungs taken since start, by rung."""
         taken = dict.fromkeys(RUNGS, 0)
-        for family in self._recoveries.collect():
-            for s in family.samples:
-                if s.name.endswith("_total") and s.labels.get("modem") == self._modem_id:
-                    taken[s.labels["rung"]] = int(s.value)
+        for (modem, rung), value in self._recoveries.values.items():
+            if modem == self._modem_id:
+                taken[rung] = int(value)
         return taken
 
 
 class Metrics:
     """Counters, histograms and scrape-time gauges of one modembridge daemon."""
 
-    def __init__(self, *, registry: CollectorRegistry | None = None) -> None:
-        self.registry = registry if registry is not None else CollectorRegistry(auto_describe=True)
-        r = self.registry
+    def __init__(self) -> None:
         self._inbound_parts = Counter("modembridge_inbound_parts",
-                                      "SMS parts read from modems and journalled", ["modem"], registry=r)
+                                      "SMS parts read from modems and journalled", ("modem",))
         self._inbound_messages = Counter("modembridge_inbound_messages",
-                                         "Inbound messages complete (all parts journalled)", ["modem"],
-                                         registry=r)
+                                         "Inbound messages complete (all parts journalled)", ("modem",))
         self._inbound_undecodable = Counter("modembridge_inbound_undecodable",
-                                            "PDUs that could not be decoded (kept in the journal)", ["modem"],
-                                            registry=r)
+                                            "PDUs that could not be decoded (kept in the journal)",
+                                            ("modem",))
         self._inbound_special = Counter(
             "modembridge_inbound_special",
             "Inbound messages kept but not delivered, by kind: silent (Type 0), indication (message "
-            "waiting), replaced (by a replace-type message)", ["modem", "kind"], registry=r)
+            "waiting), replaced (by a replace-type message)", ("modem", "kind"))
         self._router_deliveries = Counter(
             "modembridge_router_deliveries", "Inbound delivery attempts to the router, by outcome",
-            ["outcome"], registry=r)
+            ("outcome",))
         self._router_latency = Histogram("modembridge_router_request_seconds",
                                          "Router request latency (inbound deliveries)",
-                                         buckets=_LATENCY_BUCKETS, registry=r)
+                                         _LATENCY_BUCKETS)
         self._outbound_accepted = Counter("modembridge_outbound_accepted", "Send requests accepted",
-                                          ["source"], registry=r)
+                                          ("source",))
         self._outbound_rejected = Counter("modembridge_outbound_rejected", "Send requests rejected (4xx)",
-                                          ["source", "field"], registry=r)
+                                          ("source", "field"))
         self._parts_sent = Counter("modembridge_outbound_parts_sent", "SMS parts sent (+CMGS)",
-                                   ["modem"], registry=r)
+                                   ("modem",))
         self._parts_failed = Counter("modembridge_outbound_parts_failed", "SMS parts failed for good",
-                                     ["modem"], registry=r)
+                                     ("modem",))
         self._parts_retried = Counter("modembridge_outbound_parts_retried", "SMS part send retries",
-                                      ["modem"], registry=r)
+                                      ("modem",))
         self._dlr_received = Counter("modembridge_dlr_received", "Status reports received from modems",
-                                     ["modem", "status"], registry=r)
+                                     ("modem", "status"))
         self._dlr_unmatched = Counter(
             "modembridge_dlr_unmatched", "Status reports that matched no sent part (kept raw in the journal)",
-            ["modem"], registry=r)
+            ("modem",))
         self._dlr_callbacks = Counter("modembridge_dlr_callbacks", "dlr-url callbacks made, by outcome",
-                                      ["outcome"], registry=r)
+                                      ("outcome",))
         self._calls = Counter("modembridge_calls", "Incoming voice calls, by what was done (rejected, "
-                              "ignored)", ["modem", "action"], registry=r)
+                              "ignored)", ("modem", "action"))
         self._http_requests = Counter("modembridge_http_requests", "HTTP requests served",
-                                      ["route", "status"], registry=r)
+                                      ("route", "status"))
         self._recoveries = Counter("modembridge_modem_recoveries",
                                    "Recovery rungs taken since start (reinit, reopen, reset)",
-                                   ["modem", "rung"], registry=r)
+                                   ("modem", "rung"))
+        self._counters = (self._inbound_parts, self._inbound_messages, self._inbound_undecodable,
+                          self._inbound_special, self._router_deliveries, self._outbound_accepted,
+                          self._outbound_rejected, self._parts_sent, self._parts_failed, self._parts_retried,
+                          self._dlr_received, self._dlr_unmatched, self._dlr_callbacks, self._calls,
+                          self._http_requests, self._recoveries)
         self._status = _StatusCollector()
-        r.register(self._status)
 
     # -- recording (one call per event) ---------------------------------------------------------------
 
@@ -162,52 +225,52 @@ class Metrics:
 
     def inbound_part(self, modem_id: str, *, completes: bool) -> None:
         """A part journalled; `completes`: its message is now whole (single-part messages too)."""
-        self._inbound_parts.labels(modem_id).inc()
+        self._inbound_parts.inc(modem_id)
         if completes:
-            self._inbound_messages.labels(modem_id).inc()
+            self._inbound_messages.inc(modem_id)
 
     def inbound_undecodable(self, modem_id: str) -> None:
-        self._inbound_undecodable.labels(modem_id).inc()
+        self._inbound_undecodable.inc(modem_id)
 
     def inbound_special(self, modem_id: str, kind: str) -> None:
         """A message journalled but not for the router: silent, indication or replaced."""
-        self._inbound_special.labels(modem_id, kind).inc()
+        self._inbound_special.inc(modem_id, kind)
 
     def router_attempt(self, outcome: str, seconds: float) -> None:
         """One request to the router: its outcome (delivered, rejected, retry) and how long it took."""
-        self._router_deliveries.labels(outcome).inc()
+        self._router_deliveries.inc(outcome)
         self._router_latency.observe(seconds)
 
     def send_accepted(self, source: str) -> None:
-        self._outbound_accepted.labels(source).inc()
+        self._outbound_accepted.inc(source)
 
     def send_rejected(self, source: str, field: str | None) -> None:
-        self._outbound_rejected.labels(source, field or "-").inc()
+        self._outbound_rejected.inc(source, field or "-")
 
     def part_sent(self, modem_id: str) -> None:
-        self._parts_sent.labels(modem_id).inc()
+        self._parts_sent.inc(modem_id)
 
     def part_failed(self, modem_id: str) -> None:
-        self._parts_failed.labels(modem_id).inc()
+        self._parts_failed.inc(modem_id)
 
     def part_retried(self, modem_id: str) -> None:
-        self._parts_retried.labels(modem_id).inc()
+        self._parts_retried.inc(modem_id)
 
     def report_received(self, modem_id: str, status: str) -> None:
         """A status report from the network: delivered, failed or buffered."""
-        self._dlr_received.labels(modem_id, status).inc()
+        self._dlr_received.inc(modem_id, status)
 
     def report_unmatched(self, modem_id: str) -> None:
-        self._dlr_unmatched.labels(modem_id).inc()
+        self._dlr_unmatched.inc(modem_id)
 
     def dlr_callback(self, outcome: str) -> None:
-        self._dlr_callbacks.labels(outcome).inc()
+        self._dlr_callbacks.inc(outcome)
 
     def call(self, modem_id: str, action: str) -> None:
-        self._calls.labels(modem_id, action).inc()
+        self._calls.inc(modem_id, action)
 
     def http_request(self, route: str, status: int) -> None:
-        self._http_requests.labels(route, str(status)).inc()
+        self._http_requests.inc(route, str(status))
 
     # -- reading ---------------------------------------------------------------------------------------
 
@@ -218,32 +281,42 @@ class Metrics:
                         self._inbound_special, self._outbound_accepted, self._outbound_rejected,
                         self._parts_sent, self._parts_failed, self._parts_retried, self._dlr_received,
                         self._dlr_unmatched, self._dlr_callbacks, self._calls):
-            for family in counter.collect():
-                name = family.name.removeprefix("modembridge_")
-                out[name] = int(sum(s.value for s in family.samples if s.name.endswith("_total")))
-        for family in self._router_deliveries.collect():
-            for s in family.samples:
-                if s.name.endswith("_total"):
-                    out[f"router_{s.labels['outcome']}"] = int(s.value)
+            out[counter.name.removeprefix("modembridge_")] = counter.total()
+        for (outcome,), value in self._router_deliveries.values.items():
+            out[f"router_{outcome}"] = int(value)
         return out
 
     def bind_status(self, source: StatusSource) -> None:
         """Read the queue and modem gauges from `source` (the gateway's ``status``) at each scrape."""
         self._status.source = source
 
+    def collect(self) -> Iterator[Metric]:
+        """Every family, counters first (in the order they were made), then the scrape-time gauges."""
+        for counter in self._counters:
+            yield counter.family()
+            if counter is self._router_deliveries:
+                yield self._router_latency.family()
+        yield from self._status.collect()
+
     def render(self) -> bytes:
-        """The Prometheus text exposition of this registry."""
-        data: bytes = generate_latest(self.registry)
+        """The Prometheus text exposition (prometheus_client is imported here, at the first scrape)."""
+        from prometheus_client import CollectorRegistry, generate_latest
+
+        registry = CollectorRegistry(auto_describe=False)
+        registry.register(self)
+        data: bytes = generate_latest(registry)
         return data
 
 
-class _StatusCollector(Collector):
+class _StatusCollector:
     """Queue depths and modem gauges, read from the bridge's status at each scrape."""
 
     def __init__(self) -> None:
         self.source: StatusSource | None = None
 
     def collect(self) -> Iterator[Metric]:
+        from prometheus_client.core import GaugeMetricFamily
+
         queue = GaugeMetricFamily(
             "modembridge_queue_depth",
             "Entries per queue and state: outbound_parts.<modem>, journal.<in|out>.<state>", labels=["queue"])

@@ -3,7 +3,8 @@
     python bench/peers/floor_bridge.py --device /dev/gsm0 --router-port 8000   # prints READY
 
 Blocking I/O, one thread, no journal, no decoding: on `+CMTI: "SM",n` it writes AT+CMGR=n, reads to OK,
-GETs the router (one keep-alive socket), writes AT+CMGD=n. Whatever modembridge spends above this
+GETs the router (one keep-alive socket), writes AT+CMGD=n; with --direct, on `+CMT` it GETs the router and
+writes AT+CNMA. Whatever modembridge spends above this
 floor is its own; the floor itself is the simulator, the pty and the loopback HTTP hop. With
 --send-count it sends one pre-encoded PDU back to back instead: the floor of the outbound line.
 """
@@ -19,6 +20,7 @@ import termios
 import tty
 
 CMTI = re.compile(rb'\+CMTI: "(\w+)",(\d+)')
+CMT = re.compile(rb"\+CMT: [^\r]*\r\n([0-9A-Fa-f]+)\r\n")
 
 
 class Port:
@@ -46,9 +48,11 @@ def main() -> int:
     p.add_argument("--send-pdu", default="", help="send mode: this PDU (hex, SMSC octet included) ...")
     p.add_argument("--send-length", type=int, default=0, help="... with this TPDU length ...")
     p.add_argument("--send-count", type=int, default=0, help="... this many times back to back, then exit")
+    p.add_argument("--direct", action="store_true", help="+CMT (AT+CSMS=1, AT+CNMI=2,2): GET, then AT+CNMA")
     args = p.parse_args()
     port = Port(args.device)
-    for line in ("ATE0", "AT+CMGF=0", 'AT+CPMS="SM","SM","SM"', "AT+CNMI=2,1,0,0,0"):
+    cnmi = ("AT+CSMS=1", "AT+CNMI=2,2,0,0,0") if args.direct else ("AT+CNMI=2,1,0,0,0",)
+    for line in ("ATE0", "AT+CMGF=0", 'AT+CPMS="SM","SM","SM"', *cnmi):
         port.cmd(line)
     port.buf = b""
     if args.send_count:
@@ -64,6 +68,18 @@ def main() -> int:
     sys.stdout.write("READY\n")
     sys.stdout.flush()
     n = 0
+    while args.direct:  # the PDU comes inside +CMT: one GET, then the acknowledgement
+        m = CMT.search(port.buf)
+        while m is None:
+            port.buf += os.read(port.fd, 4096)
+            m = CMT.search(port.buf)
+        port.buf = port.buf[m.end():]
+        n += 1
+        http.sendall(f"GET {args.path}?n={n} HTTP/1.1\r\nHost: r\r\n\r\n".encode())
+        reply = b""
+        while b"\r\n\r\nok" not in reply:
+            reply += http.recv(4096)
+        port.cmd("AT+CNMA")
     while True:
         m = CMTI.search(port.buf)
         while m is None:

@@ -6,8 +6,9 @@
 - docs.py: the example file and the reference tables in docs/configuration.md, generated from the schema.
 """
 
+from typing import TYPE_CHECKING
+
 from .checks import BAUD_RATES, LOG_LEVELS, is_loopback, modem_profiles, parse_listen
-from .docs import example_config
 from .loader import ENV_PREFIX, ConfigError, config_from_dict, env_name, load_config
 from .schema import (
     Config,
@@ -22,6 +23,19 @@ from .schema import (
     RouterConfig,
     StoreConfig,
 )
+
+if TYPE_CHECKING:
+    from .docs import example_config
+
+
+def __getattr__(name: str) -> object:
+    """`example_config` (docs.py) is loaded when first asked for: the daemon never needs it (~1 MB)."""
+    if name == "example_config":
+        from .docs import example_config
+
+        return example_config
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = [
     "BAUD_RATES",

@@ -30,6 +30,10 @@ def when(t: float | None) -> datetime | None:
 
 
 SLOW_COMMIT = 1.0  # seconds: a COMMIT this slow is remembered (its fsync blocked the event loop)
+# A group COMMIT waits while other callbacks are ready to run (an HTTP request being parsed, a router request
+# being written, the next AT command): they go first, more writers join the transaction, and its fsync
+# (which blocks the loop) delays nobody who was ready. At most this many loop turns, so it never starves.
+GROUP_COMMIT_MAX_TURNS = 8
 
 S = TypeVar("S", bound="Part")
 P = ParamSpec("P")
@@ -224,10 +228,16 @@ class Journal:
         if txn is not None:
             self._end(txn, StoreError(f"journal transaction rolled back: {reason}"))
 
-    def _flush(self, txn: Transaction) -> None:
-        if txn is self._txn:
-            with contextlib.suppress(StoreError):  # already delivered to every waiter
-                self.commit_now()
+    def _flush(self, txn: Transaction, turns: int = 0) -> None:
+        if txn is not self._txn:
+            return
+        if turns < GROUP_COMMIT_MAX_TURNS:
+            loop = asyncio.get_running_loop()
+            if getattr(loop, "_ready", None):  # CPython's queue of callbacks due in this turn (not public)
+                loop.call_soon(self._flush, txn, turns + 1)
+                return
+        with contextlib.suppress(StoreError):  # already delivered to every waiter
+            self.commit_now()
 
     def _end(self, txn: Transaction, error: StoreError | None) -> None:
         """The transaction is over: COMMIT succeeded (error None) or its writes are gone."""

@@ -15,9 +15,8 @@ import logging
 import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any, Literal, NoReturn
+from typing import TYPE_CHECKING, Any, Literal, NoReturn
 
-import jinja2
 from aiohttp import web
 
 from modembridge.model import BridgeStatus, SignalSample
@@ -27,6 +26,9 @@ from ..auth import same_secret
 from ..common import CONFIG, GATEWAY
 from .session import COOKIE, Session, Sessions
 
+if TYPE_CHECKING:
+    import jinja2
+
 log = logging.getLogger("modembridge.http.console")
 
 SESSIONS = web.AppKey("console_sessions", Sessions)
@@ -34,7 +36,22 @@ CLOSING = web.AppKey("console_closing", asyncio.Event)  # set when the server sh
 STREAMS = web.AppKey("console_streams", set)  # the open event streams
 MAX_STREAMS = 16  # open consoles at a time (each holds a connection)
 WRITE_TIMEOUT = 5.0  # seconds an event may take to go out before the stream is given up
-TEMPLATES = web.AppKey("console_templates", jinja2.Environment)
+
+
+class Templates:
+    """The console's jinja2 environment, made when the first page is rendered: a daemon nobody opens the
+    console of never imports jinja2 (about 2 MB of its memory)."""
+
+    def __init__(self) -> None:
+        self._env: jinja2.Environment | None = None
+
+    def get_template(self, name: str) -> jinja2.Template:
+        if self._env is None:
+            self._env = environment()
+        return self._env.get_template(name)
+
+
+TEMPLATES = web.AppKey("console_templates", Templates)
 HERE = Path(__file__).parent
 EVENT_INTERVAL = 2.0  # seconds between live status updates
 LIST_LIMIT = 50
@@ -231,6 +248,8 @@ async def to_console(request: web.Request) -> web.Response:
 
 
 def environment() -> jinja2.Environment:
+    import jinja2
+
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(HERE / "templates"), autoescape=True,
                              undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True)
     env.filters["when"] = lambda value: value.isoformat(sep=" ", timespec="seconds") if value else "-"
@@ -259,7 +278,7 @@ def add_routes(app: web.Application) -> None:
     app[CLOSING] = asyncio.Event()
     app[STREAMS] = set()
     app.on_shutdown.append(_shutting_down)
-    app[TEMPLATES] = environment()
+    app[TEMPLATES] = Templates()
     app.router.add_get("/ui/", overview)
     app.router.add_get("/ui", to_console)
     app.router.add_get("/ui/login", login_form)
