@@ -36,6 +36,15 @@ CTRL_Z = b"\x1a"
 ESC = b"\x1b"
 
 
+class _Expired(Exception):
+    """Set on an exchange's future when its deadline passes (told apart from a lost port's error)."""
+
+
+def _expire(fut: asyncio.Future[Any]) -> None:
+    if not fut.done():
+        fut.set_exception(_Expired())
+
+
 def raise_for(final: Final, command: str) -> None:
     """Turn an error final result into the matching exception; OK returns."""
     if final.ok:
@@ -109,6 +118,8 @@ class AtChannel(asyncio.Protocol):
                 self.last_final = now
                 if self._waiter is not None and not self._waiter.done():
                     self._waiter.set_result(ev)
+                    if self._prompt is not None and not self._prompt.done():
+                        self._prompt.set_result(None)  # a final instead of the prompt: wake its waiter
                 else:
                     # Nobody waited for it: a late answer, or the real answer of a command that took someone
                     # else's. Either way the next command first gets back in step.
@@ -236,11 +247,20 @@ class AtChannel(asyncio.Protocol):
         try:
             self._write(command.encode("ascii") + b"\r")
             if prompt is not None and payload is not None:
-                both: list[asyncio.Future[Any]] = [prompt, waiter]
+                # `prompt` resolves on the "> ", on a final result instead (data_received), on a lost port,
+                # or with _Expired at the prompt deadline: one future and one timer, no asyncio.wait
                 prompt_deadline = deadline if prompt_timeout is None else min(deadline,
                                                                               started + prompt_timeout)
-                done, _ = await asyncio.wait(both, timeout=max(0.0, prompt_deadline - loop.time()),
-                                             return_when=asyncio.FIRST_COMPLETED)
+                timer = loop.call_at(prompt_deadline, _expire, prompt)
+                try:
+                    await prompt
+                except _Expired:
+                    if not waiter.done():
+                        waited = timeout if prompt_timeout is None else min(timeout, prompt_timeout)
+                        raise PromptTimeout(f"{self.name}: no '> ' prompt for {command} within "
+                                            f"{waited:.3g}s (nothing sent)", command=command) from None
+                finally:
+                    timer.cancel()
                 if waiter.done():  # an error (or the port lost) instead of the prompt
                     final = waiter.result()
                     if final.ok:  # a late OK of an earlier command: we are out of step with the modem
@@ -248,11 +268,6 @@ class AtChannel(asyncio.Protocol):
                         raise ResultError(f"{self.name}: final result {final.text!r} before the '> ' "
                                           f"prompt of {command} (nothing sent)", command=command)
                     return final
-                if not done:
-                    waited = timeout if prompt_timeout is None else min(timeout, prompt_timeout)
-                    raise PromptTimeout(f"{self.name}: no '> ' prompt for {command} within {waited:.3g}s "
-                                        "(nothing sent)", command=command)
-                prompt.result()  # raises ModemUnavailable if the port was lost
                 self.parser.expect_echo(payload)
                 self._write(payload.encode("ascii") + CTRL_Z)
                 payload_written = True
@@ -280,17 +295,30 @@ class AtChannel(asyncio.Protocol):
             self._waiter = self._prompt = None
 
     async def _final_of(self, waiter: asyncio.Future[Final], deadline: float, hard_deadline: float) -> Final:
-        """Wait for the final result; information lines arriving near the deadline push it back (bounded)."""
+        """Wait for the final result; information lines arriving near the deadline push it back (bounded).
+        TimeoutError when it does not come. One timer, re-armed while lines arrive (no wait_for/shield
+        per exchange: this is on every AT command's path)."""
+        if waiter.done():
+            return waiter.result()
         loop = asyncio.get_running_loop()
         silence = deadline - self._last_info
-        while True:
-            try:
-                return await asyncio.wait_for(asyncio.shield(waiter), max(0.0, deadline - loop.time()))
-            except TimeoutError:
-                extended = min(hard_deadline, self._last_info + silence)
-                if extended <= loop.time():
-                    raise
-                deadline = extended
+        timer: asyncio.TimerHandle
+
+        def check() -> None:
+            nonlocal timer
+            extended = min(hard_deadline, self._last_info + silence)
+            if extended > loop.time():
+                timer = loop.call_at(extended, check)
+            else:
+                _expire(waiter)
+
+        timer = loop.call_at(deadline, check)
+        try:
+            return await waiter
+        except _Expired:
+            raise TimeoutError from None
+        finally:
+            timer.cancel()
 
     def _escape(self) -> None:
         with contextlib.suppress(ModemUnavailable):
