@@ -222,14 +222,19 @@ async def run_gammu(work: Path, router: Router, quick: bool, log: Any) -> dict[s
 
 # ---------------------------------------------------------------------- the floor (reference, not a peer)
 async def run_floor(work: Path, router: Router, quick: bool, log: Any) -> dict[str, Any]:
-    """bench/peers/floor_bridge.py: blocking, no journal, no decoding: the inbound path's floor here, with
-    stored indications (+CMTI, modembridge's default) and direct ones (+CMT)."""
+    """bench/peers/floor_bridge.py: blocking, no decoding: the inbound path's floor here, with stored
+    indications (+CMTI) and direct ones (+CMT), without a journal and with one fsync'd commit per message
+    (the least a bridge that loses nothing must do)."""
     singles, triples = (5, 2) if quick else (300, 60)
     d = work / "floor"
     d.mkdir(parents=True, exist_ok=True)
     res: dict[str, Any] = {}
-    for key, extra in (("inbound", []), ("inbound_direct", ["--direct"])):
-        log(f"floor: inbound latency of the least a bridge can do ({'+CMT' if extra else '+CMTI'})")
+    for key, extra in (("inbound", []), ("inbound_direct", ["--direct"]),
+                       ("inbound_journal", ["--journal", str(d / "journal-cmti.db")]),
+                       ("inbound_direct_journal", ["--direct", "--journal", str(d / "journal-cmt.db")])):
+        what = ("+CMT" if "--direct" in extra else "+CMTI") + (", one fsync'd commit" if "--journal" in extra
+                                                               else "")
+        log(f"floor: inbound latency of the least a bridge can do ({what})")
         async with SimProcess(d / f"gsm-{key}", "--no-noise", profile="generic", seed=1) as sim:
             proc = await asyncio.create_subprocess_exec(
                 sys.executable, str(BENCH / "peers" / "floor_bridge.py"), "--device", str(sim.link),

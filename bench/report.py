@@ -61,6 +61,15 @@ def rss_line(r: dict[str, Any], key: str) -> str | None:
     return f"{mb(m.get('VmRSS')):.1f} / {mb(m.get('VmHWM')):.1f} MB{anon}"
 
 
+def journal_floor(r: dict[str, Any]) -> str | None:
+    """The floor bridge with --journal: +CMTI and +CMT, median / p95 each."""
+    cmti = pair(dig(r, "inbound_journal", "from_urc_1", "median"),
+                dig(r, "inbound_journal", "from_urc_1", "p95"), "ms")
+    cmt = pair(dig(r, "inbound_direct_journal", "from_urc_1", "median"),
+               dig(r, "inbound_direct_journal", "from_urc_1", "p95"), "ms")
+    return f"{cmti} (+CMTI); {cmt} (+CMT)" if cmti and cmt else None
+
+
 # (label, target text, test of the modembridge value or None, getter, unit, digits, per-peer note)
 Row = tuple[str, str, Callable[[Any], bool] | None, Getter, str, int, dict[str, str]]
 
@@ -90,6 +99,10 @@ ROWS: list[Row] = [
      lambda r: pair(dig(r, "inbound_direct", "from_urc_3", "median"),
                     dig(r, "inbound_direct", "from_urc_3", "p95"), "ms"), "", 2,
      {"kannel": "n/a", "gsmmodem": "n/a: +CMTI only", "gammu": "n/a"}),
+    ("Floor of a bridge that loses nothing: one fsync'd SQLite commit per message before the router, "
+     "1-part median / p95, +CMTI / +CMT", "", None, journal_floor, "", 2,
+     {"modembridge": "see the rows above", "kannel": "n/a: no fsync per message",
+      "gsmmodem": "n/a: no journal", "gammu": "n/a: files, no fsync"}),
     ("Inbound 1-part median / p95 with [store] synchronous = NORMAL", "", None,
      lambda r: pair(dig(r, "inbound_normal", "from_urc_1", "median"),
                     dig(r, "inbound_normal", "from_urc_1", "p95"), "ms"), "", 2,

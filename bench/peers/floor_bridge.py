@@ -6,7 +6,9 @@ Blocking I/O, one thread, no journal, no decoding: on `+CMTI: "SM",n` it writes 
 GETs the router (one keep-alive socket), writes AT+CMGD=n; with --direct, on `+CMT` it GETs the router and
 writes AT+CNMA. Whatever modembridge spends above this
 floor is its own; the floor itself is the simulator, the pty and the loopback HTTP hop. With
---send-count it sends one pre-encoded PDU back to back instead: the floor of the outbound line.
+--journal FILE it also does what durability costs at the least: the raw answer INSERTed into an SQLite
+file (WAL, synchronous FULL, the daemon's settings) and COMMITted (one fsync) before the router is asked.
+With --send-count it sends one pre-encoded PDU back to back instead: the floor of the outbound line.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import argparse
 import os
 import re
 import socket
+import sqlite3
 import sys
 import termios
 import tty
@@ -40,6 +43,21 @@ class Port:
         return self.read_until(b"OK\r\n")
 
 
+class Journal:
+    """The least a durable bridge writes: one row per message, committed with an fsync (WAL, FULL)."""
+
+    def __init__(self, path: str) -> None:
+        self.db = sqlite3.connect(path, isolation_level=None)
+        self.db.execute("PRAGMA journal_mode = WAL")
+        self.db.execute("PRAGMA synchronous = FULL")
+        self.db.execute("CREATE TABLE IF NOT EXISTS inbox (id INTEGER PRIMARY KEY, raw BLOB NOT NULL)")
+
+    def store(self, raw: bytes) -> None:
+        self.db.execute("BEGIN IMMEDIATE")
+        self.db.execute("INSERT INTO inbox (raw) VALUES (?)", (raw,))
+        self.db.execute("COMMIT")
+
+
 def main() -> int:
     p = argparse.ArgumentParser()
     p.add_argument("--device", required=True)
@@ -49,7 +67,9 @@ def main() -> int:
     p.add_argument("--send-length", type=int, default=0, help="... with this TPDU length ...")
     p.add_argument("--send-count", type=int, default=0, help="... this many times back to back, then exit")
     p.add_argument("--direct", action="store_true", help="+CMT (AT+CSMS=1, AT+CNMI=2,2): GET, then AT+CNMA")
+    p.add_argument("--journal", default="", help="commit each message to this SQLite file before the GET")
     args = p.parse_args()
+    journal = Journal(args.journal) if args.journal else None
     port = Port(args.device)
     cnmi = ("AT+CSMS=1", "AT+CNMI=2,2,0,0,0") if args.direct else ("AT+CNMI=2,1,0,0,0",)
     for line in ("ATE0", "AT+CMGF=0", 'AT+CPMS="SM","SM","SM"', *cnmi):
@@ -75,6 +95,8 @@ def main() -> int:
             m = CMT.search(port.buf)
         port.buf = port.buf[m.end():]
         n += 1
+        if journal is not None:
+            journal.store(m.group(1))
         http.sendall(f"GET {args.path}?n={n} HTTP/1.1\r\nHost: r\r\n\r\n".encode())
         reply = b""
         while b"\r\n\r\nok" not in reply:
@@ -87,8 +109,10 @@ def main() -> int:
             m = CMTI.search(port.buf)
         port.buf = port.buf[m.end():]
         index = m.group(2).decode()
-        port.cmd(f"AT+CMGR={index}")
+        answer = port.cmd(f"AT+CMGR={index}")
         n += 1
+        if journal is not None:
+            journal.store(answer)
         http.sendall(f"GET {args.path}?n={n} HTTP/1.1\r\nHost: r\r\n\r\n".encode())
         reply = b""
         while b"\r\n\r\nok" not in reply:
