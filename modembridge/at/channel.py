@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from modembridge.at.connector import SERIAL, Connector, describe_open_error
@@ -19,6 +19,7 @@ from modembridge.at.errors import (
     CmsError,
     ErrorResult,
     ModemUnavailable,
+    PayloadWithheld,
     PromptTimeout,
     ResultError,
     ResyncTimeout,
@@ -170,22 +171,30 @@ class AtChannel(asyncio.Protocol):
         return list(self._info)
 
     async def command_prompt(self, command: str, payload: str, timeout: float,
-                             prompt_timeout: float | None = None) -> list[str]:
+                             prompt_timeout: float | None = None,
+                             before_payload: Awaitable[bool] | None = None) -> list[str]:
         """``AT+CMGS=n`` style: write the command, wait for ``> `` (up to ``prompt_timeout``), write payload
-        + Ctrl-Z (no CR), wait for the final result (the whole exchange within ``timeout``)."""
+        + Ctrl-Z (no CR), wait for the final result (the whole exchange within ``timeout``).
+
+        ``before_payload``, if given, is awaited at the prompt: the command line goes out while the caller
+        still makes its precondition true (a journal commit), and the payload only once it is. False:
+        ESC instead of the payload, PayloadWithheld raised (nothing sent)."""
         async with self.lock:
-            final = await self._exchange(command, timeout, payload=payload, prompt_timeout=prompt_timeout)
+            final = await self._exchange(command, timeout, payload=payload, prompt_timeout=prompt_timeout,
+                                         before_payload=before_payload)
         raise_for(final, command)
         return list(self._info)
 
     async def _exchange(self, command: str, timeout: float, *, payload: str | None = None,
-                        prompt_timeout: float | None = None) -> Final:
+                        prompt_timeout: float | None = None,
+                        before_payload: Awaitable[bool] | None = None) -> Final:
         loop = asyncio.get_running_loop()
         if self.out_of_sync:  # its own budget: a send's 60 s must not become a 60 s wait for a hung modem
             await self._resync(min(timeout, RESYNC_TIMEOUT))
         deadline = loop.time() + timeout
         try:
-            return await self._exchange_once(command, deadline, timeout, payload, prompt_timeout)
+            return await self._exchange_once(command, deadline, timeout, payload, prompt_timeout,
+                                             before_payload)
         except (AtTimeout, PromptTimeout):
             self.out_of_sync = True
             self._resync_quiet = LATE_ANSWER_QUIET  # its answer may still be on the way
@@ -234,7 +243,8 @@ class AtChannel(asyncio.Protocol):
             await asyncio.sleep(period - idle)
 
     async def _exchange_once(
-        self, command: str, deadline: float, timeout: float, payload: str | None, prompt_timeout: float | None
+        self, command: str, deadline: float, timeout: float, payload: str | None,
+        prompt_timeout: float | None, before_payload: Awaitable[bool] | None = None,
     ) -> Final:
         loop = asyncio.get_running_loop()
         self._info = []
@@ -261,13 +271,18 @@ class AtChannel(asyncio.Protocol):
                                             f"{waited:.3g}s (nothing sent)", command=command) from None
                 finally:
                     timer.cancel()
-                if waiter.done():  # an error (or the port lost) instead of the prompt
+                withheld = before_payload is not None and not await before_payload
+                if waiter.done():  # an error (or the port lost) instead of the prompt, or while we waited
                     final = waiter.result()
                     if final.ok:  # a late OK of an earlier command: we are out of step with the modem
                         self.out_of_sync = True
                         raise ResultError(f"{self.name}: final result {final.text!r} before the '> ' "
                                           f"prompt of {command} (nothing sent)", command=command)
                     return final
+                if withheld:  # the finally below writes ESC: the modem leaves the prompt, nothing is sent
+                    self.out_of_sync = True  # whatever it answers to the ESC must not answer the next command
+                    raise PayloadWithheld(f"{self.name}: {command}: the PDU was withheld at the prompt "
+                                          "(nothing sent)", command=command)
                 self.parser.expect_echo(payload)
                 self._write(payload.encode("ascii") + CTRL_Z)
                 payload_written = True

@@ -49,6 +49,11 @@ class ModemUnavailable(TransportError):
     """The port is missing, busy, closed or vanished, or the modem is not ready (FAILED, stopped)."""
 
 
+class PayloadWithheld(AtError):
+    """At the ``> `` prompt the caller's precondition failed (the journal did not commit the send's
+    ``sending`` mark): ESC was written instead of the PDU, so nothing was sent. Not a modem fault."""
+
+
 # --- the modem answered, with an error or an unexpected shape -----------------------------------------------
 class ResultError(AtError):
     """The modem answered, but with an error result or an answer of an unexpected shape."""

@@ -9,6 +9,7 @@ failing. See supervisor.py for faults and recovery, operations.py for the exchan
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable
 from typing import Generic, Literal, TypeVar, overload
 
 from modembridge.at.commands import StoredPdu, UssdResult
@@ -87,8 +88,8 @@ class Modem:
     async def ack(self) -> None:
         await self.operations.ack()
 
-    async def send(self, pdu_hex: str, tpdu_length: int) -> int:
-        return await self.operations.send(pdu_hex, tpdu_length)
+    async def send(self, pdu_hex: str, tpdu_length: int, before_pdu: Awaitable[bool] | None = None) -> int:
+        return await self.operations.send(pdu_hex, tpdu_length, before_pdu)
 
     async def ussd(self, string: str, dcs: int, answer_timeout: float) -> UssdResult:
         return await self.operations.ussd(string, dcs, answer_timeout)

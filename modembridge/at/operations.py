@@ -181,8 +181,9 @@ class Operations:
 
         await self._op(self.config.command_timeout, op)
 
-    async def send(self, pdu_hex: str, tpdu_length: int) -> int:
+    async def send(self, pdu_hex: str, tpdu_length: int, before_pdu: Awaitable[bool] | None = None) -> int:
         """AT+CMGS=<tpdu_length>, then the PDU (with its SMSC prefix) at the prompt; the message reference.
+        ``before_pdu`` is awaited at the prompt; False withholds the PDU (PayloadWithheld: nothing sent).
 
         Raises SendFailed (every error result, with .error_class), AtTimeout (the PDU was written but not
         confirmed: outcome unknown), PromptTimeout or ModemUnavailable (certainly not sent).
@@ -195,7 +196,7 @@ class Operations:
             try:
                 # the network's answer may take send_timeout: a premature timeout would make it unknown
                 lines = await s.chan.command_prompt(command, pdu_hex, self.config.send_timeout,
-                                                    prompt_timeout=t)
+                                                    prompt_timeout=t, before_payload=before_pdu)
             except ResyncTimeout as e:  # the modem did not answer before AT+CMGS was even written
                 raise PromptTimeout(f"{e} (AT+CMGS not written: nothing sent)", command=command) from e
             except ResultError as e:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -156,16 +156,24 @@ class ModemSender:
             if not self.store.fleet.still_queued(part.part_id):  # cancelled or expired meanwhile
                 return
         # One COMMIT makes both the previous part's outcome and this part's `sending` durable (one fsync
-        # between two exchanges, not two); nothing is written to the modem before it succeeded.
+        # between two exchanges, not two). It runs while `AT+CMGS=<length>` goes out and the modem prompts:
+        # the PDU is written only once the COMMIT succeeded (the channel awaits `durable` at the prompt).
+        if self._outcome_lost():
+            self._save()
         now = self._clock()
         self.store.outbox.mark_sending(part.part_id, now)
         self.store.history.add(part.message_id, now, "attempt", f"part {part.seq}/{part.total} to "
                                f"{part.recipient}: AT+CMGS on {self.modem_id} (attempt {part.attempts + 1})")
         if self.pacer is not None:
             self.pacer.sending(part.recipient, now)
-        if not await self._commit():
-            return  # rolled back: this part is still queued and is claimed again
-        outcome = await self._send(part)
+        durable = asyncio.ensure_future(self._durable(self.store.transaction))
+        outcome = await self._send(part, durable)
+        if not await durable:  # rolled back: the PDU was withheld (or never reached); the part stays queued
+            await asyncio.sleep(JOURNAL_RETRY_SECONDS)
+            await self._commit()  # the previous answer is written again until it commits
+            return
+        if not self._outcome_lost():
+            self._unsaved = self._unsaved_txn = None  # the previous answer is durable with this `sending`
         self._tell(part, outcome)  # counted and logged once, whatever the journal does next
         self._unsaved, self._unsaved_txn = (part, outcome), None
         self._save()  # committed with the next part's `sending`, or when the sender goes idle
@@ -205,6 +213,15 @@ class ModemSender:
         txn = self._unsaved_txn
         return self._unsaved is not None and (txn is None or txn.error is not None)
 
+    async def _durable(self, txn: Transaction | None) -> bool:
+        """True once `txn` committed; False (logged) if it was rolled back."""
+        try:
+            await self.store.durable(txn)
+        except StoreError as exc:
+            log.error("modem %s sender: journal commit failed (%s); the part is not sent", self.modem_id, exc)
+            return False
+        return True
+
     async def _commit(self) -> bool:
         """Commit, the last modem answer included (written again if it was lost); True if everything
         written since the last commit is durable, False if a failure rolled it back (a part's `sending`):
@@ -225,10 +242,10 @@ class ModemSender:
             durable = False
             await asyncio.sleep(JOURNAL_RETRY_SECONDS)
 
-    async def _send(self, part: OutboundPart) -> PartOutcome:
-        """AT+CMGS, and what its answer means for the part."""
+    async def _send(self, part: OutboundPart, durable: Awaitable[bool]) -> PartOutcome:
+        """AT+CMGS (the PDU only once `durable` says True), and what its answer means for the part."""
         try:
-            return Sent(await self.modem.send(part.pdu, part.tpdu_length))
+            return Sent(await self.modem.send(part.pdu, part.tpdu_length, durable))
         except SendFailed as exc:
             reason = f"+CMS ERROR: {exc.code} {exc.text}".strip()
             if exc.error_class is SendErrorClass.PERMANENT:

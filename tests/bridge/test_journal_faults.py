@@ -130,3 +130,24 @@ async def test_a_sent_parts_outcome_survives_its_own_failed_write(make_stack: An
     await wait_until(lambda: stack.store.views.outbound(a.message_id).state == "sent")  # type: ignore[union-attr]
     view = stack.store.views.outbound(a.message_id)
     assert view is not None and view.recipients[0].parts[0].mr is not None  # a status report can match it
+
+
+async def test_a_failed_commit_of_the_sending_mark_withholds_the_pdu_at_the_prompt(make_stack: Any) -> None:
+    """AT+CMGS=<length> goes out while the part's `sending` mark commits, the PDU only once it committed.
+    When that COMMIT fails the modem gets ESC at the prompt instead: nothing is sent, the part stays
+    queued, and it goes out exactly once when the journal works again."""
+    stack: Stack = await make_stack()
+    await stack.wait_ready()
+    conn = fail_commits(stack.store, once(lambda sql: any("state = 'sending'" in s for s in sql)))
+    stack.sim.clear_traffic()
+    accepted = await stack.bridge.submit(SendRequest(recipients=("+254733000020",), text="withheld once"))
+    await stack.sim.wait_submitted(1)
+    await wait_until(lambda: stack.store.views.outbound(accepted.message_id).state == "sent")  # type: ignore[union-attr]
+    assert conn.failures == 1
+    assert [r["text"] for r in stack.sim.submitted()] == ["withheld once"]
+    host = stack.sim.traffic_bytes("rx")  # what the modem received
+    first, second = host.split(b"AT+CMGS=")[1:3]
+    assert first.index(b"\x1b") < len(first) and b"\x1a" not in first  # left with ESC, no PDU + Ctrl-Z
+    assert b"\x1a" in second
+    view = stack.store.views.outbound(accepted.message_id)
+    assert view is not None and view.recipients[0].parts[0].attempts == 1  # the withheld try never counted
