@@ -248,12 +248,14 @@ async def run_floor(work: Path, router: Router, quick: bool, log: Any) -> dict[s
                 res.setdefault("memory_after_load_kb", memory_kb(proc.pid))
             finally:
                 await stop_process(proc)
-    log("floor: the memory of the daemon's stack alone (aiohttp server + client, sqlite3, pyserial)")
-    proc = await asyncio.create_subprocess_exec(sys.executable, str(BENCH / "peers" / "memory_floor.py"),
-                                                stdout=asyncio.subprocess.PIPE, env=child_env())
-    out = (await asyncio.wait_for(proc.communicate(), 60))[0].decode().split()
-    if len(out) == 4:
-        res["stack_memory_kb"] = {out[0]: int(out[1]), out[2]: int(out[3])}
+    log("floor: the memory of the daemon's stack alone (aiohttp server + client, sqlite3, pyserial); "
+        "then with modembridge's run-path modules imported")
+    for key, extra in (("stack_memory_kb", []), ("stack_code_memory_kb", ["--with-code"])):
+        proc = await asyncio.create_subprocess_exec(sys.executable, str(BENCH / "peers" / "memory_floor.py"),
+                                                    *extra, stdout=asyncio.subprocess.PIPE, env=child_env())
+        out = (await asyncio.wait_for(proc.communicate(), 60))[0].decode().split()
+        if len(out) == 4:
+            res[key] = {out[0]: int(out[1]), out[2]: int(out[3])}
     log("floor: the 115200-baud line with nothing between two sends")
     async with SimProcess(d / "gsm1", "--no-noise", "--baud", "115200", profile="generic", seed=1) as sim:
         res["line"] = await floor_line(sim, 10 if quick else 80)

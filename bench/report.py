@@ -123,6 +123,10 @@ ROWS: list[Row] = [
     ("RSS of the stack alone: aiohttp server + client, sqlite3, pyserial (bench/peers/memory_floor.py)", "",
      None, lambda r: mb(dig(r, "stack_memory_kb", "VmRSS")), "MB", 1,
      {"modembridge": "see floor", "kannel": "n/a", "gsmmodem": "n/a", "gammu": "n/a"}),
+    ("RSS of the stack + modembridge's run-path modules imported, nothing of them running "
+     "(memory_floor.py --with-code)", "", None,
+     lambda r: mb(dig(r, "stack_code_memory_kb", "VmRSS")), "MB", 1,
+     {"modembridge": "see floor", "kannel": "n/a", "gsmmodem": "n/a", "gammu": "n/a"}),
     ("Sends accepted durably /s, GET /cgi-bin/sendsms, modem not sending (wrk -c16)", "", None,
      lambda r: dig(r, "accept", "sendsms", "ok_per_s"), "/s", 0,
      {"gsmmodem": NO_ACCEPT, "gammu": "see next row", "kannel": "n/a"}),

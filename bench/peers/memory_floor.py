@@ -2,19 +2,32 @@
 an aiohttp ClientSession that made 200 requests to it, an SQLite connection in WAL mode that committed,
 pyserial-asyncio-fast imported; none of modembridge's code. Prints `VmRSS <kB> VmHWM <kB>`.
 
-    python bench/peers/memory_floor.py
+With `--with-code`, modembridge's modules of the daemon's run path are imported first (what `modembridge
+run` imports before it serves; nothing of them runs): the stack plus the code, the floor of the daemon
+before it holds any state.
+
+    python bench/peers/memory_floor.py [--with-code]
 """
 
 from __future__ import annotations
 
 import asyncio
+import importlib
 import os
 import sqlite3
+import sys
 import tempfile
 
 import aiohttp
 import serial_asyncio_fast  # noqa: F401  (the daemon's serial stack)
 from aiohttp import web
+
+# What `modembridge run` imports: the command, the composition root and what `app.serve` imports.
+RUN_PATH = (
+    "modembridge.cli", "modembridge.cli.run", "modembridge.app", "modembridge.bridge", "modembridge.http",
+    "modembridge.http.callbacks", "modembridge.http.client", "modembridge.observe", "modembridge.store",
+    "modembridge.model.fleet",
+)
 
 
 def status(*names: str) -> dict[str, int]:
@@ -57,4 +70,7 @@ async def main() -> None:
 
 
 if __name__ == "__main__":
+    if "--with-code" in sys.argv[1:]:
+        for name in RUN_PATH:
+            importlib.import_module(name)
     asyncio.run(main())

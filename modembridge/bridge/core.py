@@ -17,7 +17,7 @@ from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from datetime import UTC, datetime
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from modembridge.at import Modem, ModemState
 from modembridge.bridge.activity import Activity
@@ -26,7 +26,6 @@ from modembridge.bridge.calls import CallWatch
 from modembridge.bridge.delivery import DeliveryLoop, DeliveryQueue
 from modembridge.bridge.events import ModemEvents
 from modembridge.bridge.facts import JournalFacts
-from modembridge.bridge.fleet import FleetLink
 from modembridge.bridge.inbound import InboundPipeline, record_router_result
 from modembridge.bridge.outbound import accept
 from modembridge.bridge.pacing import Pacer, month_key
@@ -65,6 +64,9 @@ from modembridge.model.fleet import FleetTransport, FleetView
 from modembridge.observe import LoopMonitor, Metrics
 from modembridge.store import MatchedPart, OutboundPart, Store
 
+if TYPE_CHECKING:
+    from modembridge.bridge.fleet import FleetLink
+
 log = logging.getLogger(__name__)
 
 COUNTS_TTL = 5.0  # seconds the journal's per-state counts in /status may be stale
@@ -96,8 +98,12 @@ class Bridge:
         self.metrics = metrics or Metrics()
         self._clock = clock
         self._rng = random.Random()
-        self.fleet = FleetLink(fleet, store, config, can_send=self.can_send, status=self.status, clock=clock,
-                               rng=self._rng) if fleet is not None else None
+        self.fleet: FleetLink | None = None
+        if fleet is not None:
+            from modembridge.bridge.fleet import FleetLink  # here: only fleet mode loads it
+
+            self.fleet = FleetLink(fleet, store, config, can_send=self.can_send, status=self.status,
+                                   clock=clock, rng=self._rng)
         self.router_loop = self._router_loop(router) if router is not None else None
         self.dlr_loop = self._dlr_loop(dlr) if dlr is not None else None
         self.call_loop = self._call_loop(calls) if calls is not None else None

@@ -35,7 +35,8 @@ from modembridge.model.fleet import (
     PartState,
 )
 from modembridge.sms import segment_info
-from modembridge.store import HeldJob, OutboundPart, Store
+from modembridge.store import OutboundPart, Store
+from modembridge.store.fleet import HeldJob
 
 log = logging.getLogger(__name__)
 

@@ -14,9 +14,9 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from modembridge.at import AtError, AtTimeout, Modem, ModemState, ModemUnavailable, SendErrorClass, SendFailed
-from modembridge.bridge.fleet import FENCE_RETRY, FleetLink
 from modembridge.bridge.pacing import Gate, Pacer, next_month
 from modembridge.bridge.wakeup import Wakeup
 from modembridge.config import OutboundConfig
@@ -24,6 +24,9 @@ from modembridge.model import SmscOutcome
 from modembridge.observe import Metrics, number
 from modembridge.retry import backoff_delay, exhausted
 from modembridge.store import OutboundPart, Store, StoreError, Transaction
+
+if TYPE_CHECKING:
+    from modembridge.bridge.fleet import FleetLink
 
 log = logging.getLogger(__name__)
 
@@ -189,6 +192,8 @@ class ModemSender:
             return True
         now = self._clock()
         if verdict == "unreachable":
+            from modembridge.bridge.fleet import FENCE_RETRY  # loaded already: fleet mode made self.fleet
+
             self.store.fleet.defer(part.part_id, "fleet: Redis unreachable, not sent yet", now, FENCE_RETRY)
         else:
             self.fleet.lost([part.fleet_job], "moved: the fleet queue gave it to another host or modem")

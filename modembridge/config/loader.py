@@ -8,7 +8,6 @@ TOML names. Every error names the file, the key (a dotted path; ``modem[1].baud`
 from __future__ import annotations
 
 import dataclasses
-import difflib
 import os
 import re
 import tomllib
@@ -173,6 +172,8 @@ class _Loader:
         fields = {toml_name(f): f for f in file_fields(cls)}
         for k in value:
             if k not in fields:
+                import difflib  # here: only a config with a typo needs it
+
                 close = difflib.get_close_matches(str(k), list(fields), n=1)
                 hint_ = f" (did you mean {close[0]!r}?)" if close else ""
                 self.fail(_join(key, k), f"unknown key{hint_}")

@@ -11,15 +11,15 @@ docs/durability.md). Times are unix seconds, passed in by the caller. The journa
 
 from __future__ import annotations
 
+import functools
 import random
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from modembridge.config import Config
 
 from .calls import Calls
 from .facts import Facts
-from .fleet import FleetParts, HeldJob, Unsynced
 from .grouping import PART_SPREAD, RESEND_WINDOW
 from .history import History
 from .inbox import Inbox
@@ -43,6 +43,9 @@ from .types import (
 from .usage import Usage, UsageCounts
 from .views import Views
 
+if TYPE_CHECKING:
+    from .fleet import FleetParts
+
 
 class Store(Journal):
     """The journal file with its parts: ``store.inbox``, ``.outbox``, ``.reports``, ``.facts``, ``.views``,
@@ -62,7 +65,13 @@ class Store(Journal):
         self.usage = Usage(self)
         self.calls = Calls(self)
         self.history = History(self)
-        self.fleet = FleetParts(self)
+
+    @functools.cached_property
+    def fleet(self) -> FleetParts:
+        """Fleet mode's part of the journal (imported on first use: only fleet mode uses it)."""
+        from .fleet import FleetParts
+
+        return FleetParts(self)
 
     @classmethod
     def from_config(cls, config: Config) -> Store:
@@ -76,7 +85,6 @@ __all__ = [
     "SCHEMA_VERSION",
     "ConcatKey",
     "Disposition",
-    "HeldJob",
     "InboundPartResult",
     "Journal",
     "MatchedPart",
@@ -89,7 +97,6 @@ __all__ = [
     "StoredPart",
     "Transaction",
     "UnknownMessageError",
-    "Unsynced",
     "UsageCounts",
     "same_number",
 ]

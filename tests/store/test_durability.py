@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from modembridge.store import SCHEMA_VERSION, SchemaError, Store, StoreError
+from modembridge.store.journal import CACHE_KIB
 from modembridge.store.schema import migrate, version
 
 from .helpers import add_part, send
@@ -26,6 +27,7 @@ def _count_commits(store: Store) -> list[str]:
 def test_pragmas(store: Store, db_path: Path) -> None:
     assert store.db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     assert store.db.execute("PRAGMA synchronous").fetchone()[0] == 2  # FULL
+    assert store.db.execute("PRAGMA cache_size").fetchone()[0] == -CACHE_KIB  # KiB, not pages
     normal = Store(db_path, synchronous="NORMAL")
     assert normal.db.execute("PRAGMA synchronous").fetchone()[0] == 1
     normal.close()
