@@ -1,4 +1,4 @@
-"""The hot queries stay index lookups: checked on the query plans, and timed on 100k rows (slow)."""
+"""The hot queries stay index lookups: checked on the query plans, and run on 100k rows (slow)."""
 
 from __future__ import annotations
 
@@ -85,6 +85,6 @@ def test_100k_rows(tmp_path: Path) -> None:
             s.inbox.mark_delivered(m.message_id, 1e9)
     due = (time.perf_counter() - t0) / 200
     s.close()
+    # Speed is a benchmark's business (bench/store_bench.py), not a test's: printed, not asserted. What is
+    # asserted is that the hot paths keep working on 100k rows (above) and use indexes (the plan test).
     print(f"claim+mark {claim * 1e3:.3f} ms, due_inbound(10)+mark {due * 1e3:.3f} ms")
-    assert claim < 0.002, f"claim+mark took {claim * 1e3:.2f} ms"
-    assert due < 0.01, f"due_inbound(10)+mark took {due * 1e3:.2f} ms"
