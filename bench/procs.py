@@ -72,7 +72,7 @@ def machine() -> dict[str, Any]:
                 disk = f"{parts[sep + 2]} ({parts[sep + 1]}) on {parts[4]}"
                 break
     return {"nproc": os.cpu_count(), "cpu": cpu, "python": sys.version.split()[0], "disk": disk,
-            "kernel": os.uname().release}
+            "kernel": os.uname().release, "python_path": os.path.realpath(sys.executable)}
 
 
 def git_state() -> dict[str, Any]:

@@ -268,5 +268,5 @@ def table(results: dict[str, Any]) -> str:
 
 
 def machine_line(m: dict[str, Any]) -> str:
-    return (f"{m.get('nproc')} CPU(s), {m.get('cpu')}, Python {m.get('python')}, kernel {m.get('kernel')}, "
-            f"disk {m.get('disk')}")
+    return (f"{m.get('nproc')} CPU(s), {m.get('cpu')}, Python {m.get('python')} "
+            f"({m.get('python_path', '?')}), kernel {m.get('kernel')}, disk {m.get('disk')}")
