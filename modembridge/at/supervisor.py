@@ -309,12 +309,21 @@ class Supervisor:
                              f"(last: {why})", at_least=Rung.RESET)
         if now >= next_health:
             async with self.lock:
-                if s.is_open:
+                if not s.is_open:
+                    return
+                try:
                     await self._health(s)
+                except AtTimeout as e:
+                    # as for an operation: a ping decides. No answer: the ladder; AT answers: one more command
+                    # in a row that timed out (a wedged modem is reset, not re-initialised in vain)
+                    self.command_timed_out(f"health poll: {e}")
+                else:
+                    self.op_timeouts = 0
 
     # ================================================================ what operations report
     def command_timed_out(self, reason: str) -> None:
-        """An operation's command timed out: check the modem at once (the first rung of recovery: a ping)."""
+        """An operation's (or the health poll's) command timed out: check the modem at once (the first rung
+        of recovery: a ping)."""
         self.op_timeouts += 1
         if self._check_needed is None:
             self._check_needed = reason
