@@ -49,6 +49,10 @@ class Gate(Protocol):
 
     def command_answered(self) -> None: ...
 
+    def acknowledging(self) -> None: ...
+
+    async def acknowledged(self, s: Session) -> None: ...
+
 
 class Operations:
     def __init__(self, config: ModemConfig, status: ModemStatus, gate: Gate) -> None:
@@ -174,10 +178,13 @@ class Operations:
     async def ack(self) -> None:
         """+CNMA for a MessageDirect / ReportDirect (an error, e.g. no ack expected, is only logged)."""
         async def op(s: Session, t: float) -> None:
+            # before the command: the ME may deliver the next +CMT right behind our OK
+            self.gate.acknowledging()
             try:
                 await s.cmd("AT+CNMA", t)
             except ResultError as e:
                 log.debug("%s: AT+CNMA: %s", self.config.id, e)
+            await self.gate.acknowledged(s)  # after it: a +CMT routed again now must not take this ack
 
         await self._op(self.config.command_timeout, op)
 
