@@ -49,7 +49,7 @@ class Gate(Protocol):
 
     def command_answered(self) -> None: ...
 
-    def acknowledging(self) -> None: ...
+    def acknowledging(self, seq: int | None) -> bool: ...
 
     async def acknowledged(self, s: Session) -> None: ...
 
@@ -175,15 +175,23 @@ class Operations:
 
         await self._op(self.config.command_timeout, op)
 
-    async def ack(self) -> None:
-        """+CNMA for a MessageDirect / ReportDirect (an error, e.g. no ack expected, is only logged)."""
+    async def ack(self, seq: int | None = None) -> None:
+        """+CNMA for a MessageDirect / ReportDirect (an error, e.g. no ack expected, is only logged).
+
+        ``seq``: the event's; when the +CMT/+CDS it names was refused meanwhile (the bridge took too long),
+        or the modem was initialised again since, no AT+CNMA is sent: it would acknowledge the modem's next
+        delivery, which nobody has journalled yet. None: acknowledge whatever waits (the caller does not
+        say which)."""
         async def op(s: Session, t: float) -> None:
-            # before the command: the ME may deliver the next +CMT right behind our OK
-            self.gate.acknowledging()
-            try:
-                await s.cmd("AT+CNMA", t)
-            except ResultError as e:
-                log.debug("%s: AT+CNMA: %s", self.config.id, e)
+            # decided before the command: the ME may deliver the next +CMT right behind our OK
+            if not self.gate.acknowledging(seq):
+                log.debug("%s: +CMT/+CDS #%s was refused or the modem re-initialised since: no AT+CNMA",
+                          self.config.id, seq)
+            else:
+                try:
+                    await s.cmd("AT+CNMA", t)
+                except ResultError as e:
+                    log.debug("%s: AT+CNMA: %s", self.config.id, e)
             await self.gate.acknowledged(s)  # after it: a +CMT routed again now must not take this ack
 
         await self._op(self.config.command_timeout, op)

@@ -111,6 +111,8 @@ class Supervisor:
         self._cnmi_ranges: list[set[int]] = []  # what AT+CNMI=? allowed (for the fallback while behind)
         self._direct = False  # +CMT / +CDS routed to us (+CSMS=1 and a direct CNMI setting in use)
         self._unacked_since: float | None = None  # loop time of a +CMT / +CDS still waiting for AT+CNMA
+        self._direct_seq = 0  # +CMT / +CDS seen so far (their events carry it)
+        self._ack_due: int | None = None  # the one the ME waits an AT+CNMA for (None: none we know of)
         self._direct_cnmi: tuple[int, ...] | None = None  # while routed to storage: the one to restore
 
     # ================================================================ lifecycle
@@ -357,7 +359,7 @@ class Supervisor:
         acknowledges again. Nothing is lost either way: what the bridge journals late it acknowledges late
         (an error then, only logged), and a copy delivered again is recognised by the journal."""
         waited = asyncio.get_running_loop().time() - (self._unacked_since or 0.0)
-        self._unacked_since = None
+        self._unacked_since = self._ack_due = None
         cid = self.config.id
         # storage first: the network may deliver its next message right behind the refusal
         stored = None
@@ -376,9 +378,13 @@ class Supervisor:
         # the ME may have given up first and stored it without a URC (routing off): look
         self.status.emit(SweepNeeded("a +CMT/+CDS was not acknowledged in time"))
 
-    def acknowledging(self) -> None:
-        """Operations.ack is about to send AT+CNMA: nothing waits for the bridge any more."""
-        self._unacked_since = None
+    def acknowledging(self, seq: int | None) -> bool:
+        """Operations.ack is about to acknowledge +CMT/+CDS ``seq``: whether AT+CNMA may be sent for it (the
+        ME still waits for that one, or the caller does not say which); then nothing waits any more."""
+        if seq is not None and seq != self._ack_due:
+            return False
+        self._unacked_since = self._ack_due = None
+        return True
 
     async def acknowledged(self, s: Session) -> None:
         """The bridge acknowledged a +CMT / +CDS (called by Operations.ack, holding the lock, after the
@@ -472,7 +478,7 @@ class Supervisor:
         _raw, ranges = await steps.cnmi_ranges(s)
         self._cnmi_ranges = ranges
         self.status.cnmi = None
-        self._direct, self._unacked_since, self._direct_cnmi = False, None, None
+        self._direct, self._unacked_since, self._direct_cnmi, self._ack_due = False, None, None, None
         preferences = self.profile.cnmi
         # indication "direct": +CMT / +CDS straight to us, each acknowledged with +CNMA after it is
         # journalled; that needs phase 2+ message service (+CSMS=1). Refused: the stored settings.
@@ -535,7 +541,10 @@ class Supervisor:
             announced.add((mem, index))
             self.status.emit(MessageStored(mem, index) if name == "+CMTI" else ReportStored(mem, index))
         elif name in ("+CMT", "+CDS"):
-            if self._direct and self._unacked_since is None:  # the ME waits for our AT+CNMA: not for ever
+            # the ME waits for our AT+CNMA (not for ever), and delivers nothing else until it has it
+            self._direct_seq += 1
+            self._ack_due = self._direct_seq
+            if self._direct:
                 self._unacked_since = asyncio.get_running_loop().time()
                 self._wake.set()
             if urc.pdu is None:
@@ -546,8 +555,9 @@ class Supervisor:
                 length = int(f[-1])
             except ValueError:
                 length = len(urc.pdu) // 2
-            self.status.emit(MessageDirect(urc.pdu, length) if name == "+CMT"
-                             else ReportDirect(urc.pdu, length))
+            seq = self._direct_seq
+            self.status.emit(MessageDirect(urc.pdu, length, seq) if name == "+CMT"
+                             else ReportDirect(urc.pdu, length, seq))
         elif name in ("RING", "+CRING"):
             self.status.emit(IncomingCall(None))
         elif name == "+CLIP":
