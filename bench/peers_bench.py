@@ -223,7 +223,7 @@ async def run_gammu(work: Path, router: Router, quick: bool, log: Any) -> dict[s
 # ---------------------------------------------------------------------- the floor (reference, not a peer)
 async def run_floor(work: Path, router: Router, quick: bool, log: Any) -> dict[str, Any]:
     """bench/peers/floor_bridge.py: blocking, no journal, no decoding: the inbound path's floor here, with
-    stored indications (+CMTI, modembridge's default) and direct ones (+CMT)."""
+    stored indications (+CMTI) and direct ones (+CMT, modembridge's default)."""
     singles, triples = (5, 2) if quick else (300, 60)
     d = work / "floor"
     d.mkdir(parents=True, exist_ok=True)
