@@ -223,8 +223,8 @@ async def run_gammu(work: Path, router: Router, quick: bool, log: Any) -> dict[s
 # ---------------------------------------------------------------------- the floor (reference, not a peer)
 async def run_floor(work: Path, router: Router, quick: bool, log: Any) -> dict[str, Any]:
     """bench/peers/floor_bridge.py: blocking, no decoding: the inbound path's floor here, with stored
-    indications (+CMTI) and direct ones (+CMT), without a journal and with one fsync'd commit per message
-    (the least a bridge that loses nothing must do)."""
+    indications (+CMTI) and direct ones (+CMT, modembridge's default), without a journal and with one
+    fsync'd commit per message (the least a bridge that commits before the router hears must do)."""
     singles, triples = (5, 2) if quick else (300, 60)
     d = work / "floor"
     d.mkdir(parents=True, exist_ok=True)

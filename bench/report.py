@@ -166,7 +166,7 @@ ROWS: list[Row] = [
 
 # The five figures of issue 18: (label, getter, lower is better, unit, digits, target test)
 HEADLINE: list[tuple[str, Getter, bool, str, int, Callable[[float], bool]]] = [
-    ("inbound 1-part URC -> router, median (default: +CMTI for modembridge, +CMT for Kannel)",
+    ("inbound 1-part URC -> router, median (each bridge's default indication)",
      lambda r: dig(r, "inbound", "from_urc_1", "median"), True, "ms", 2, lambda v: v <= 1.0),
     ("inbound 1-part URC -> router, p95 (same)", lambda r: dig(r, "inbound", "from_urc_1", "p95"), True,
      "ms", 2, lambda v: v <= 2.0),

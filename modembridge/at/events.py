@@ -21,10 +21,11 @@ class MessageStored:
 
 @dataclass(frozen=True)
 class MessageDirect:
-    """+CMT: a message delivered straight to us (not stored): journal it, then ack()."""
+    """+CMT: a message delivered straight to us (not stored): journal it, then ack(seq)."""
 
     pdu: str
     length: int
+    seq: int = 0  # which +CMT/+CDS this is: ack(seq) never lets a late acknowledgement answer a newer one
 
 
 @dataclass(frozen=True)
@@ -37,10 +38,11 @@ class ReportStored:
 
 @dataclass(frozen=True)
 class ReportDirect:
-    """+CDS: a status report delivered straight to us: journal it, then ack()."""
+    """+CDS: a status report delivered straight to us: journal it, then ack(seq)."""
 
     pdu: str
     length: int
+    seq: int = 0  # as MessageDirect.seq
 
 
 @dataclass(frozen=True)

@@ -85,8 +85,8 @@ class Modem:
     async def delete(self, mem: str, index: int) -> None:
         await self.operations.delete(mem, index)
 
-    async def ack(self) -> None:
-        await self.operations.ack()
+    async def ack(self, seq: int | None = None) -> None:
+        await self.operations.ack(seq)
 
     async def send(self, pdu_hex: str, tpdu_length: int, before_pdu: Awaitable[bool] | None = None) -> int:
         return await self.operations.send(pdu_hex, tpdu_length, before_pdu)

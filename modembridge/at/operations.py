@@ -49,6 +49,10 @@ class Gate(Protocol):
 
     def command_answered(self) -> None: ...
 
+    def acknowledging(self, seq: int | None) -> bool: ...
+
+    async def acknowledged(self, s: Session) -> None: ...
+
 
 class Operations:
     def __init__(self, config: ModemConfig, status: ModemStatus, gate: Gate) -> None:
@@ -171,13 +175,24 @@ class Operations:
 
         await self._op(self.config.command_timeout, op)
 
-    async def ack(self) -> None:
-        """+CNMA for a MessageDirect / ReportDirect (an error, e.g. no ack expected, is only logged)."""
+    async def ack(self, seq: int | None = None) -> None:
+        """+CNMA for a MessageDirect / ReportDirect (an error, e.g. no ack expected, is only logged).
+
+        ``seq``: the event's; when the +CMT/+CDS it names was refused meanwhile (the bridge took too long),
+        or the modem was initialised again since, no AT+CNMA is sent: it would acknowledge the modem's next
+        delivery, which nobody has journalled yet. None: acknowledge whatever waits (the caller does not
+        say which)."""
         async def op(s: Session, t: float) -> None:
-            try:
-                await s.cmd("AT+CNMA", t)
-            except ResultError as e:
-                log.debug("%s: AT+CNMA: %s", self.config.id, e)
+            # decided before the command: the ME may deliver the next +CMT right behind our OK
+            if not self.gate.acknowledging(seq):
+                log.debug("%s: +CMT/+CDS #%s was refused or the modem re-initialised since: no AT+CNMA",
+                          self.config.id, seq)
+            else:
+                try:
+                    await s.cmd("AT+CNMA", t)
+                except ResultError as e:
+                    log.debug("%s: AT+CNMA: %s", self.config.id, e)
+            await self.gate.acknowledged(s)  # after it: a +CMT routed again now must not take this ack
 
         await self._op(self.config.command_timeout, op)
 

@@ -51,6 +51,11 @@ RESET_WRITE_DRAIN = 0.1  # let the reset command leave the serial buffer before 
 RESET_SETTLE = 1.0  # after a reset command: let the module drop off the bus before reopening
 NO_SIM_RETRY = 600.0  # a missing SIM is looked for again this often
 MEMORY_FULL_URCS = ("^SMMEMFULL", "+CIEV")
+# A +CMT / +CDS the bridge has not acknowledged within this many seconds (its journal stalls, or it stopped
+# reading events) is refused with AT+CNMA=2 before the ME's own timeout (27.005 3.4.4: the "network
+# timeout", TR2M 12-20 s in 24.011) turns routing off, and new messages are routed to storage (+CMTI) until
+# the bridge acknowledges again: they fill the SIM as with indication "stored" instead of waiting unseen.
+ACK_GRACE = 5.0
 
 
 class _Reinit(Exception):
@@ -103,6 +108,12 @@ class Supervisor:
         self._reset_requested: str | None = None  # an operator asked for a reset: the reason
         self._check_needed: str | None = None
         self._settle_until = 0.0  # loop time before which a modem that just booted is left alone
+        self._cnmi_ranges: list[set[int]] = []  # what AT+CNMI=? allowed (for the fallback while behind)
+        self._direct = False  # +CMT / +CDS routed to us (+CSMS=1 and a direct CNMI setting in use)
+        self._unacked_since: float | None = None  # loop time of a +CMT / +CDS still waiting for AT+CNMA
+        self._direct_seq = 0  # +CMT / +CDS seen so far (their events carry it)
+        self._ack_due: int | None = None  # the one the ME waits an AT+CNMA for (None: none we know of)
+        self._direct_cnmi: tuple[int, ...] | None = None  # while routed to storage: the one to restore
 
     # ================================================================ lifecycle
     async def run(self) -> None:
@@ -260,7 +271,8 @@ class Supervisor:
         next_sweep = loop.time() + self.config.sweep_interval
         while not self.stopping:
             next_ping = chan.last_final + self.config.ping_interval
-            timeout = max(0.0, min(next_health, next_sweep, next_ping) - loop.time())
+            next_nack = self._unacked_since + ACK_GRACE if self._unacked_since is not None else next_ping
+            timeout = max(0.0, min(next_health, next_sweep, next_ping, next_nack) - loop.time())
             if not self._wake.is_set():
                 waits = [asyncio.ensure_future(self._wake.wait()), asyncio.ensure_future(chan.lost.wait())]
                 try:
@@ -307,14 +319,31 @@ class Supervisor:
                 # firmware that answers AT but nothing else is not helped by a re-init or a reopen
                 raise _Fault(f"{self.op_timeouts} commands in a row timed out although the modem answers AT "
                              f"(last: {why})", at_least=Rung.RESET)
+        if self._unacked_since is not None and now >= self._unacked_since + ACK_GRACE:
+            async with self.lock:
+                if not s.is_open:
+                    return
+                try:
+                    await self._refuse_unacked(s)
+                except AtTimeout as e:
+                    self.command_timed_out(f"refusing an unacknowledged +CMT: {e}")
         if now >= next_health:
             async with self.lock:
-                if s.is_open:
+                if not s.is_open:
+                    return
+                try:
                     await self._health(s)
+                except AtTimeout as e:
+                    # as for an operation: a ping decides. No answer: the ladder; AT answers: one more command
+                    # in a row that timed out (a wedged modem is reset, not re-initialised in vain)
+                    self.command_timed_out(f"health poll: {e}")
+                else:
+                    self.op_timeouts = 0
 
     # ================================================================ what operations report
     def command_timed_out(self, reason: str) -> None:
-        """An operation's command timed out: check the modem at once (the first rung of recovery: a ping)."""
+        """An operation's (or the health poll's) command timed out: check the modem at once (the first rung
+        of recovery: a ping)."""
         self.op_timeouts += 1
         if self._check_needed is None:
             self._check_needed = reason
@@ -322,6 +351,49 @@ class Supervisor:
 
     def command_answered(self) -> None:
         self.op_timeouts = 0
+
+    # ================================================================ direct routing and its acknowledgements
+    async def _refuse_unacked(self, s: Session) -> None:
+        """A +CMT / +CDS waited ACK_GRACE for the bridge's AT+CNMA: refuse it (RP-ERROR: the network keeps it
+        and delivers it again; some MEs store it instead) and route new messages to storage until the bridge
+        acknowledges again. Nothing is lost either way: what the bridge journals late it acknowledges late
+        (an error then, only logged), and a copy delivered again is recognised by the journal."""
+        waited = asyncio.get_running_loop().time() - (self._unacked_since or 0.0)
+        self._unacked_since = self._ack_due = None
+        cid = self.config.id
+        # storage first: the network may deliver its next message right behind the refusal
+        stored = None
+        if self._direct_cnmi is None and self.status.cnmi is not None:
+            stored = await steps.indications(s, self._cnmi_ranges, self.profile.cnmi)
+            if stored is not None:
+                self._direct_cnmi, self.status.cnmi = self.status.cnmi, stored
+        await s.best_effort("AT+CNMA=2")
+        if stored is not None:
+            log.warning("%s: a +CMT/+CDS waited %.1fs for its acknowledgement: refused (the network keeps "
+                        "it); new messages are stored (CNMI %s) until the bridge catches up", cid, waited,
+                        ",".join(map(str, stored)))
+        else:
+            log.warning("%s: a +CMT/+CDS waited %.1fs for its acknowledgement: refused (the network "
+                        "keeps it)", cid, waited)
+        # the ME may have given up first and stored it without a URC (routing off): look
+        self.status.emit(SweepNeeded("a +CMT/+CDS was not acknowledged in time"))
+
+    def acknowledging(self, seq: int | None) -> bool:
+        """Operations.ack is about to acknowledge +CMT/+CDS ``seq``: whether AT+CNMA may be sent for it (the
+        ME still waits for that one, or the caller does not say which); then nothing waits any more."""
+        if seq is not None and seq != self._ack_due:
+            return False
+        self._unacked_since = self._ack_due = None
+        return True
+
+    async def acknowledged(self, s: Session) -> None:
+        """The bridge acknowledged a +CMT / +CDS (called by Operations.ack, holding the lock, after the
+        AT+CNMA): direct routing again if it had been switched to storage while the bridge was behind."""
+        direct = self._direct_cnmi
+        if direct is not None and await s.best_effort(C.cnmi(direct)) is not None:
+            self._direct_cnmi, self.status.cnmi = None, direct
+            log.info("%s: the bridge acknowledges again: direct routing restored (CNMI %s)", self.config.id,
+                     ",".join(map(str, direct)))
 
     # ================================================================ initialisation
     async def _initialise(self, s: Session) -> None:
@@ -404,13 +476,16 @@ class Supervisor:
 
     async def _init_indications(self, s: Session) -> None:
         _raw, ranges = await steps.cnmi_ranges(s)
+        self._cnmi_ranges = ranges
         self.status.cnmi = None
+        self._direct, self._unacked_since, self._direct_cnmi, self._ack_due = False, None, None, None
         preferences = self.profile.cnmi
         # indication "direct": +CMT / +CDS straight to us, each acknowledged with +CNMA after it is
         # journalled; that needs phase 2+ message service (+CSMS=1). Refused: the stored settings.
         if self.config.indication == "direct" and await s.best_effort("AT+CSMS=1") is not None:
             preferences = CNMI_DIRECT + preferences
         self.status.cnmi = await steps.indications(s, ranges, preferences)
+        self._direct = self.status.cnmi in CNMI_DIRECT
         if self.status.cnmi is None:
             log.warning("%s: CNMI refused: no new-message indications, relying on sweeps", self.config.id)
 
@@ -466,6 +541,12 @@ class Supervisor:
             announced.add((mem, index))
             self.status.emit(MessageStored(mem, index) if name == "+CMTI" else ReportStored(mem, index))
         elif name in ("+CMT", "+CDS"):
+            # the ME waits for our AT+CNMA (not for ever), and delivers nothing else until it has it
+            self._direct_seq += 1
+            self._ack_due = self._direct_seq
+            if self._direct:
+                self._unacked_since = asyncio.get_running_loop().time()
+                self._wake.set()
             if urc.pdu is None:
                 self.status.emit(SweepNeeded(f"{name} without its PDU"))
                 return
@@ -474,8 +555,9 @@ class Supervisor:
                 length = int(f[-1])
             except ValueError:
                 length = len(urc.pdu) // 2
-            self.status.emit(MessageDirect(urc.pdu, length) if name == "+CMT"
-                             else ReportDirect(urc.pdu, length))
+            seq = self._direct_seq
+            self.status.emit(MessageDirect(urc.pdu, length, seq) if name == "+CMT"
+                             else ReportDirect(urc.pdu, length, seq))
         elif name in ("RING", "+CRING"):
             self.status.emit(IncomingCall(None))
         elif name == "+CLIP":

@@ -75,9 +75,9 @@ class ModemEvents:
                 if stored is not None:
                     await self.process(stored.pdu, Slot(mem, index), length=stored.length)
                     await self.modem.delete(mem, index)
-            case MessageDirect(pdu=pdu, length=length) | ReportDirect(pdu=pdu, length=length):
-                await self.process(pdu, Slot("", -1), length=length)
-                await self.modem.ack()
+            case MessageDirect() | ReportDirect():
+                await self.process(event.pdu, Slot("", -1), length=event.length)
+                await self.modem.ack(event.seq)  # not if the modem refused it meanwhile (it comes again)
             case SweepNeeded(reason=reason):
                 stored_all = await self.modem.list_stored()
                 if stored_all:

@@ -371,12 +371,16 @@ class ModemConfig:
         note="preferred message storage",
     )
     indication: Literal["stored", "direct"] = setting(
-        default="stored",
-        doc="how new SMS reach the bridge: `stored` (the modem stores it and says `+CMTI`; read with "
-        "`AT+CMGR`, journalled, then deleted) or `direct` (the PDU arrives inside `+CMT`, acknowledged with "
-        "`AT+CNMA` once journalled: one serial round trip less per message, lower latency; needs `+CSMS=1`, "
-        "else it falls back to `stored`)",
-        note="stored (+CMTI, read, delete) | direct (+CMT, ack with AT+CNMA)",
+        default="direct",
+        doc="how new SMS reach the bridge: `direct` (the default: the PDU arrives inside `+CMT` and is "
+        "acknowledged with `AT+CNMA` only once journalled: one serial round trip less per message, the "
+        "lowest latency; it needs `AT+CSMS=1`, else it falls back to `stored`) or `stored` (the modem stores "
+        "it and says `+CMTI`; read with `AT+CMGR`, journalled, then deleted). `direct` loses nothing where "
+        "the modem takes `+CSMS=1`: a `+CMT` never acknowledged (a crash, a stall) is refused to the "
+        "network, which delivers it again, or stored by the modem and found by the sweep; one the bridge has "
+        "not acknowledged within 5 s is refused and new messages are stored until it catches up; an "
+        "acknowledgement only ever answers the `+CMT` it was journalled for",
+        note="direct (+CMT, AT+CNMA; stored without +CSMS=1) | stored (+CMTI, read, delete)",
     )
     command_timeout: float = seconds(
         5.0,

@@ -52,9 +52,9 @@ class Collector:
                 if stored is not None:
                     self._keep(stored.pdu, stored.length, "stored")
                     await self.modem.delete(mem, index)
-            case MessageDirect(pdu=pdu, length=length) | ReportDirect(pdu=pdu, length=length):
-                self._keep(pdu, length, "direct")
-                await self.modem.ack()
+            case MessageDirect() | ReportDirect():
+                self._keep(ev.pdu, ev.length, "direct")
+                await self.modem.ack(ev.seq)
             case SweepNeeded(reason=reason):
                 self.sweeps.append(reason)
                 for stored in await self.modem.list_stored():

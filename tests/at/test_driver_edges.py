@@ -106,7 +106,9 @@ async def test_a_failed_journal_write_of_a_rejection_keeps_the_evidence() -> Non
 async def test_a_storage_selection_answered_late_never_mislabels_a_message(sim: SimModem) -> None:
     """AT+CPMS="ME" times out but the modem carries it out later: the driver must not go on believing SM
     is selected, or it lists ME's messages as SM's and then deletes an SM message nobody read."""
-    async with running(fast_config(str(sim.link), command_timeout=1.0, **QUIET)) as modem:
+    # stored routing: the modem itself puts A in SM (with direct routing it would come inside a +CMT)
+    config = fast_config(str(sim.link), command_timeout=1.0, indication="stored", **QUIET)
+    async with running(config) as modem:
         await sim.inject_text("+254700000001", "A (in SM)")
         await sim.wait_for(lambda: bool(sim.e.storage.mems["SM"]))
         (b,) = encode_deliver("+254700000001", "B (in ME)", timestamp=datetime.now(UTC))

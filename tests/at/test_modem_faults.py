@@ -23,6 +23,7 @@ from .collector import Collector, collecting
 from .helpers import fast_config, running
 
 PROFILES = ["generic", "huawei", "sim800", "quectel"]
+INDICATIONS = ["stored", "direct"]  # +CMTI then AT+CMGR, or the PDU inside +CMT acknowledged with +CNMA
 SENDER = "+254700000001"
 FAST_FAULTS = {"command_timeout": 0.5, "send_timeout": 2.0, "ping_interval": 0.5, "health_interval": 1.0,
                "sweep_interval": 3.0}
@@ -111,11 +112,14 @@ FAULTS: dict[str, Fault] = {"hang": hang, "send-error": send_error, "sim-full": 
 
 @pytest.mark.parametrize("fault", list(FAULTS))
 @pytest.mark.parametrize("profile", PROFILES)
+@pytest.mark.parametrize("indication", INDICATIONS)
 async def test_fault_ends_in_a_working_modem_with_nothing_lost(sim_factory: Callable[..., SimModem],
-                                                               profile: str, fault: str) -> None:
+                                                               indication: str, profile: str,
+                                                               fault: str) -> None:
     kw: dict[str, Any] = {"capacity": {"SM": 3, "ME": 3}} if fault == "sim-full" else {}
     async with sim_factory(profile=profile, **kw) as sim, \
-            running(fast_config(str(sim.link), **FAST_FAULTS)) as modem, collecting(modem) as c:
+            running(fast_config(str(sim.link), indication=indication, **FAST_FAULTS)) as modem, \
+            collecting(modem) as c:
         await inject(sim, ["before"])
         await c.wait_texts({"before"})
         during = [f"{fault} {i}" for i in range(5 if fault == "sim-full" else 3)]

@@ -13,6 +13,7 @@ from modembridge.at import (
     CmeError,
     CmsError,
     ErrorResult,
+    MessageDirect,
     MessageStored,
     ModemEvent,
     ModemState,
@@ -33,6 +34,8 @@ from modembridge.sms.pdu import Deliver, StatusReport, decode_pdu, encode_submit
 from .helpers import fast_config, next_event, running, wait_state
 
 SimFactory = Callable[..., SimModem]
+STORED = {"indication": "stored"}  # the tests of the +CMTI path (AT+CMGR, AT+CMGD); direct: test_direct.py
+CNMI = {"stored": (2, 1, 2, 1, 0), "direct": (2, 2, 0, 1, 0)}  # what each indication sets up on the sim
 
 
 def submit(to: str = "+254700000002", text: str = "hi there", **kw: Any) -> tuple[str, int]:
@@ -40,12 +43,14 @@ def submit(to: str = "+254700000002", text: str = "hi there", **kw: Any) -> tupl
     return part.hex, part.tpdu_length
 
 
+@pytest.mark.parametrize("indication", ["stored", "direct"])
 @pytest.mark.parametrize("profile", ["generic", "huawei", "sim800", "quectel"])
-async def test_init_on_every_profile(sim_factory: SimFactory, profile: str) -> None:
-    async with sim_factory(profile=profile) as sim, running(fast_config(str(sim.link))) as modem:
+async def test_init_on_every_profile(sim_factory: SimFactory, profile: str, indication: str) -> None:
+    async with sim_factory(profile=profile) as sim, \
+            running(fast_config(str(sim.link), indication=indication)) as modem:
         st = sim.status()
         assert st["cmgf"] == 0 and st["echo"] is False
-        assert st["cnmi"] == [2, 1, 2, 1, 0] and modem.cnmi == (2, 1, 2, 1, 0)
+        assert tuple(st["cnmi"]) == CNMI[indication] and modem.cnmi == CNMI[indication]
         assert modem.info.profile == profile
         assert modem.info.imei == "356789012345678" and modem.info.imsi == "001010123456789"
         assert modem.info.iccid == "8901260000000000001"
@@ -66,7 +71,7 @@ async def test_profile_forced_by_config(sim: SimModem) -> None:
 
 @pytest.mark.parametrize("profile", ["generic", "huawei"])  # huawei stores from index 0
 async def test_inbound_stored_read_delete(sim_factory: SimFactory, profile: str) -> None:
-    async with sim_factory(profile=profile) as sim, running(fast_config(str(sim.link))) as modem:
+    async with sim_factory(profile=profile) as sim, running(fast_config(str(sim.link), **STORED)) as modem:
         await sim.inject_text("+254700000001", "hello modem")
         ev = await next_event(modem, MessageStored)
         assert ev.mem == "SM"
@@ -93,15 +98,16 @@ async def test_list_stored_finds_messages_that_arrived_without_urc(sim: SimModem
         assert texts == ["one", "two"]
 
 
-async def test_forgotten_cnmi_is_restored_by_the_health_poll(sim: SimModem) -> None:
-    async with running(fast_config(str(sim.link), health_interval=0.2)) as modem:
+@pytest.mark.parametrize("indication", ["stored", "direct"])
+async def test_forgotten_cnmi_is_restored_by_the_health_poll(sim: SimModem, indication: str) -> None:
+    async with running(fast_config(str(sim.link), health_interval=0.2, indication=indication)) as modem:
         sim.e.cnmi = [0, 0, 0, 0, 0]
         await next_event(modem, SweepNeeded, lambda e: "CNMI" in e.reason)
-        await sim.wait_for(lambda: sim.e.cnmi == [2, 1, 2, 1, 0])
+        await sim.wait_for(lambda: tuple(sim.e.cnmi) == CNMI[indication])
 
 
 async def test_duplicate_cmti_for_one_slot_is_reported_once(sim: SimModem) -> None:
-    async with running(fast_config(str(sim.link))) as modem:
+    async with running(fast_config(str(sim.link), **STORED)) as modem:
         await sim.inject_text("+254700000001", "x")
         ev = await next_event(modem, MessageStored)
         sim.e.urc(f'+CMTI: "SM",{ev.index}')  # a modem repeating itself
@@ -143,7 +149,7 @@ async def test_status_report_direct_and_ack(sim: SimModem) -> None:
 
 
 async def test_quectel_reports_stored_in_sr_and_memory_switching(sim_factory: SimFactory) -> None:
-    async with sim_factory(profile="quectel") as sim, running(fast_config(str(sim.link))) as modem:
+    async with sim_factory(profile="quectel") as sim, running(fast_config(str(sim.link), **STORED)) as modem:
         pdu, length = submit(status_report=True)
         mr = await modem.send(pdu, length)
         ev = await next_event(modem, ReportStored)
@@ -227,7 +233,7 @@ async def test_operations_wait_while_recovering(sim: SimModem) -> None:
 
 
 async def test_garbage_is_survived(sim: SimModem) -> None:
-    async with running(fast_config(str(sim.link))) as modem:
+    async with running(fast_config(str(sim.link), **STORED)) as modem:
         for _ in range(5):
             sim.garbage(64)
         await sim.inject_text("+254700000001", "after garbage")
@@ -239,20 +245,22 @@ async def test_garbage_is_survived(sim: SimModem) -> None:
         assert len(sim.submitted()) == 1
 
 
+@pytest.mark.parametrize("indication", ["stored", "direct"])
 @pytest.mark.parametrize("profile", ["generic", "sim800", "quectel", "huawei"])
-async def test_spontaneous_restart_reinitialises(sim_factory: SimFactory, profile: str) -> None:
-    async with sim_factory(profile=profile) as sim, running(fast_config(str(sim.link), health_interval=0.5)) \
-            as modem:
+async def test_spontaneous_restart_reinitialises(sim_factory: SimFactory, profile: str,
+                                                 indication: str) -> None:
+    async with sim_factory(profile=profile) as sim, \
+            running(fast_config(str(sim.link), health_interval=0.5, indication=indication)) as modem:
         sim.restart()
         await sim.wait_for(lambda: sim.e.echo)  # the restarted modem forgot ATE0 ...
         seen: list[ModemEvent] = []
         await next_event(modem, StateChanged, lambda e: e.state == ModemState.INITIALIZING, 10, seen)
         await wait_state(modem, ModemState.READY, timeout=10)
         st = sim.status()
-        assert st["cnmi"] == [2, 1, 2, 1, 0] and st["echo"] is False and st["cmgf"] == 0  # ... and CNMI
+        assert tuple(st["cnmi"]) == CNMI[indication] and st["echo"] is False and st["cmgf"] == 0  # and CNMI
         await next_event(modem, SweepNeeded)
         await sim.inject_text("+254700000001", "after restart")
-        await next_event(modem, MessageStored)
+        await next_event(modem, MessageStored if indication == "stored" else MessageDirect)
 
 
 async def test_missing_port_is_retried_until_it_appears(tmp_path: Any, sim_factory: SimFactory) -> None:
@@ -348,7 +356,7 @@ async def test_stop_lets_the_exchange_finish(sim_factory: SimFactory) -> None:
 
 
 async def test_a_slot_freed_elsewhere_can_be_announced_again(sim: SimModem) -> None:
-    async with running(fast_config(str(sim.link))) as modem:
+    async with running(fast_config(str(sim.link), **STORED)) as modem:
         await sim.inject_text("+254700000001", "first")
         ev = await next_event(modem, MessageStored)
         sim.e.storage.delete("SM", ev.index)  # gone without our delete() (another tool, a modem reset ...)

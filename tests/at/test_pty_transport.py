@@ -36,7 +36,7 @@ async def until(pred: Callable[[], bool], timeout: float = 5.0) -> None:
 @pytest.mark.parametrize("profile", PROFILES)
 async def test_one_receive_and_one_send_per_profile(pty_sim_factory: SimFactory, profile: str) -> None:
     async with pty_sim_factory(profile=profile) as sim, \
-            running(fast_config(str(sim.link)), connector=SERIAL) as modem:
+            running(fast_config(str(sim.link), indication="stored"), connector=SERIAL) as modem:
         assert modem.info.profile == profile and sim.status()["echo"] is False
         await sim.inject_text("+254700000001", f"over the tty {profile}")
         ev = await next_event(modem, MessageStored)
@@ -79,7 +79,7 @@ async def test_a_busy_port_is_reported_and_waited_for(pty_sim: SimModem) -> None
 
 
 async def test_the_device_node_vanishes_and_reappears(pty_sim: SimModem) -> None:
-    async with running(fast_config(str(pty_sim.link)), connector=SERIAL) as modem:
+    async with running(fast_config(str(pty_sim.link), indication="stored"), connector=SERIAL) as modem:
         await pty_sim.vanish(0.5)
         gone = (ModemState.RECOVERING, ModemState.CONNECTING)
         await next_event(modem, StateChanged, lambda e: e.state in gone)
@@ -115,7 +115,7 @@ async def test_a_device_vanishing_while_it_is_opened_does_not_end_supervision(
 
 
 async def test_echo_and_garbage_over_a_real_tty(pty_sim: SimModem) -> None:
-    async with running(fast_config(str(pty_sim.link)), connector=SERIAL) as modem:
+    async with running(fast_config(str(pty_sim.link), indication="stored"), connector=SERIAL) as modem:
         for _ in range(3):
             pty_sim.garbage(64)
         pty_sim.restart()  # echo is on again after the restart: noticed, stripped, re-initialised
