@@ -78,6 +78,7 @@ class AtChannel(asyncio.Protocol):
         self.transport: asyncio.Transport | None = None
         self._waiter: asyncio.Future[Final] | None = None
         self._prompt: asyncio.Future[None] | None = None
+        self._prompt_seen = False  # a "> " arrived in the current prompt exchange
         self._info: list[str] = []
         self.last_rx = 0.0  # loop time of the last byte received
         self.last_final = 0.0  # loop time of the last final result (OK, ERROR ...): the modem answers
@@ -129,6 +130,7 @@ class AtChannel(asyncio.Protocol):
                     self.stray_finals += 1
                     self.out_of_sync = True
             elif isinstance(ev, Prompt):
+                self._prompt_seen = True
                 if self._prompt is not None and not self._prompt.done():
                     self._prompt.set_result(None)
             elif isinstance(ev, Urc):
@@ -252,6 +254,7 @@ class AtChannel(asyncio.Protocol):
         waiter: asyncio.Future[Final] = loop.create_future()
         prompt: asyncio.Future[None] | None = loop.create_future() if payload is not None else None
         self._waiter, self._prompt = waiter, prompt
+        self._prompt_seen = False
         self.parser.begin(command, prompt=payload is not None)  # the listener is in place before writing
         payload_written = False
         try:
@@ -271,7 +274,14 @@ class AtChannel(asyncio.Protocol):
                                             f"{waited:.3g}s (nothing sent)", command=command) from None
                 finally:
                     timer.cancel()
-                withheld = before_payload is not None and not await before_payload
+                if before_payload is not None:
+                    held_from = loop.time()
+                    withheld = not await before_payload
+                    # the caller's COMMIT may have blocked the loop for its fsync: not the modem's time
+                    held = loop.time() - held_from
+                    deadline, started = deadline + held, started + held
+                else:
+                    withheld = False
                 if waiter.done():  # an error (or the port lost) instead of the prompt, or while we waited
                     final = waiter.result()
                     if final.ok:  # a late OK of an earlier command: we are out of step with the modem
@@ -297,8 +307,13 @@ class AtChannel(asyncio.Protocol):
                                     command=command) from exc
                 raise
         finally:
-            if prompt is not None and not payload_written and not waiter.done():
-                self._escape()  # leave an open (or late) prompt without sending anything
+            if prompt is not None and not payload_written:
+                if self._prompt_seen and waiter.done():
+                    # a final result (an earlier command's, late) came after the real "> ": the modem still
+                    # waits for a PDU; leave the prompt and get back in step before the next command
+                    self.out_of_sync = True
+                if self._prompt_seen or not waiter.done():
+                    self._escape()  # leave an open (or late) prompt without sending anything
             for fut in (prompt, waiter):
                 if fut is None:
                     continue

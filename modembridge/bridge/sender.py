@@ -163,20 +163,30 @@ class ModemSender:
         # the PDU is written only once the COMMIT succeeded (the channel awaits `durable` at the prompt).
         if self._outcome_lost():
             self._save()
+            if self._outcome_lost():  # it cannot be written now: nothing is marked; written until it commits
+                await self._commit()
+                return
         now = self._clock()
         self.store.outbox.mark_sending(part.part_id, now)
         self.store.history.add(part.message_id, now, "attempt", f"part {part.seq}/{part.total} to "
                                f"{part.recipient}: AT+CMGS on {self.modem_id} (attempt {part.attempts + 1})")
         if self.pacer is not None:
             self.pacer.sending(part.recipient, now)
-        durable = asyncio.ensure_future(self._durable(self.store.transaction))
-        outcome = await self._send(part, durable)
+        if self._outcome_lost():  # SQLite rolled the transaction back under us (another writer's statement)
+            self._save()  # into the transaction that now holds this part's mark
+        txn = self.store.transaction
+        if txn is None or self._outcome_lost():  # still not written: this part must not go without it
+            self.store.abort("the previous part's outcome could not be written")  # this part's mark too
+            await asyncio.sleep(JOURNAL_RETRY_SECONDS)
+            await self._commit()
+            return
+        durable = asyncio.ensure_future(self._durable(txn))
+        outcome = await self._send(part, asyncio.shield(durable))  # a cancelled send leaves it running
         if not await durable:  # rolled back: the PDU was withheld (or never reached); the part stays queued
             await asyncio.sleep(JOURNAL_RETRY_SECONDS)
             await self._commit()  # the previous answer is written again until it commits
             return
-        if not self._outcome_lost():
-            self._unsaved = self._unsaved_txn = None  # the previous answer is durable with this `sending`
+        self._unsaved = self._unsaved_txn = None  # the previous answer committed with this `sending`
         self._tell(part, outcome)  # counted and logged once, whatever the journal does next
         self._unsaved, self._unsaved_txn = (part, outcome), None
         self._save()  # committed with the next part's `sending`, or when the sender goes idle
@@ -215,6 +225,7 @@ class ModemSender:
     def _outcome_lost(self) -> bool:
         """The last answer is not in the journal: its write failed, or its transaction was rolled back since
         (another write of the transaction failed half-way, or a COMMIT failed)."""
+        _ = self.store.transaction  # notices a transaction SQLite rolled back by itself (and fails it)
         txn = self._unsaved_txn
         return self._unsaved is not None and (txn is None or txn.error is not None)
 
@@ -227,11 +238,9 @@ class ModemSender:
             return False
         return True
 
-    async def _commit(self) -> bool:
-        """Commit, the last modem answer included (written again if it was lost); True if everything
-        written since the last commit is durable, False if a failure rolled it back (a part's `sending`):
-        then the answer alone is written again until it commits."""
-        durable = True
+    async def _commit(self) -> None:
+        """Commit, the last modem answer included (written again if it was lost), until the answer is
+        durable; failures are logged and retried every JOURNAL_RETRY_SECONDS."""
         while True:
             if self._outcome_lost():
                 self._save()
@@ -243,8 +252,7 @@ class ModemSender:
             else:
                 if not self._outcome_lost():
                     self._unsaved = self._unsaved_txn = None
-                    return durable
-            durable = False
+                    return
             await asyncio.sleep(JOURNAL_RETRY_SECONDS)
 
     async def _send(self, part: OutboundPart, durable: Awaitable[bool]) -> PartOutcome:

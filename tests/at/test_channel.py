@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import AsyncIterator, Callable
 
 import pytest
@@ -14,6 +15,7 @@ from modembridge.at import (
     ErrorResult,
     ModemState,
     ModemUnavailable,
+    PayloadWithheld,
     PromptTimeout,
     ResultError,
 )
@@ -138,6 +140,75 @@ async def test_error_instead_of_prompt(scripted: Callable[..., ScriptedModem]) -
         with pytest.raises(CmsError) as exc:
             await chan.command_prompt("AT+CMGS=999", PDU, 2)
         assert exc.value.code == 304
+    finally:
+        await chan.close()
+
+
+def _prompting(after_pdu: str) -> Callable[[str], Reply]:
+    def answer(line: str) -> Reply:
+        if line.startswith("AT+CMGS="):
+            return "\r\n> "
+        if line == PDU:
+            return after_pdu
+        return ok() if line == "AT" else None
+    return answer
+
+
+async def _answer(value: bool, peer: ScriptedModem | None = None, write: bytes = b"",
+                  block: float = 0.0) -> bool:
+    """A caller's precondition at the prompt: optionally the modem says something meanwhile, or the loop
+    is blocked (a COMMIT's fsync)."""
+    if peer is not None:
+        peer.write(write)
+        await asyncio.sleep(0.05)
+    time.sleep(block)  # the point: the loop is blocked, as by a journal's fsync
+    return value
+
+
+async def test_a_withheld_pdu_is_escaped_and_the_next_command_resynchronises(
+        scripted: Callable[..., ScriptedModem]) -> None:
+    peer = scripted(_prompting(ok("+CMGS: 1")))
+    chan = await open_channel(peer.path)
+    try:
+        with pytest.raises(PayloadWithheld):
+            await chan.command_prompt("AT+CMGS=24", PDU, 2, prompt_timeout=1, before_payload=_answer(False))
+        await asyncio.wait_for(_until(lambda: peer.received.endswith(b"\x1b")), 2)
+        assert PDU.encode() not in peer.received
+        assert chan.out_of_sync  # what the modem says to the ESC must not answer the next command
+        peer.write(b"\r\nOK\r\n")  # its answer to the ESC
+        assert await chan.command_prompt("AT+CMGS=24", PDU, 2, before_payload=_answer(True)) == ["+CMGS: 1"]
+        assert peer.received.count(PDU.encode()) == 1
+    finally:
+        await chan.close()
+
+
+async def test_a_stray_final_after_the_prompt_leaves_the_prompt_with_esc(
+        scripted: Callable[..., ScriptedModem]) -> None:
+    """An earlier command's late error arrives while the caller's COMMIT is awaited at a real prompt:
+    that error is no answer to the PDU (none was written); the modem still waits at its prompt."""
+    peer = scripted(_prompting(ok("+CMGS: 1")))
+    chan = await open_channel(peer.path)
+    try:
+        with pytest.raises(CmsError):
+            await chan.command_prompt("AT+CMGS=24", PDU, 2, before_payload=_answer(
+                True, peer, b"\r\n+CMS ERROR: 500\r\n"))
+        await asyncio.wait_for(_until(lambda: peer.received.endswith(b"\x1b")), 2)
+        assert PDU.encode() not in peer.received
+        assert chan.out_of_sync
+    finally:
+        await chan.close()
+
+
+async def test_a_commit_that_blocks_the_loop_at_the_prompt_does_not_make_the_send_unknown(
+        scripted: Callable[..., ScriptedModem]) -> None:
+    """The caller's fsync blocks the loop longer than the exchange's budget: that time is not the
+    modem's, so the answer that comes at once after the PDU still counts (not an unknown outcome)."""
+    peer = scripted(_prompting(ok("+CMGS: 7")))
+    chan = await open_channel(peer.path)
+    try:
+        got = await chan.command_prompt("AT+CMGS=24", PDU, 0.4, prompt_timeout=0.4,
+                                        before_payload=_answer(True, block=0.5))
+        assert got == ["+CMGS: 7"]
     finally:
         await chan.close()
 

@@ -138,16 +138,100 @@ async def test_a_failed_commit_of_the_sending_mark_withholds_the_pdu_at_the_prom
     queued, and it goes out exactly once when the journal works again."""
     stack: Stack = await make_stack()
     await stack.wait_ready()
+    sender = stack.bridge.senders["gsm0"]
+    sender.paused = True  # the accept commits alone (else the mark may share its transaction)
+    accepted = await stack.bridge.submit(SendRequest(recipients=("+254733000020",), text="withheld once"))
     conn = fail_commits(stack.store, once(lambda sql: any("state = 'sending'" in s for s in sql)))
     stack.sim.clear_traffic()
-    accepted = await stack.bridge.submit(SendRequest(recipients=("+254733000020",), text="withheld once"))
+    sender.paused = False
+    sender.wakeup.poke()
     await stack.sim.wait_submitted(1)
     await wait_until(lambda: stack.store.views.outbound(accepted.message_id).state == "sent")  # type: ignore[union-attr]
     assert conn.failures == 1
     assert [r["text"] for r in stack.sim.submitted()] == ["withheld once"]
     host = stack.sim.traffic_bytes("rx")  # what the modem received
     first, second = host.split(b"AT+CMGS=")[1:3]
-    assert first.index(b"\x1b") < len(first) and b"\x1a" not in first  # left with ESC, no PDU + Ctrl-Z
+    assert b"\x1b" in first and b"\x1a" not in first  # left with ESC, no PDU + Ctrl-Z
     assert b"\x1a" in second
     view = stack.store.views.outbound(accepted.message_id)
     assert view is not None and view.recipients[0].parts[0].attempts == 1  # the withheld try never counted
+
+
+class FailEach:
+    """The store's connection, failing the statements containing `needle` whose occurrence is in `which`."""
+
+    def __init__(self, db: Any, needle: str, which: set[int]) -> None:
+        self._db, self.needle, self.which, self.seen = db, needle, which, 0
+
+    def execute(self, sql: str, *args: Any) -> Any:
+        if self.needle in sql:
+            self.seen += 1
+            if self.seen in self.which:
+                raise sqlite3.OperationalError("database or disk is full")
+        return self._db.execute(sql, *args)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._db, name)
+
+
+def _states(stack: Stack, message_id: str) -> list[str]:
+    view = stack.store.views.outbound(message_id)
+    assert view is not None
+    return [str(r.parts[0].state) for r in view.recipients]
+
+
+async def test_a_previous_outcome_that_cannot_be_written_holds_the_next_part_back(make_stack: Any) -> None:
+    """Part A's `sent` fails to be written at its own save and again just before part B would go: B is not
+    marked or sent until A's outcome is in the journal (else A stays `sending` for ever)."""
+    stack: Stack = await make_stack()
+    await stack.wait_ready()
+    stack.store.db = FailEach(stack.store.db, "state = 'sent', mr", {1, 2})  # type: ignore[assignment]
+    m = await stack.bridge.submit(SendRequest(recipients=("+254733000031", "+254733000032"), text="two"))
+    await stack.sim.wait_submitted(2)
+    await wait_until(lambda: _states(stack, m.message_id) == ["sent", "sent"])
+    assert len(stack.sim.submitted()) == 2
+
+
+class RollbackOnce:
+    """The store's connection: the first statement containing `needle` fails after SQLite rolled the whole
+    transaction back by itself (what it may do on SQLITE_FULL inside a statement)."""
+
+    def __init__(self, db: Any, needle: str) -> None:
+        self._db, self.needle, self.armed = db, needle, True
+
+    def execute(self, sql: str, *args: Any) -> Any:
+        if self.armed and self.needle in sql:
+            self.armed = False
+            if self._db.in_transaction:
+                self._db.execute("ROLLBACK")
+            raise sqlite3.OperationalError("database or disk is full")
+        return self._db.execute(sql, *args)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._db, name)
+
+
+async def test_a_previous_outcome_rolled_back_by_sqlite_itself_is_written_again(make_stack: Any) -> None:
+    """Part A's outcome waits in the open transaction; another writer's statement fails and SQLite rolls
+    that transaction back by itself. The sender learns it only when it marks part B: A's outcome is
+    written again with B's mark, not dropped."""
+    stack: Stack = await make_stack()
+    await stack.wait_ready()
+    sender = stack.bridge.senders["gsm0"]
+    original = sender.send_part
+    calls = 0
+
+    async def send_part(part: Any) -> None:
+        nonlocal calls
+        calls += 1
+        if calls == 2:  # A's outcome is in the open transaction now
+            stack.store.db = RollbackOnce(stack.store.db, "modem_fact")  # type: ignore[assignment]
+            with contextlib.suppress(Exception):
+                stack.store.facts.set("gsm0", "probe", "x", 0.0)  # the other writer, failing
+        await original(part)
+
+    sender.send_part = send_part  # type: ignore[method-assign]
+    m = await stack.bridge.submit(SendRequest(recipients=("+254733000041", "+254733000042"), text="two"))
+    await stack.sim.wait_submitted(2)
+    await wait_until(lambda: _states(stack, m.message_id) == ["sent", "sent"])
+    assert calls >= 2 and len(stack.sim.submitted()) == 2
