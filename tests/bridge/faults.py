@@ -53,6 +53,48 @@ def once(predicate: Callable[[list[str]], bool]) -> Callable[[list[str]], bool]:
     return check
 
 
+def fail_inside_statement(db: sqlite3.Connection) -> None:
+    """SQLITE_FULL inside a write statement, after SQLite rolled the whole transaction back by itself."""
+    if db.in_transaction:
+        db.execute("ROLLBACK")
+    raise sqlite3.OperationalError("database or disk is full")
+
+
+class FailEach:
+    """The store's connection, failing the statements containing `needle` whose occurrence (1, 2, ...) is in
+    `which` (SQLITE_FULL, the transaction left as it was)."""
+
+    def __init__(self, db: Any, needle: str, which: set[int]) -> None:
+        self._db, self.needle, self.which, self.seen = db, needle, which, 0
+
+    def execute(self, sql: str, *args: Any) -> Any:
+        if self.needle in sql:
+            self.seen += 1
+            if self.seen in self.which:
+                raise sqlite3.OperationalError("database or disk is full")
+        return self._db.execute(sql, *args)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._db, name)
+
+
+class RollbackOnce:
+    """The store's connection: the first statement containing `needle` fails the way a full disk may fail
+    a statement (fail_inside_statement)."""
+
+    def __init__(self, db: Any, needle: str) -> None:
+        self._db, self.needle, self.armed = db, needle, True
+
+    def execute(self, sql: str, *args: Any) -> Any:
+        if self.armed and self.needle in sql:
+            self.armed = False
+            fail_inside_statement(self._db)
+        return self._db.execute(sql, *args)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._db, name)
+
+
 class DiskFullConnection:
     """Wraps the store's sqlite3 connection and behaves like a journal on a full disk while `full` is set:
     every COMMIT fails with SQLITE_FULL, and every `statement_every`-th write statement fails too, after
@@ -79,9 +121,7 @@ class DiskFullConnection:
                 self._writes += 1
                 if self._writes % self.statement_every == 0:
                     self.statement_failures += 1
-                    if self._db.in_transaction:
-                        self._db.execute("ROLLBACK")
-                    raise sqlite3.OperationalError("database or disk is full")
+                    fail_inside_statement(self._db)
         return self._db.execute(sql, *args)
 
     def __getattr__(self, name: str) -> Any:

@@ -5,14 +5,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import sqlite3
 from typing import Any
 
 from modembridge.model import SendRequest
 from modembridge.store import StoreError
 
 from .conftest import Stack, wait_until
-from .faults import fail_commits, once
+from .faults import FailEach, RollbackOnce, fail_commits, once
 
 
 def _touches(table: str) -> Any:
@@ -89,30 +88,13 @@ async def test_a_part_rolled_back_by_another_writers_failed_commit_stays_on_the_
     await wait_until(lambda: not stack.sim.storage()["memories"]["SM"])
 
 
-class FailNth:
-    """The store's connection, failing the `nth` statement that contains `needle` (SQLITE_FULL)."""
-
-    def __init__(self, db: Any, needle: str, nth: int) -> None:
-        self._db, self.needle, self.nth, self.seen = db, needle, nth, 0
-
-    def execute(self, sql: str, *args: Any) -> Any:
-        if self.needle in sql:
-            self.seen += 1
-            if self.seen == self.nth:
-                raise sqlite3.OperationalError("database or disk is full")
-        return self._db.execute(sql, *args)
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._db, name)
-
-
 async def test_a_sent_parts_outcome_survives_a_failed_write_of_the_next_part(make_stack: Any) -> None:
     """The modem's answer to part A waits in the open transaction for the next commit; the next part's
     `sending` write fails half-way and takes the transaction down with it: A's outcome is written again
     (else A stays `sending`, becomes `unknown` at the next start, and may be sent twice)."""
     stack: Stack = await make_stack()
     await stack.wait_ready()
-    stack.store.db = FailNth(stack.store.db, "state = 'sending', attempts", 2)  # type: ignore[assignment]
+    stack.store.db = FailEach(stack.store.db, "state = 'sending', attempts", {2})  # type: ignore[assignment]
     a = await stack.bridge.submit(SendRequest(recipients=("+254733000012",), text="first"))
     b = await stack.bridge.submit(SendRequest(recipients=("+254733000013",), text="second"))
     await stack.sim.wait_submitted(2)
@@ -124,7 +106,7 @@ async def test_a_sent_parts_outcome_survives_a_failed_write_of_the_next_part(mak
 async def test_a_sent_parts_outcome_survives_its_own_failed_write(make_stack: Any) -> None:
     stack: Stack = await make_stack()
     await stack.wait_ready()
-    stack.store.db = FailNth(stack.store.db, "state = 'sent', mr", 1)  # type: ignore[assignment]
+    stack.store.db = FailEach(stack.store.db, "state = 'sent', mr", {1})  # type: ignore[assignment]
     a = await stack.bridge.submit(SendRequest(recipients=("+254733000014",), text="first"))
     await stack.sim.wait_submitted(1)
     await wait_until(lambda: stack.store.views.outbound(a.message_id).state == "sent")  # type: ignore[union-attr]
@@ -157,23 +139,6 @@ async def test_a_failed_commit_of_the_sending_mark_withholds_the_pdu_at_the_prom
     assert view is not None and view.recipients[0].parts[0].attempts == 1  # the withheld try never counted
 
 
-class FailEach:
-    """The store's connection, failing the statements containing `needle` whose occurrence is in `which`."""
-
-    def __init__(self, db: Any, needle: str, which: set[int]) -> None:
-        self._db, self.needle, self.which, self.seen = db, needle, which, 0
-
-    def execute(self, sql: str, *args: Any) -> Any:
-        if self.needle in sql:
-            self.seen += 1
-            if self.seen in self.which:
-                raise sqlite3.OperationalError("database or disk is full")
-        return self._db.execute(sql, *args)
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._db, name)
-
-
 def _states(stack: Stack, message_id: str) -> list[str]:
     view = stack.store.views.outbound(message_id)
     assert view is not None
@@ -190,25 +155,6 @@ async def test_a_previous_outcome_that_cannot_be_written_holds_the_next_part_bac
     await stack.sim.wait_submitted(2)
     await wait_until(lambda: _states(stack, m.message_id) == ["sent", "sent"])
     assert len(stack.sim.submitted()) == 2
-
-
-class RollbackOnce:
-    """The store's connection: the first statement containing `needle` fails after SQLite rolled the whole
-    transaction back by itself (what it may do on SQLITE_FULL inside a statement)."""
-
-    def __init__(self, db: Any, needle: str) -> None:
-        self._db, self.needle, self.armed = db, needle, True
-
-    def execute(self, sql: str, *args: Any) -> Any:
-        if self.armed and self.needle in sql:
-            self.armed = False
-            if self._db.in_transaction:
-                self._db.execute("ROLLBACK")
-            raise sqlite3.OperationalError("database or disk is full")
-        return self._db.execute(sql, *args)
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._db, name)
 
 
 async def test_a_previous_outcome_rolled_back_by_sqlite_itself_is_written_again(make_stack: Any) -> None:
