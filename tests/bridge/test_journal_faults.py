@@ -181,3 +181,39 @@ async def test_a_previous_outcome_rolled_back_by_sqlite_itself_is_written_again(
     await stack.sim.wait_submitted(2)
     await wait_until(lambda: _states(stack, m.message_id) == ["sent", "sent"])
     assert calls >= 2 and len(stack.sim.submitted()) == 2
+
+
+class CommitWatch:
+    """The store's connection, noting at each COMMIT of a `sending` mark how many PDUs (Ctrl-Z) the modem
+    had received by then."""
+
+    def __init__(self, db: Any, stack: Stack) -> None:
+        self._db, self.stack, self.since, self.pdus_at_commit = db, stack, [], []  # type: list[str], list[int]
+
+    def execute(self, sql: str, *args: Any) -> Any:
+        if sql.strip().upper() == "COMMIT":
+            if any("state = 'sending'" in s for s in self.since):
+                self.pdus_at_commit.append(self.stack.sim.traffic_bytes("rx").count(b"\x1a"))
+            self.since = []
+        else:
+            self.since.append(sql)
+        return self._db.execute(sql, *args)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._db, name)
+
+
+async def test_each_pdu_is_written_only_after_its_sending_mark_commits(make_stack: Any) -> None:
+    """The overlap of AT+CMGS=<length> with the COMMIT never lets a PDU out before its mark: at the COMMIT
+    of part i's `sending`, the modem has received exactly the i PDUs before it."""
+    stack: Stack = await make_stack()
+    await stack.wait_ready()
+    stack.sim.clear_traffic()
+    watch = CommitWatch(stack.store.db, stack)
+    stack.store.db = watch  # type: ignore[assignment]
+    accepted = [await stack.bridge.submit(SendRequest(recipients=(f"+2547330001{i:02d}",), text=f"m{i}"))
+                for i in range(10)]
+    await stack.sim.wait_submitted(10)
+    for a in accepted:
+        await wait_until(lambda a=a: stack.store.views.outbound(a.message_id).state == "sent")  # type: ignore[misc, union-attr]
+    assert watch.pdus_at_commit == list(range(10))
