@@ -155,12 +155,13 @@ def _prompting(after_pdu: str) -> Callable[[str], Reply]:
 
 
 async def _answer(value: bool, peer: ScriptedModem | None = None, write: bytes = b"",
-                  block: float = 0.0) -> bool:
-    """A caller's precondition at the prompt: optionally the modem says something meanwhile, or the loop
-    is blocked (a COMMIT's fsync)."""
-    if peer is not None:
+                  chan: AtChannel | None = None, block: float = 0.0) -> bool:
+    """A caller's precondition at the prompt: optionally the modem sends a final result meanwhile (awaited
+    until `chan` has it), or the loop is blocked (a COMMIT's fsync)."""
+    if peer is not None and chan is not None:
+        before = chan.last_final
         peer.write(write)
-        await asyncio.sleep(0.05)
+        await asyncio.wait_for(_until(lambda: chan.last_final != before), 2)
     time.sleep(block)  # the point: the loop is blocked, as by a journal's fsync
     return value
 
@@ -191,7 +192,7 @@ async def test_a_stray_final_after_the_prompt_leaves_the_prompt_with_esc(
     try:
         with pytest.raises(CmsError):
             await chan.command_prompt("AT+CMGS=24", PDU, 2, before_payload=_answer(
-                True, peer, b"\r\n+CMS ERROR: 500\r\n"))
+                True, peer, b"\r\n+CMS ERROR: 500\r\n", chan))
         await asyncio.wait_for(_until(lambda: peer.received.endswith(b"\x1b")), 2)
         assert PDU.encode() not in peer.received
         assert chan.out_of_sync
