@@ -28,6 +28,7 @@ from mb_bench import (
     numbered,
     outbound_run,
     phase,
+    sendsms_make,
 )
 from procs import BENCH, Router, child_env, cpu_seconds, free_port, memory_kb, stop_process
 
@@ -224,7 +225,8 @@ async def run_gammu(work: Path, router: Router, quick: bool, log: Any) -> dict[s
 async def run_floor(work: Path, router: Router, quick: bool, log: Any) -> dict[str, Any]:
     """bench/peers/floor_bridge.py: blocking, no decoding: the inbound path's floor here, with stored
     indications (+CMTI) and direct ones (+CMT, modembridge's default), without a journal and with one
-    fsync'd commit per message (the least a bridge that commits before the router hears must do)."""
+    fsync'd commit per message (the least a bridge that commits before the router hears must do);
+    bench/peers/floor_gateway.py: the accept-while-sending phase's floor on modembridge's own stack."""
     singles, triples = (5, 2) if quick else (300, 60)
     d = work / "floor"
     d.mkdir(parents=True, exist_ok=True)
@@ -248,6 +250,9 @@ async def run_floor(work: Path, router: Router, quick: bool, log: Any) -> dict[s
                 res.setdefault("memory_after_load_kb", memory_kb(proc.pid))
             finally:
                 await stop_process(proc)
+    log("floor: sendsms accepted/s and CPU per sent message of the least durable gateway on the same stack")
+    async with SimProcess(d / "gsm-gateway", "--no-noise", profile="generic", seed=1) as sim:
+        res["accept_sending"] = await floor_gateway(sim, d / "gateway.db", 1 if quick else 5)
     log("floor: the memory of the daemon's stack alone (aiohttp server + client, sqlite3, pyserial); "
         "then with modembridge's run-path modules imported")
     for key, extra in (("stack_memory_kb", []), ("stack_code_memory_kb", ["--with-code"])):
@@ -260,6 +265,26 @@ async def run_floor(work: Path, router: Router, quick: bool, log: Any) -> dict[s
     async with SimProcess(d / "gsm1", "--no-noise", "--baud", "115200", profile="generic", seed=1) as sim:
         res["line"] = await floor_line(sim, 10 if quick else 80)
     return res
+
+
+async def floor_gateway(sim: SimProcess, journal: Path, rounds: int) -> dict[str, Any]:
+    """bench/peers/floor_gateway.py under the accept-while-sending phase of every bridge."""
+    from modembridge.sms import encode_submit
+
+    pdu = encode_submit(TO, numbered(0, TEXT_1))[0]
+    port = free_port()
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, str(BENCH / "peers" / "floor_gateway.py"), "--device", str(sim.link), "--port",
+        str(port), "--journal", str(journal), "--pdu", pdu.hex, "--length", str(pdu.tpdu_length),
+        stdout=asyncio.subprocess.PIPE, env=child_env())
+    try:
+        assert proc.stdout is not None
+        line = await asyncio.wait_for(proc.stdout.readline(), 30)
+        if line.strip() != b"READY":
+            raise RuntimeError(f"floor gateway did not start: {line!r}")
+        return await accept_while_sending(sim, proc.pid, sendsms_make(f"http://127.0.0.1:{port}"), rounds)
+    finally:
+        await stop_process(proc)
 
 
 async def floor_line(sim: SimProcess, n: int) -> dict[str, Any]:

@@ -8,7 +8,7 @@ from typing import Any
 Getter = Callable[[dict[str, Any]], Any]
 PEERS = (("modembridge", "modembridge"), ("kannel", "Kannel 1.4.5 (AT2 + smsbox)"),
          ("gsmmodem", "python-gsmmodem-new wrapper"), ("gammu", "gammu-smsd (files)"),
-         ("floor", "floor: no journal (reference)"))
+         ("floor", "floor (reference, not a product)"))
 
 
 def dig(d: Any, *path: Any) -> Any:
