@@ -253,6 +253,9 @@ async def run_floor(work: Path, router: Router, quick: bool, log: Any) -> dict[s
     log("floor: sendsms accepted/s and CPU per sent message of the least durable gateway on the same stack")
     async with SimProcess(d / "gsm-gateway", "--no-noise", profile="generic", seed=1) as sim:
         res["accept_sending"] = await floor_gateway(sim, d / "gateway.db", 1 if quick else 5)
+    async with SimProcess(d / "gsm-gateway-normal", "--no-noise", profile="generic", seed=1) as sim:
+        res["accept_sending_normal"] = await floor_gateway(sim, d / "gateway-normal.db", 1 if quick else 5,
+                                                           synchronous="NORMAL")
     log("floor: the memory of the daemon's stack alone (aiohttp server + client, sqlite3, pyserial); "
         "then with modembridge's run-path modules imported")
     for key, extra in (("stack_memory_kb", []), ("stack_code_memory_kb", ["--with-code"])):
@@ -267,7 +270,8 @@ async def run_floor(work: Path, router: Router, quick: bool, log: Any) -> dict[s
     return res
 
 
-async def floor_gateway(sim: SimProcess, journal: Path, rounds: int) -> dict[str, Any]:
+async def floor_gateway(sim: SimProcess, journal: Path, rounds: int, synchronous: str = "FULL"
+                        ) -> dict[str, Any]:
     """bench/peers/floor_gateway.py under the accept-while-sending phase of every bridge."""
     from modembridge.sms import encode_submit
 
@@ -276,7 +280,7 @@ async def floor_gateway(sim: SimProcess, journal: Path, rounds: int) -> dict[str
     proc = await asyncio.create_subprocess_exec(
         sys.executable, str(BENCH / "peers" / "floor_gateway.py"), "--device", str(sim.link), "--port",
         str(port), "--journal", str(journal), "--pdu", pdu.hex, "--length", str(pdu.tpdu_length),
-        stdout=asyncio.subprocess.PIPE, env=child_env())
+        "--synchronous", synchronous, stdout=asyncio.subprocess.PIPE, env=child_env())
     try:
         assert proc.stdout is not None
         line = await asyncio.wait_for(proc.stdout.readline(), 30)

@@ -118,6 +118,13 @@ ROWS: list[Row] = [
     ("CPU per sent message: utime + stime over that run / messages", "<= 1.0 ms", lambda v: v <= 1.0,
      lambda r: dig(r, "accept_sending", "cpu_ms_per_msg"), "ms", 2,
      {"kannel": " (accept + send, decomposed: ~1 send/2.3 s)", "gammu": " (accept + send, decomposed)"}),
+    ("The same two figures without an fsync per COMMIT ([store] synchronous = NORMAL in the floor gateway): "
+     "accepted /s, CPU per sent message", "", None,
+     lambda r: (f"{dig(r, 'accept_sending_normal', 'ok_per_s'):,.0f} /s, "
+                f"{dig(r, 'accept_sending_normal', 'cpu_ms_per_msg'):.2f} ms"
+                if dig(r, "accept_sending_normal", "cpu_ms_per_msg") is not None else None), "", 0,
+     {"modembridge": "see floor", "kannel": "n/a: see the rows above (no fsync per message)",
+      "gsmmodem": "n/a: no journal", "gammu": "n/a: files, no fsync"}),
     ("RSS after that load (VmRSS)", "<= 38 MB", lambda v: v <= 38,
      lambda r: mb(dig(r, "memory_after_load_kb", "VmRSS")), "MB", 1, {"kannel": " (2 processes)"}),
     ("RSS of the stack alone: aiohttp server + client, sqlite3, pyserial (bench/peers/memory_floor.py)", "",
