@@ -19,12 +19,36 @@ from modembridge.model import SendUsage
 from modembridge.store import Store
 
 
+@dataclass(frozen=True)
+class _Day:
+    """One local calendar day, [start, end), and its journal keys."""
+
+    start: float
+    end: float
+    day: str
+    month: str
+
+
+_today = _Day(0.0, 0.0, "", "")
+
+
+def _calendar(now: float) -> _Day:
+    """The local day holding `now`; its keys are worked out once a day, not for every part sent."""
+    global _today
+    d = _today
+    if not d.start <= now < d.end:
+        local = datetime.fromtimestamp(now)
+        start = local.replace(hour=0, minute=0, second=0, microsecond=0).timestamp()
+        d = _today = _Day(min(start, now), next_day(now), local.strftime("%Y-%m-%d"), local.strftime("%Y-%m"))
+    return d
+
+
 def day_key(now: float) -> str:
-    return datetime.fromtimestamp(now).strftime("%Y-%m-%d")
+    return _calendar(now).day
 
 
 def month_key(now: float) -> str:
-    return datetime.fromtimestamp(now).strftime("%Y-%m")
+    return _calendar(now).month
 
 
 def next_day(now: float) -> float:

@@ -148,6 +148,15 @@ def test_the_calendar_is_the_hosts_local_one() -> None:
     assert datetime.fromtimestamp(next_month(datetime(2026, 1, 31, 12).timestamp())) == datetime(2026, 2, 1)
 
 
+def test_the_calendar_keys_follow_the_clock_across_midnight_and_back() -> None:
+    """The keys are cached for the day: each instant still gets its own day's (and month's) keys."""
+    instants = [datetime(2026, 12, 31, 23, 59, 59, 999_000), datetime(2027, 1, 1), datetime(2026, 12, 31),
+                datetime(2026, 12, 30, 23, 59, 59), datetime(2027, 1, 1, 0, 0, 1), datetime(2026, 12, 31, 12)]
+    for local in instants:
+        t = local.timestamp()
+        assert (day_key(t), month_key(t)) == (local.strftime("%Y-%m-%d"), local.strftime("%Y-%m")), local
+
+
 def test_pacing_with_jitter_spaces_between_the_pace_and_the_pace_plus_jitter(tmp_path: Path) -> None:
     p = pacer(tmp_path, max_parts_per_minute=60.0, send_jitter=2.0)
     now = 1_800_000_000.0
