@@ -99,11 +99,11 @@ class Journal:
 
 async def sender(journal: Journal, port: Port, pdu: bytes, length: int, wake: asyncio.Event) -> None:
     while True:
+        wake.clear()  # before the look: a request that comes after it sets it again
         row = journal.db.execute("SELECT id FROM outbox WHERE state = 'queued' ORDER BY id LIMIT 1"
                                  ).fetchone()
         if row is None:
             await journal.commit()  # the last 'sent' mark
-            wake.clear()
             await wake.wait()
             continue
         journal.write("UPDATE outbox SET state = 'sending' WHERE id = ?", (row[0],))
