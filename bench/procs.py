@@ -27,6 +27,9 @@ def child_env() -> dict[str, str]:
     env = dict(os.environ)
     env["PYTHONPATH"] = str(ROOT) + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
     env.pop("MODEMBRIDGE_LOG_LEVEL", None)
+    # A deployed daemon starts from the bytecode its first start (or pip) cached; an environment that
+    # forbids writing it would make every start compile modembridge's ~100 modules from source.
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
     return env
 
 
