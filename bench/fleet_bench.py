@@ -189,7 +189,11 @@ async def kill_takeover(work: Path, router_url: str, n: int) -> dict[str, Any]:
         lane = "mb:bench:lane:any"
         async with redis.client() as r:
             pending = await r.xpending_range(lane, "bench", "-", "+", 1000, consumername="h0")
-            held = [(await r.xrange(lane, p["message_id"], p["message_id"]))[0][1]["job"] for p in pending]
+            held = []
+            for p in pending:  # an entry can be done and deleted between XPENDING and its XRANGE: not held
+                entries = await r.xrange(lane, p["message_id"], p["message_id"])
+                if entries:
+                    held.append(entries[0][1]["job"])
             await a.kill()
             killed = time.monotonic()
             taken_over: float | None = None
