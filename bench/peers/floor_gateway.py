@@ -4,12 +4,14 @@ accept-while-sending figures (sendsms accepted/s, CPU per sent message) on this 
     python bench/peers/floor_gateway.py --device /dev/gsm0 --port 8080 --journal f.db --pdu HEX --length N
 
 One asyncio loop, aiohttp's web server, SQLite in WAL mode with synchronous FULL (the daemon's settings).
-`GET /cgi-bin/sendsms` INSERTs the text and answers 202 once its COMMIT is done; the writers of one loop
-turn share a COMMIT (one fsync). One sender takes the oldest queued row, marks it `sending` and waits for
-that COMMIT, writes `AT+CMGS=<length>`, the pre-encoded PDU at the `> ` prompt, reads to `OK` and marks it
-`sent` (committed with the next write). Nothing else: no authentication, validation, encoding, logging,
-pacing, status reports or recovery. What modembridge spends above this is its own; this is aiohttp, the
-fsyncs the durability contract needs, the simulator and the pty.
+`GET /cgi-bin/sendsms` INSERTs the text and answers 202 once its COMMIT is done; writers share a COMMIT
+(one fsync) the way modembridge's journal groups them (it waits while other callbacks are ready, up to 8
+loop turns). One sender takes the oldest queued row, marks it `sending`, writes `AT+CMGS=<length>` while
+that mark commits, the pre-encoded PDU at the `> ` prompt once it is durable, reads to `OK` and marks it
+`sent` (committed with the next write): modembridge's send path, without the rest. Nothing else: no
+authentication, validation, encoding, logging, pacing, status reports or recovery (a `+CMS ERROR` would
+hang it). What modembridge spends above this is its own; this is aiohttp, the fsyncs the durability
+contract needs, the simulator and the pty.
 """
 
 from __future__ import annotations
@@ -85,10 +87,16 @@ class Journal:
         if self.pending is None:
             loop = asyncio.get_running_loop()
             self.pending = loop.create_future()
-            loop.call_soon(self._commit)
+            loop.call_soon(self._commit, 0)
         return self.pending
 
-    def _commit(self) -> None:
+    def _commit(self, turns: int) -> None:
+        # modembridge's group commit: wait while other callbacks are ready (more writers join), at most
+        # 8 turns (store/journal.py, GROUP_COMMIT_MAX_TURNS)
+        loop = asyncio.get_running_loop()
+        if turns < 8 and getattr(loop, "_ready", None):
+            loop.call_soon(self._commit, turns + 1)
+            return
         done, self.pending = self.pending, None
         if self.open:
             self.db.execute("COMMIT")
@@ -107,9 +115,10 @@ async def sender(journal: Journal, port: Port, pdu: bytes, length: int, wake: as
             await wake.wait()
             continue
         journal.write("UPDATE outbox SET state = 'sending' WHERE id = ?", (row[0],))
-        await journal.commit()  # durable before the PDU is written
-        port.write(b"AT+CMGS=%d\r" % length)
+        durable = journal.commit()
+        port.write(b"AT+CMGS=%d\r" % length)  # as modembridge: the command line while the mark commits,
         await port.read_until(b"> ")
+        await durable  # the PDU only once it is durable
         port.write(pdu + b"\x1a")
         await port.read_until(b"OK\r\n")
         journal.write("UPDATE outbox SET state = 'sent' WHERE id = ?", (row[0],))

@@ -53,7 +53,8 @@ def test_quick_run_prints_the_table_and_writes_json(tmp_path: Path) -> None:
     assert results["modembridge"]["inbound"]["messages"] > 0
     assert "error" not in results["floor"], results["floor"].get("traceback")
     floor_accepts = results["floor"]["accept_sending"]
-    assert floor_accepts["ok"] == floor_accepts["requests"] > 0  # the floor gateway accepted and sent them
+    assert floor_accepts["ok"] == floor_accepts["requests"] > 0  # the floor gateway accepted them all
+    assert floor_accepts["cpu_method"] == "whole run"  # ... and sent them all within the drain timeout
     e2e = results["modembridge"]["outbound_e2e"]
     assert e2e["sent"] == e2e["accepted"]
     assert (out / "latest.md").read_text().count("\n| ") >= len(EXPECTED_ROWS)
