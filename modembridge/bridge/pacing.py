@@ -33,12 +33,15 @@ _today = _Day(0.0, 0.0, "", "")
 
 
 def _calendar(now: float) -> _Day:
-    """The local day holding `now`; its keys are worked out once a day, not for every part sent."""
+    """The local day holding `now`; its keys are worked out once a day, not for every part sent.
+
+    (A time zone changed at run time, TZ and time.tzset(), takes effect when the cached day ends.)"""
     global _today
     d = _today
     if not d.start <= now < d.end:
         local = datetime.fromtimestamp(now)
         start = local.replace(hour=0, minute=0, second=0, microsecond=0).timestamp()
+        # min(): where local midnight does not exist (a DST jump at 00:00) `start` can map past `now`
         d = _today = _Day(min(start, now), next_day(now), local.strftime("%Y-%m-%d"), local.strftime("%Y-%m"))
     return d
 

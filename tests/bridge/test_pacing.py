@@ -5,7 +5,10 @@ from __future__ import annotations
 
 import itertools
 import json
+import os
 import random
+import subprocess
+import sys
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -155,6 +158,24 @@ def test_the_calendar_keys_follow_the_clock_across_midnight_and_back() -> None:
     for local in instants:
         t = local.timestamp()
         assert (day_key(t), month_key(t)) == (local.strftime("%Y-%m-%d"), local.strftime("%Y-%m")), local
+
+
+def test_the_calendar_keys_across_a_dst_change_at_midnight() -> None:
+    """In a zone whose clocks jumped at midnight (Sao Paulo, 2018-11-04 00:00 -> 01:00), every minute
+    around the change gets the day and month of its own local time (a subprocess: the zone is its TZ)."""
+    script = (
+        "from datetime import datetime\n"
+        "from modembridge.bridge.pacing import day_key, month_key\n"
+        "t0 = datetime(2018, 11, 3, 12).timestamp()\n"
+        "for t in [t0 + 60 * i for i in range(0, 36 * 60)] + [t0 + 60 * i for i in range(36 * 60, 0, -7)]:\n"
+        "    local = datetime.fromtimestamp(t)\n"
+        "    assert (day_key(t), month_key(t)) == (local.strftime('%Y-%m-%d'), local.strftime('%Y-%m')), t\n"
+        "print('ok')\n")
+    if not Path("/usr/share/zoneinfo/America/Sao_Paulo").exists():
+        pytest.skip("no tzdata for America/Sao_Paulo")
+    out = subprocess.run([sys.executable, "-c", script], env={**os.environ, "TZ": "America/Sao_Paulo"},
+                         capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0 and out.stdout.strip() == "ok", out.stderr
 
 
 def test_pacing_with_jitter_spaces_between_the_pace_and_the_pace_plus_jitter(tmp_path: Path) -> None:
