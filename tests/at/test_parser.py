@@ -7,7 +7,7 @@ from collections.abc import Callable
 from dataclasses import replace
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from modembridge.at.parser import (
@@ -269,6 +269,58 @@ def test_random_bytes_never_crash_and_chunking_is_invariant(data: bytes, chunks:
     for ev in whole:
         if isinstance(ev, Info | Echo | Urc):
             assert ev.text and all(0x20 <= ord(c) < 0x7F or c == "\t" for c in ev.text)
+
+
+class BytewiseParser(AtParser):
+    """The parser as first written: a byte at a time, in Python. AtParser.feed buffers each run of bytes up
+    to a delimiter in one piece; it must see exactly what this one sees."""
+
+    def feed(self, data: bytes) -> list[Event]:
+        events: list[Event] = []
+        for b in data:
+            if b in (0x0D, 0x0A, 0x1A, 0x1B):
+                self._line(self._take(), events)
+                continue
+            if b == 0x3E and self._expect_prompt and not "".join(
+                    chr(c) for c in self._buf if 0x20 <= c < 0x7F or c == 0x09).strip():
+                self._take()
+                self._expect_prompt = False
+                events.append(Prompt())
+                continue
+            self._buf.append(b)
+            if len(self._buf) > 4096:
+                self.garbage_bytes += len(self._buf)
+                self._buf.clear()
+        return events
+
+
+# Bytes the parser treats specially, so random data hits its branches often.
+_SPECIAL = st.sampled_from([b"\r", b"\n", b"\x1a", b"\x1b", b">", b"> ", b"\x00", b"\xff", b"OK", b"ERROR",
+                            b"+CMS ERROR: 500", b"+CMT: ,22", PDU.encode(), b"+CSQ: 9,99", b"RING", b"AT+CSQ",
+                            b'+CUSD: 0,"a', b'b"', b"x" * 1500])
+
+
+@settings(max_examples=300, deadline=None)
+@example([b"x" * 5000, b"\r\nOK\r\n"], ("AT+CSQ", False), [])
+@example([b"x" * 4000, b"\xff" * 9000, b">", b"x" * 100, b"\r"], ("AT+CMGS=22", True), [4090, 7, 5000])
+@given(st.lists(st.one_of(_SPECIAL, st.binary(max_size=40)), max_size=40),
+       st.sampled_from([("AT+CSQ", False), ("AT+CMGS=22", True), ("AT+CUSD=1", False), (None, False)]),
+       st.lists(st.integers(min_value=1, max_value=64), max_size=20))
+def test_run_at_a_time_equals_byte_at_a_time(pieces: list[bytes], command: tuple[str | None, bool],
+                                             chunks: list[int]) -> None:
+    data = b"".join(pieces)
+    fast, slow = AtParser(), BytewiseParser()
+    for p in (fast, slow):
+        if command[0] is not None:
+            p.begin(command[0], prompt=command[1])
+    got: list[Event] = []
+    i = 0
+    for n in chunks:
+        got += fast.feed(data[i:i + n])
+        i += n
+    got += fast.feed(data[i:])
+    assert got == slow.feed(data)
+    assert fast.garbage_bytes == slow.garbage_bytes and bytes(fast._buf) == bytes(slow._buf)
 
 
 def test_stream_events() -> None:
