@@ -29,9 +29,10 @@ def run(args: argparse.Namespace) -> int:
     except ConfigError as exc:
         print(f"modembridge: {exc}", file=sys.stderr)
         return 2
-    from modembridge.app import serve, setup_logging  # here: a config error is reported before aiohttp loads
+    from modembridge.app import serve, settle_heap, setup_logging  # here: a config error comes before aiohttp
 
     setup_logging(args.log_level or config.log_level)
+    settle_heap()
     from modembridge.model.fleet import FleetMisconfigured
 
     try:

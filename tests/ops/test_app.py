@@ -7,6 +7,8 @@ import asyncio
 import logging
 import os
 import socket
+import subprocess
+import sys
 import time
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -155,3 +157,23 @@ async def test_a_stall_of_the_event_loop_is_measured() -> None:
             await asyncio.sleep(0.01)
     task.cancel()
     assert 0.7 <= monitor.last.seconds <= 2.0
+
+
+def test_run_hides_what_the_imports_made_from_the_garbage_collector(tmp_path: Path) -> None:
+    """`modembridge run` freezes the objects its imports made before the loop starts, so a full collection
+    (a pause of the one loop) walks only what the daemon makes at run time."""
+    config = write_config(tmp_path, tmp_path / "no-modem")
+    probe = (
+        "import gc, sys, modembridge.app as app\n"
+        "async def serve(config):\n"
+        "    print(gc.get_freeze_count(), len(gc.get_objects()), 'modembridge.bridge' in sys.modules)\n"
+        "    return 0\n"
+        "app.serve = serve\n"
+        "from modembridge.cli import main\n"
+        f"sys.exit(main(['run', '--config', {str(config)!r}]))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60,
+                          check=False)
+    assert done.returncode == 0, done.stderr
+    frozen, tracked, bridge_loaded = done.stdout.split()
+    assert bridge_loaded == "True" and int(frozen) > 20_000 and int(tracked) < int(frozen) // 5
