@@ -353,5 +353,8 @@ def _looks_like_command(norm: str) -> bool:
     return len(norm) == 2 or norm[2] in "+^*$%#&EIZVQXSDHA0123456789"
 
 
+_HEX = re.compile(r"(?:[0-9A-Fa-f]{2})*")
+
+
 def _is_hex(s: str) -> bool:
-    return len(s) % 2 == 0 and all(c in "0123456789abcdefABCDEF" for c in s)
+    return _HEX.fullmatch(s) is not None
