@@ -35,6 +35,11 @@ def feed_all(data: bytes, command: str | None = None, *, prompt: bool = False,
         p.begin(command, prompt=prompt)
     if chunks is None:
         return p.feed(data)
+    return feed_chunked(p, data, chunks)
+
+
+def feed_chunked(p: AtParser, data: bytes, chunks: list[int]) -> list[Event]:
+    """`data` fed in pieces of the given sizes, the rest in one."""
     out: list[Event] = []
     i = 0
     for n in chunks:
@@ -313,13 +318,7 @@ def test_run_at_a_time_equals_byte_at_a_time(pieces: list[bytes], command: tuple
     for p in (fast, slow):
         if command[0] is not None:
             p.begin(command[0], prompt=command[1])
-    got: list[Event] = []
-    i = 0
-    for n in chunks:
-        got += fast.feed(data[i:i + n])
-        i += n
-    got += fast.feed(data[i:])
-    assert got == slow.feed(data)
+    assert feed_chunked(fast, data, chunks) == slow.feed(data)
     assert fast.garbage_bytes == slow.garbage_bytes and bytes(fast._buf) == bytes(slow._buf)
 
 
