@@ -20,6 +20,7 @@ from modembridge.at.parser import (
     Prompt,
     Urc,
     UrcKind,
+    _is_hex,
     command_name,
 )
 
@@ -277,8 +278,9 @@ def test_random_bytes_never_crash_and_chunking_is_invariant(data: bytes, chunks:
 
 
 class BytewiseParser(AtParser):
-    """The parser as first written: a byte at a time, in Python. AtParser.feed buffers each run of bytes up
-    to a delimiter in one piece; it must see exactly what this one sees."""
+    """The parser as first written: a byte at a time, and garbage dropped a byte at a time, in Python.
+    AtParser buffers each run of bytes up to a delimiter in one piece and drops garbage with
+    bytes.translate; it must see exactly what this one sees."""
 
     def feed(self, data: bytes) -> list[Event]:
         events: list[Event] = []
@@ -297,6 +299,17 @@ class BytewiseParser(AtParser):
                 self.garbage_bytes += len(self._buf)
                 self._buf.clear()
         return events
+
+    def _take(self) -> str:
+        raw = bytes(self._buf)
+        self._buf.clear()
+        self.garbage_bytes += sum(1 for c in raw if not (0x20 <= c < 0x7F or c == 0x09))
+        return "".join(chr(c) for c in raw if 0x20 <= c < 0x7F or c == 0x09).strip()
+
+
+@given(st.text(alphabet="0123456789abcdefABCDEFgG \u0660", max_size=12))
+def test_hex_lines_are_told_as_before(line: str) -> None:
+    assert _is_hex(line) == (len(line) % 2 == 0 and all(c in "0123456789abcdefABCDEF" for c in line))
 
 
 # Bytes the parser treats specially, so random data hits its branches often.
