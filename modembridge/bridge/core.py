@@ -264,12 +264,15 @@ class Bridge:
 
     # -- wake-ups between the pipelines --------------------------------------------------------------
 
-    def _hand_to_router(self, message: InboundMessage | None) -> None:
-        """A new inbound message: hand it straight to a free router slot, or wake the loop to look."""
+    def _hand_to_router(self, message: InboundMessage | None, written: Awaitable[bool] | None = None) -> bool:
+        """A message not journalled yet (the fast path, with `written`; see DeliveryLoop.offer): hand it
+        to a free router slot, True if one took it. None: a message became due, wake the loop to look."""
         if self.router_loop is None:
-            return
-        if message is None or not self.router_loop.offer(message.message_id, message):
+            return False
+        if message is None:
             self.router_loop.wakeup.poke()
+            return False
+        return self.router_loop.offer(message.message_id, message, written)
 
     def _wake_calls(self) -> None:
         if self.call_loop is not None:

@@ -97,19 +97,23 @@ class DeliveryLoop(Generic[Key, Item]):
         if self._tasks:
             await asyncio.wait(set(self._tasks), timeout=timeout)
 
-    def offer(self, key: Key, item: Item) -> bool:
+    def offer(self, key: Key, item: Item, written: Awaitable[bool] | None = None) -> bool:
         """Deliver `item` now, without waiting for the journal to be read, if a slot is free and the peer
-        is up; False leaves it to the loop. The caller vouches that `key` is stable across a re-read."""
+        is up; False leaves it to the loop. The caller vouches that `key` is stable across a re-read.
+
+        `written`: the entry is not in the journal yet; the outcome is recorded only once this says it
+        is (True), and dropped if it never will be (False: the entry comes again under the same key).
+        """
         if self._draining or self.breaker_open or key in self._in_flight:
             return False
         if len(self._in_flight) >= self.queue.concurrency:
             return False
-        self._launch(key, item)
+        self._launch(key, item, written)
         return True
 
-    def _launch(self, key: Key, item: Item) -> None:
+    def _launch(self, key: Key, item: Item, written: Awaitable[bool] | None = None) -> None:
         self._in_flight.add(key)
-        task = asyncio.create_task(self._deliver(key, item), name=f"{self.queue.name}:{key}")
+        task = asyncio.create_task(self._deliver(key, item, written), name=f"{self.queue.name}:{key}")
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
@@ -131,7 +135,7 @@ class DeliveryLoop(Generic[Key, Item]):
             started += 1
         return started
 
-    async def _deliver(self, key: Key, item: Item) -> None:
+    async def _deliver(self, key: Key, item: Item, written: Awaitable[bool] | None = None) -> None:
         try:
             try:
                 result = await self.queue.deliver(item)
@@ -140,6 +144,10 @@ class DeliveryLoop(Generic[Key, Item]):
                 result = DeliveryResult(DeliveryOutcome.RETRY, None, f"internal error: {exc!r}")
             now = self._clock()
             self._note_outcome(result, now)
+            if written is not None and not await written:
+                log.info("%s: %s answered %s, but its journal write failed: it comes again", self.queue.name,
+                         key, result.outcome.value)
+                return
             try:
                 self.queue.record(key, item, result, now, self.breaker_open)
                 await self.queue.commit()

@@ -24,9 +24,11 @@ from modembridge.store import Disposition, PartFields, Store, UnknownMessageErro
 log = logging.getLogger(__name__)
 
 SILENT_PID = 0x40  # TP-PID short message type 0
-EARLY_HEAD_START_TURNS = 8  # loop turns an early router delivery gets before the commit blocks the loop
+EARLY_HEAD_START_TURNS = 8  # loop turns an early router delivery gets before the journal work
 
-HandOff = Callable[[InboundMessage | None], None]  # a message to deliver now, or None: a message is due
+# (a message not journalled yet, what its journal write will say) -> taken by a router slot; or
+# (None, None): a journalled message became due
+HandOff = Callable[[InboundMessage | None, "asyncio.Future[bool] | None"], bool]
 
 
 @dataclass(frozen=True)
@@ -57,8 +59,26 @@ class InboundPipeline:
         note = self._claim(self.modem_id, deliver) if self._claim is not None else None
         if note is not None:
             fields = replace(fields, disposition="selftest", note=note)
-        result = self.store.inbox.add_part(modem_id=self.modem_id, mem=slot.mem, index=slot.index, pdu=pdu,
-                                           received_at=now, part=fields, error=None)
+        early = False
+        written: asyncio.Future[bool] | None = None
+        if fields.disposition == "deliver" and (fields.concat is None or fields.concat[1] <= 1):
+            early_id = self.store.inbox.early_delivery_id(self.modem_id, pdu, deliver.sender)
+            if early_id is not None:
+                written = asyncio.get_running_loop().create_future()
+                early = await self._deliver_before_journal(
+                    inbound_message(early_id, self.modem_id, deliver, now), written)
+        try:
+            result = self.store.inbox.add_part(modem_id=self.modem_id, mem=slot.mem, index=slot.index,
+                                               pdu=pdu, received_at=now, part=fields, error=None)
+        except BaseException:
+            if written is not None:
+                written.set_result(False)
+            raise
+        if written is not None:
+            written.set_result(True)
+        # Bound now, awaited below: if another writer's COMMIT fails meanwhile, it rolls back this part's
+        # rows too, and durable() raises instead of letting the caller free the slot.
+        txn = self.store.transaction
         if fields.disposition != "deliver":
             await self.store.commit()
             if not result.duplicate:
@@ -70,12 +90,6 @@ class InboundPipeline:
             self._metrics.inbound_special(self.modem_id, "replaced")
         if result.complete and not result.duplicate and deliver.concat is not None:
             settle_texts(self.store, [result.message_id])  # the last part arrived: decide the text once
-        # Bound now, awaited below: if another writer's COMMIT fails meanwhile, it rolls back this part's
-        # rows too, and durable() raises instead of letting the caller free the slot.
-        txn = self.store.transaction
-        early = result.head and not result.duplicate
-        if early:
-            await self._deliver_before_commit(inbound_message(result.message_id, self.modem_id, deliver, now))
         await self.store.durable(txn)
         if result.duplicate:
             log.debug("modem %s: part in %s/%d already journalled (message %s)",
@@ -89,24 +103,28 @@ class InboundPipeline:
                 view = self.store.views.inbound(result.message_id) if deliver.concat else None
                 self._on_message(result.message_id, deliver.sender, view.text if view else deliver.text)
             if not early:
-                self._hand_off(None)
+                self._hand_off(None, None)
         else:
             part = f"{deliver.concat.seq}/{deliver.concat.total}" if deliver.concat else "1/1"
             log.debug("inbound message=%s modem=%s part %s received", result.message_id, self.modem_id, part)
 
-    async def _deliver_before_commit(self, message: InboundMessage) -> None:
-        """The inbound fast path: hand a new single-part message to a free router slot before its row is
-        durable, and give the request a head start on the COMMIT's fsync, which blocks the loop.
+    async def _deliver_before_journal(self, message: InboundMessage, written: asyncio.Future[bool]) -> bool:
+        """The inbound fast path: hand a new single-part message to a free router slot before its rows are
+        written, and give the request a head start on the journal's work (its INSERTs, then the
+        COMMIT's fsync, which blocks the loop). True if a slot took it.
 
         Invariant: the router may see a message before the journal holds it, but only under an id a
         re-read reproduces (derived from the modem and the PDU), and the SIM slot (or the +CNMA) is
-        released only after the part's own transaction committed. So a failed commit or a crash costs at
-        most a second request with the same id, never the message.
+        released only after the part's own transaction committed. So a failed write or commit, or a
+        crash, costs at most a second request with the same id, never the message. The router's answer
+        is recorded only once the rows are written (`written`).
         """
-        self._hand_off(message)
+        if not self._hand_off(message, written):
+            return False
         # aiohttp needs a few loop turns to write the request; only a scheduling hint
         for _ in range(EARLY_HEAD_START_TURNS):
             await asyncio.sleep(0)
+        return True
 
     async def keep_unusable(self, pdu: str, slot: Slot, now: float, error: str, *, undecodable: bool,
                             unmatched_report: bool = False) -> None:

@@ -55,7 +55,7 @@ class Inbox(Part):
         """
         db = self._db
         pdu = pdu.strip().upper()
-        sha = hashlib.sha256(pdu.encode("ascii", "replace")).hexdigest()
+        sha = _pdu_sha256(pdu)
         self._begin()
         row = db.execute(
             "SELECT p.id, m.message_id, m.state FROM in_part p JOIN in_message m ON m.id = p.message"
@@ -82,9 +82,7 @@ class Inbox(Part):
 
         concat = ConcatKey(*part.concat) if part.concat is not None else None
         if concat is None or concat.total <= 1:
-            # The id is derived from the modem and the PDU: the same SMS read again after a crash (before
-            # its row was committed) gets the same id, so it may go to the router before the commit.
-            message_id = hashlib.sha256(f"{modem_id}\n{sha}".encode()).hexdigest()[:32]
+            message_id = _single_part_id(modem_id, sha)
             mid = self._new_in_message(modem_id, part.sender, None, 1, None, part.encoding, "assembling",
                                        received_at, message_id, text=part.text, pid=part.pid)
             pid = self._insert_in_part(mid, modem_id, mem, index, pdu, sha, received_at, 1, part, error,
@@ -122,6 +120,18 @@ class Inbox(Part):
             replaced = self._replace_earlier(mid, modem_id, part.sender, part.pid, received_at, message_id)
             self._make_ready(mid, part.sender, received_at, message_id)
         return InboundPartResult(pid, message_id, False, complete, replaced=replaced)
+
+    def early_delivery_id(self, modem_id: str, pdu: str, sender: str) -> str | None:
+        """The id a new single-part message will be journalled under, if it may go to the router before
+        add_part journals it (the inbound fast path, durability.md): its PDU is not journalled yet and no
+        older message of its sender waits in line. None: journal it first."""
+        sha = _pdu_sha256(pdu.strip().upper())
+        known, blocked = self._db.execute(
+            "SELECT EXISTS (SELECT 1 FROM in_part WHERE modem_id = ? AND pdu_sha256 = ?),"
+            " EXISTS (SELECT 1 FROM in_message INDEXED BY in_message_sender WHERE state = 'received'"
+            " AND sender = ? AND hold_failures < ?)",
+            (modem_id, sha, sender, self.order_hold_attempts)).fetchone()
+        return None if known or blocked else _single_part_id(modem_id, sha)
 
     def _replace_earlier(self, rowid: int, modem_id: str, sender: str, pid: int, now: float,
                          message_id: str) -> int:
@@ -359,3 +369,13 @@ class Inbox(Part):
                          " next_attempt_at = ?, done_at = NULL WHERE id = ?", (now, row["id"]))
         txn.fresh_inbound.add(message_id)
         return True
+
+
+def _pdu_sha256(pdu: str) -> str:
+    return hashlib.sha256(pdu.encode("ascii", "replace")).hexdigest()
+
+
+def _single_part_id(modem_id: str, sha: str) -> str:
+    """A single-part message's id, derived from the modem and the PDU: the same SMS read again after a
+    crash (before its row was committed) gets the same id, so it may go to the router before the commit."""
+    return hashlib.sha256(f"{modem_id}\n{sha}".encode()).hexdigest()[:32]

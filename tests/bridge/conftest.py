@@ -29,6 +29,7 @@ from modembridge.config import (
 )
 from modembridge.http.callbacks import CallbackPolicy
 from modembridge.http.client import DlrClient, RouterClient
+from modembridge.model import InboundView
 from modembridge.observe import Metrics
 from modembridge.sim.harness import SimModem
 from modembridge.store import Store
@@ -130,6 +131,21 @@ async def wait_until(predicate: Callable[[], bool], timeout: float = 10.0, inter
         if time.monotonic() > deadline:
             raise AssertionError("condition not reached in time")
         await asyncio.sleep(interval)
+
+
+def inbound_state(store: Store, message_id: str) -> str | None:
+    """An inbound message's journal state; None until its rows are written: a new single-part message may
+    reach the router first (the inbound fast path, docs/durability.md)."""
+    view = store.views.inbound(message_id)
+    return None if view is None else str(view.state)
+
+
+async def journalled(store: Store, message_id: str) -> InboundView:
+    """The journal's view of an inbound message the router has seen, once its rows are written."""
+    await wait_until(lambda: store.views.inbound(message_id) is not None)
+    view = store.views.inbound(message_id)
+    assert view is not None
+    return view
 
 
 @pytest.fixture

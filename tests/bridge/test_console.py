@@ -18,7 +18,7 @@ from modembridge.http import create_app
 from modembridge.http.console.session import COOKIE, Sessions
 from modembridge.model import SendRequest
 
-from .conftest import Stack, wait_until
+from .conftest import Stack, journalled, wait_until
 
 API, STATUS = "console-api-token-0123456789", "console-status-token-0123456789"
 HOSTILE = ["<script>alert(1)</script>", "\u202eevil.exe\u202c", "w" * 600, "emoji 😀 ok", '" onmouseover="x']
@@ -336,6 +336,7 @@ async def test_a_messages_timeline_has_every_attempt_its_outcome_and_the_report(
     await stack.sim.inject_text("+254711000986", "an inbound story")
     await stack.router.wait(lambda: len(stack.router.delivered()) == 1)
     mid = stack.router.delivered()[0]["message_id"]
+    await journalled(stack.store, mid)
     await wait_until(lambda: [e.kind for e in stack.store.views.inbound(mid).events] == ["router"])
     client = await console(stack, aiohttp_client, status_token="")
     await login(client, API)

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime
 from typing import Any
 
 from modembridge.sms import encode_deliver
 
-from .conftest import Stack, wait_until
+from .conftest import Stack, inbound_state, wait_until
 
 
 def sim_used(stack: Stack, mem: str = "SM") -> int:
@@ -23,7 +24,7 @@ async def test_single_part_reaches_the_router_and_leaves_the_sim(make_stack: Any
     assert (req["sender"], req["text"]) == ("+254700000001", "hello router")
     view = stack.bridge.message(req["message_id"])
     assert view is not None and view.direction == "in"
-    await wait_until(lambda: stack.store.views.inbound(req["message_id"]).state == "delivered")
+    await wait_until(lambda: inbound_state(stack.store, req["message_id"]) == "delivered")
     await wait_until(lambda: sim_used(stack) == 0)
 
 
@@ -80,7 +81,7 @@ async def test_router_errors_are_retried_and_4xx_is_rejected_not_retried(make_st
     rejected = [r for r in stack.router.requests if r["sender"] == "+254700000005"]
     assert [r["status"] for r in rejected] == [400]
     mid = rejected[0]["message_id"]
-    await wait_until(lambda: stack.store.views.inbound(mid).state == "rejected")
+    await wait_until(lambda: inbound_state(stack.store, mid) == "rejected")
     # the same message id is used on every retry, so the site can dedupe
     assert len({r["message_id"] for r in stack.router.requests if r["sender"] == "+254700000004"}) == 1
 
@@ -160,3 +161,38 @@ async def test_direct_indication_journals_then_acknowledges_each_cmt(make_stack:
     await wait_until(lambda: count("AT+CNMA") == 4)  # one ack per part, after the router may have it
     assert count("\r\n+CMT:") == 4 and count("AT+CMGR") == 0
     assert sim_used(stack) == 0  # nothing was stored on the SIM
+
+
+async def test_an_answer_that_beats_the_journal_write_is_recorded_once_written(make_stack: Any) -> None:
+    """The fast path posts a new single-part SMS before its rows are written. Here the router answers
+    before the pipeline writes them: the answer must wait for the rows and be recorded then, not be lost
+    (the message would go to the router a second time)."""
+    stack: Stack = await make_stack()
+    await stack.wait_ready()
+    loop = stack.bridge.router_loop
+    assert loop is not None
+    answered = asyncio.Event()
+    deliver = loop.queue.deliver
+
+    async def noting_deliver(message: Any) -> Any:
+        result = await deliver(message)
+        answered.set()
+        return result
+
+    inbound = stack.bridge.events["gsm0"].inbound
+    head_start = inbound._deliver_before_journal
+
+    async def long_head_start(message: Any, written: Any) -> bool:
+        taken = await head_start(message, written)
+        assert taken
+        await asyncio.wait_for(answered.wait(), 5.0)  # the answer is in before the rows are written
+        return taken
+
+    loop.queue.deliver = noting_deliver
+    inbound._deliver_before_journal = long_head_start  # type: ignore[method-assign]
+    await stack.sim.inject_text("+254700000031", "answered early")
+    await stack.router.wait(lambda: len(stack.router.delivered()) == 1)
+    message_id = stack.router.delivered()[0]["message_id"]
+    await wait_until(lambda: inbound_state(stack.store, message_id) == "delivered")
+    await wait_until(lambda: sim_used(stack) == 0)
+    assert answered.is_set() and len(stack.router.requests) == 1

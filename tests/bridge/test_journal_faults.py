@@ -10,7 +10,7 @@ from typing import Any
 from modembridge.model import SendRequest
 from modembridge.store import StoreError
 
-from .conftest import Stack, wait_until
+from .conftest import Stack, inbound_state, wait_until
 from .faults import FailEach, RollbackOnce, fail_commits, once
 
 
@@ -30,8 +30,7 @@ async def test_a_failed_commit_leaves_the_sms_on_the_sim_and_the_reader_carries_
     # It may have reached the router before its failed commit (early delivery), and again after the
     # re-read: always under the same message id, so the site can tell it is the same SMS.
     assert first and len({r["message_id"] for r in first}) == 1
-    view = stack.store.views.inbound(first[0]["message_id"])
-    assert view is not None and view.state == "delivered"
+    await wait_until(lambda: inbound_state(stack.store, first[0]["message_id"]) == "delivered")
 
 
 async def test_a_failed_commit_after_cmgs_is_recorded_again_not_left_sending(make_stack: Any) -> None:
@@ -54,37 +53,36 @@ async def test_a_failed_commit_after_cmgs_is_recorded_again_not_left_sending(mak
 
 
 async def test_a_part_rolled_back_by_another_writers_failed_commit_stays_on_the_sim(make_stack: Any) -> None:
-    """The reader hands a new SMS to the router before its COMMIT (the fast path) and yields; another
-    writer's COMMIT fails in between and rolls the shared transaction back, the part's rows included.
-    The reader must learn that *its* transaction failed: the SMS stays on the SIM and comes again."""
+    """The reader hands a new SMS to the router before journalling it (the fast path), writes its rows and
+    waits for its COMMIT; another writer's COMMIT fails in between and rolls the shared transaction back,
+    the part's rows included. The reader must learn that *its* transaction failed: the SMS stays on the
+    SIM and comes again."""
     stack: Stack = await make_stack()
     await stack.wait_ready()
     conn = fail_commits(stack.store, once(_touches("modem_fact")))
-    inbound = stack.bridge.events["gsm0"].inbound
-    hand_off = inbound._hand_off
+    inbox = stack.store.inbox
+    add_part = inbox.add_part
 
     def other_writer() -> None:  # e.g. a driver remembering a SIM fact, committing synchronously
         stack.store.facts.set("gsm0", "probe", "x", 0.0)
         with contextlib.suppress(StoreError):
             stack.store.commit_now()
 
-    def racing_hand_off(message: Any) -> None:
-        hand_off(message)
-        asyncio.get_running_loop().call_soon(other_writer)  # runs during the reader's head start
+    def racing_add_part(**kwargs: Any) -> Any:
+        result = add_part(**kwargs)
+        asyncio.get_running_loop().call_soon(other_writer)  # runs while the reader waits for its COMMIT
+        return result
 
-    inbound._hand_off = racing_hand_off
+    inbox.add_part = racing_add_part  # type: ignore[method-assign]
     await stack.sim.inject_text("+254733000009", "rolled back, not lost")
     await wait_until(lambda: conn.failures == 1)
-    inbound._hand_off = hand_off
+    inbox.add_part = add_part  # type: ignore[method-assign]
     text = "rolled back, not lost"
     await stack.router.wait(lambda: any(r["text"] == text for r in stack.router.delivered()))
     message_id = next(r["message_id"] for r in stack.router.delivered() if r["text"] == text)
 
-    def state() -> str | None:  # the early hand-off reached the router; the row comes with the re-read
-        view = stack.store.views.inbound(message_id)
-        return None if view is None else str(view.state)
-
-    await wait_until(lambda: state() == "delivered", 5.0)  # read again from the SIM, same id
+    # the early hand-off reached the router; the row comes with the re-read from the SIM, same id
+    await wait_until(lambda: inbound_state(stack.store, message_id) == "delivered", 5.0)
     await wait_until(lambda: not stack.sim.storage()["memories"]["SM"])
 
 

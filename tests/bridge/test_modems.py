@@ -9,7 +9,7 @@ import pytest
 from modembridge.at import ModemState
 from modembridge.model import SendRequest, UnknownModemError
 
-from .conftest import Stack, wait_until
+from .conftest import Stack, journalled, wait_until
 
 
 async def test_inbound_from_every_modem_is_merged(make_stack: Any) -> None:
@@ -19,7 +19,7 @@ async def test_inbound_from_every_modem_is_merged(make_stack: Any) -> None:
     await stack.sims["gsm1"].inject_text("+254722000002", "via one")
     await stack.router.wait(lambda: len(stack.router.delivered()) == 2)
     by_text = {r["text"]: r["message_id"] for r in stack.router.delivered()}
-    views = {t: stack.store.views.inbound(mid) for t, mid in by_text.items()}
+    views = {t: await journalled(stack.store, mid) for t, mid in by_text.items()}
     assert views["via zero"].modem == "gsm0"
     assert views["via one"].modem == "gsm1"
 
