@@ -18,8 +18,6 @@ import signal
 import socket
 import sys
 
-import aiohttp
-
 from modembridge import preflight
 from modembridge.config import Config, is_loopback
 from modembridge.model import FleetTransport
@@ -66,6 +64,7 @@ async def serve(
     from modembridge.http import create_app, start_server
     from modembridge.http.callbacks import CallbackPolicy
     from modembridge.http.client import DlrClient, RouterClient
+    from modembridge.http.transport import HttpTransport
     from modembridge.observe import Metrics, log_numbers
     from modembridge.store import Store
 
@@ -84,12 +83,12 @@ async def serve(
     log_numbers(config.log_numbers)
 
     store = Store.from_config(config)
-    timeout = aiohttp.ClientTimeout(total=max(config.router.timeout, config.dlr.timeout))
-    async with aiohttp.ClientSession(timeout=timeout) as session:
+    http = HttpTransport()
+    try:
         metrics = Metrics()
         has_router = bool(config.router.url or config.router.url_template)
-        router = RouterClient(config.router, session, metrics)
-        dlr = DlrClient(config.dlr, session, metrics, policy=CallbackPolicy.from_config(config))
+        router = RouterClient(config.router, http, metrics)
+        dlr = DlrClient(config.dlr, http, metrics, policy=CallbackPolicy.from_config(config))
         bridge = Bridge(
             config, store, router=router.deliver if has_router else None, dlr=dlr.call,
             calls=router.deliver_call if config.router.call_url else None, metrics=metrics,
@@ -124,6 +123,8 @@ async def serve(
             await bridge.stop()
             store.close()
             log.info("stopped")
+    finally:
+        await http.close()
     return 0
 
 

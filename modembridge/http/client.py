@@ -20,7 +20,6 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import quote, urlencode
 
-import aiohttp
 from yarl import URL
 
 from modembridge.config import DlrConfig, RouterConfig
@@ -30,6 +29,7 @@ from modembridge.sms import parse_udh
 
 from .callbacks import CallbackPolicy, CallbackRefused
 from .escapes import coding, dlr_url, inbound_url, kannel_udh
+from .transport import HttpTransport
 
 log = logging.getLogger("modembridge.http.client")
 
@@ -142,32 +142,26 @@ def _one_line(text: str) -> str:
 
 
 async def _perform(
-    session: aiohttp.ClientSession, req: PreparedRequest, timeout: float, *, read_body: bool = True
+    http: HttpTransport, req: PreparedRequest, timeout: float, *, read_body: bool = True
 ) -> DeliveryResult:
     """Make the request, never following a redirect; never raises for network trouble. `read_body`: a
     short excerpt of the answer goes into the detail (kept in the journal); else the status alone."""
     try:
-        async with session.request(
-            req.method,
-            URL(req.url, encoded=True),
-            data=req.body,
-            headers=req.headers,
-            timeout=aiohttp.ClientTimeout(total=timeout),
-            allow_redirects=False,
-        ) as resp:
-            if not read_body:
-                return classify(resp.status, f"HTTP {resp.status}")
-            if 300 <= resp.status < 400:  # the router is the operator's site: say where it points
-                where = resp.headers.get("Location", "?")[:200]
-                return classify(resp.status, f"HTTP {resp.status}: redirect to {where} not followed (fix the "
-                                "router URL)")
-            snippet = (await resp.content.read(_DETAIL_BODY)).decode("utf-8", "replace")
-            detail = f"HTTP {resp.status}" + (f": {_one_line(snippet)}" if snippet.strip() else "")
-            return classify(resp.status, detail)
+        answer = await http.request(req.method, URL(req.url, encoded=True), req.headers, req.body,
+                                    timeout=timeout, keep=_DETAIL_BODY if read_body else 0)
     except TimeoutError:
         return DeliveryResult(DeliveryOutcome.RETRY, None, f"timeout after {timeout:g}s")
-    except (aiohttp.ClientError, OSError, ValueError) as exc:
+    except (OSError, ValueError) as exc:  # refused, reset, TLS, DNS; not HTTP (HttpProtocolError)
         return DeliveryResult(DeliveryOutcome.RETRY, None, f"connection error: {type(exc).__name__}")
+    status = answer.status
+    if not read_body:
+        return classify(status, f"HTTP {status}")
+    if 300 <= status < 400:  # the router is the operator's site: say where it points
+        where = answer.headers.get("location", "?")[:200]
+        return classify(status, f"HTTP {status}: redirect to {where} not followed (fix the router URL)")
+    snippet = answer.body.decode("utf-8", "replace")
+    detail = f"HTTP {status}" + (f": {_one_line(snippet)}" if snippet.strip() else "")
+    return classify(status, detail)
 
 
 class RouterClient:
@@ -179,13 +173,13 @@ class RouterClient:
     def __init__(
         self,
         config: RouterConfig,
-        session: aiohttp.ClientSession,
+        http: HttpTransport,
         metrics: Metrics | None = None,
         *,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.config = config
-        self.session = session
+        self.http = http
         self.metrics = metrics
         self._clock = clock
         self._slots = asyncio.Semaphore(max(1, config.concurrency))
@@ -233,7 +227,7 @@ class RouterClient:
         except ValueError as exc:
             return DeliveryResult(DeliveryOutcome.RETRY, None, f"bad call_url: {exc}"[:200])
         async with self._slots:
-            return await _perform(self.session, req, self.config.timeout)
+            return await _perform(self.http, req, self.config.timeout)
 
     async def deliver(self, msg: InboundMessage) -> DeliveryResult:
         """POST/GET `msg` to the router and classify the answer. Never raises for network errors."""
@@ -243,7 +237,7 @@ class RouterClient:
             return DeliveryResult(DeliveryOutcome.RETRY, None, f"bad router url: {exc}"[:200])
         async with self._slots:
             started = time.monotonic()
-            result = await _perform(self.session, req, self.config.timeout)
+            result = await _perform(self.http, req, self.config.timeout)
             elapsed = time.monotonic() - started
         if self.metrics is not None:
             self.metrics.router_attempt(result.outcome.value, elapsed)
@@ -256,11 +250,11 @@ class DlrClient:
     URL; only the answer's status is kept (a client-chosen URL's body is neither stored nor logged)."""
 
     def __init__(
-        self, config: DlrConfig, session: aiohttp.ClientSession, metrics: Metrics | None = None, *,
+        self, config: DlrConfig, http: HttpTransport, metrics: Metrics | None = None, *,
         policy: CallbackPolicy,
     ) -> None:
         self.config = config
-        self.session = session
+        self.http = http
         self.metrics = metrics
         self.policy = policy
 
@@ -274,7 +268,7 @@ class DlrClient:
         except CallbackRefused as exc:
             result = DeliveryResult(DeliveryOutcome.REJECTED, None, f"dlr-url refused: {exc}")
         else:
-            result = await _perform(self.session, req, self.config.timeout, read_body=False)
+            result = await _perform(self.http, req, self.config.timeout, read_body=False)
         if self.metrics is not None:
             self.metrics.dlr_callback(result.outcome.value)
         log.debug("dlr callback for %s: %s (%s)", event.message_id, result.outcome.value, result.detail)

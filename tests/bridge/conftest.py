@@ -12,7 +12,6 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs
 
-import aiohttp
 import pytest
 from aiohttp import web
 
@@ -27,6 +26,7 @@ from modembridge.config import (
     RouterConfig,
     StoreConfig,
 )
+from modembridge.http import HttpTransport
 from modembridge.http.callbacks import CallbackPolicy
 from modembridge.http.client import DlrClient, RouterClient
 from modembridge.model import InboundView
@@ -169,7 +169,7 @@ async def router() -> AsyncIterator[Router]:
 @pytest.fixture
 async def make_stack(tmp_path: Path, router: Router) -> AsyncIterator[Callable[..., Any]]:
     """`await make_stack(modems=2, outbound=OutboundConfig(...), sim_kw={...})` -> a started Stack."""
-    opened: list[tuple[Bridge, Store, list[SimModem], aiohttp.ClientSession]] = []
+    opened: list[tuple[Bridge, Store, list[SimModem], HttpTransport]] = []
 
     async def make(
         modems: int = 1, *, sim_kw: dict[str, Any] | None = None, indication: str = "stored",
@@ -208,26 +208,26 @@ async def make_stack(tmp_path: Path, router: Router) -> AsyncIterator[Callable[.
         if sections:
             config = replace(config, **sections)
         store = Store(config.store.path, synchronous=config.store.synchronous)
-        session = aiohttp.ClientSession()
+        http = HttpTransport()
         metrics = Metrics()
-        client = RouterClient(config.router, session, metrics)
+        client = RouterClient(config.router, http, metrics)
         bridge = Bridge(
             config,
             store,
             router=client.deliver,
             calls=client.deliver_call if config.router.call_url else None,
-            dlr=DlrClient(config.dlr, session, metrics, policy=CallbackPolicy.from_config(config)).call,
+            dlr=DlrClient(config.dlr, http, metrics, policy=CallbackPolicy.from_config(config)).call,
             metrics=metrics,
         )
         await bridge.start()
-        opened.append((bridge, store, list(sims.values()), session))
+        opened.append((bridge, store, list(sims.values()), http))
         return Stack(bridge, store, sims, router, config)
 
     yield make
-    for bridge, store, sims, session in opened:
+    for bridge, store, sims, http in opened:
         await bridge.stop_deliveries()  # as the daemon stops: deliveries in flight end first
         await bridge.stop()
         store.close()
-        await session.close()
+        await http.close()
         for sim in sims:
             await sim.stop()

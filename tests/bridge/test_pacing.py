@@ -13,13 +13,13 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-import aiohttp
 import pytest
 
 from modembridge.bridge import Bridge
 from modembridge.bridge.pacing import Pacer, day_key, month_key, next_day, next_month
 from modembridge.cli.render import render_status
 from modembridge.config import ModemConfig
+from modembridge.http import HttpTransport
 from modembridge.http.callbacks import CallbackPolicy
 from modembridge.http.client import DlrClient, RouterClient
 from modembridge.model import BridgeStatus, SendRequest
@@ -92,11 +92,11 @@ async def test_the_days_counters_survive_a_restart(make_stack: Any) -> None:
         await send(stack, f"+25471100022{i}")
     await wait_until(lambda: sent_by(stack)["gsm0"] == 2)
     await stack.bridge.stop()
-    async with aiohttp.ClientSession() as session:
+    async with HttpTransport() as http:
         metrics = Metrics()
         bridge = Bridge(stack.config, stack.store, metrics=metrics,
-                        router=RouterClient(stack.config.router, session, metrics).deliver,
-                        dlr=DlrClient(stack.config.dlr, session, metrics,
+                        router=RouterClient(stack.config.router, http, metrics).deliver,
+                        dlr=DlrClient(stack.config.dlr, http, metrics,
                                       policy=CallbackPolicy.from_config(stack.config)).call)
         await bridge.start()
         try:

@@ -8,12 +8,12 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
-import aiohttp
 import pytest
 
 from modembridge.bridge import Bridge
 from modembridge.bridge.reports import message_report_due
 from modembridge.config import DlrConfig
+from modembridge.http import HttpTransport
 from modembridge.http.callbacks import CallbackPolicy
 from modembridge.http.client import DlrClient, RouterClient
 from modembridge.model import DlrStatus, SendRequest
@@ -74,11 +74,11 @@ async def test_a_report_for_a_part_sent_before_a_restart_still_matches(make_stac
     await stack.sim.wait_submitted(1)
     await wait_until(lambda: parts_of(stack, message_id)[0].state == "sent")
     await stack.bridge.stop()
-    async with aiohttp.ClientSession() as session:
+    async with HttpTransport() as http:
         metrics = Metrics()
         bridge = Bridge(stack.config, stack.store,
-                        router=RouterClient(stack.config.router, session, metrics).deliver,
-                        dlr=DlrClient(stack.config.dlr, session, metrics,
+                        router=RouterClient(stack.config.router, http, metrics).deliver,
+                        dlr=DlrClient(stack.config.dlr, http, metrics,
                                       policy=CallbackPolicy.from_config(stack.config)).call, metrics=metrics)
         await bridge.start()
         try:

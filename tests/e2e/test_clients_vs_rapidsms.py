@@ -9,11 +9,11 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 
-import aiohttp
 import pytest
 import pytest_asyncio
 
 from modembridge.config import DlrConfig, RouterConfig
+from modembridge.http import HttpTransport
 from modembridge.http.callbacks import CallbackPolicy
 from modembridge.http.client import DlrClient, RouterClient
 from modembridge.model import DeliveryOutcome, DeliveryReportEvent, DlrStatus, InboundMessage
@@ -41,9 +41,10 @@ def rapidsms_site(shared_rapidsms_site: RapidSMSSite, kannel_standin: KannelStan
 
 
 @pytest_asyncio.fixture(loop_scope="module")
-async def session() -> AsyncIterator[aiohttp.ClientSession]:
-    async with aiohttp.ClientSession() as s:
-        yield s
+async def http() -> AsyncIterator[HttpTransport]:
+    transport = HttpTransport()
+    yield transport
+    await transport.close()
 
 
 def inbound(text: str, sender: str = SENDER) -> InboundMessage:
@@ -71,11 +72,11 @@ def inbound(text: str, sender: str = SENDER) -> InboundMessage:
 async def test_router_client_delivers_to_rapidsms_kannel_view(
     rapidsms_site: RapidSMSSite,
     kannel_standin: KannelStandIn,
-    session: aiohttp.ClientSession,
+    http: HttpTransport,
     text: str,
     reply: str,
 ) -> None:
-    client = RouterClient(RouterConfig(url=rapidsms_site.inbound_url, format="kannel"), session)
+    client = RouterClient(RouterConfig(url=rapidsms_site.inbound_url, format="kannel"), http)
     result = await client.deliver(inbound(text))
     assert (result.outcome, result.status) == (DeliveryOutcome.DELIVERED, 200)
     assert [(m.direction, m.text, m.identity) for m in rapidsms_site.messages()] == [
@@ -88,29 +89,29 @@ async def test_router_client_delivers_to_rapidsms_kannel_view(
 
 @pytest.mark.parametrize("text", ["", "   "])
 async def test_router_client_classifies_empty_text_as_rejected(
-    rapidsms_site: RapidSMSSite, session: aiohttp.ClientSession, text: str
+    rapidsms_site: RapidSMSSite, http: HttpTransport, text: str
 ) -> None:
-    client = RouterClient(RouterConfig(url=rapidsms_site.inbound_url, format="kannel"), session)
+    client = RouterClient(RouterConfig(url=rapidsms_site.inbound_url, format="kannel"), http)
     result = await client.deliver(inbound(text))
     assert (result.outcome, result.status) == (DeliveryOutcome.REJECTED, 400)
     assert rapidsms_site.messages() == []
 
 
 async def test_router_client_does_not_follow_the_append_slash_redirect_and_says_why(
-    rapidsms_site: RapidSMSSite, kannel_standin: KannelStandIn, session: aiohttp.ClientSession
+    rapidsms_site: RapidSMSSite, kannel_standin: KannelStandIn, http: HttpTransport
 ) -> None:
     url = rapidsms_site.inbound_url.rstrip("/")  # the trailing slash forgotten in router.url: 301
-    result = await RouterClient(RouterConfig(url=url, format="kannel"), session).deliver(inbound("echo x"))
+    result = await RouterClient(RouterConfig(url=url, format="kannel"), http).deliver(inbound("echo x"))
     assert (result.outcome, result.status) == (DeliveryOutcome.RETRY, 301)  # retried, visible, not lost
     assert "not followed" in result.detail and "/backend/kannel-bridge/" in result.detail
     assert rapidsms_site.messages() == []
 
 
 async def test_router_client_wrong_path_is_rejected_not_retried(
-    rapidsms_site: RapidSMSSite, session: aiohttp.ClientSession
+    rapidsms_site: RapidSMSSite, http: HttpTransport
 ) -> None:
     url = rapidsms_site.base_url + "/backend/no-such-backend/"
-    result = await RouterClient(RouterConfig(url=url, format="kannel"), session).deliver(inbound("echo x"))
+    result = await RouterClient(RouterConfig(url=url, format="kannel"), http).deliver(inbound("echo x"))
     assert (result.outcome, result.status) == (DeliveryOutcome.REJECTED, 404)
     assert rapidsms_site.messages() == []
 
@@ -122,11 +123,11 @@ async def test_router_client_wrong_path_is_rejected_not_retried(
 async def test_dlr_client_calls_rapidsms_delivery_report_view(
     rapidsms_site: RapidSMSSite,
     kannel_standin: KannelStandIn,
-    session: aiohttp.ClientSession,
+    http: HttpTransport,
     status: DlrStatus,
     reply: str,
 ) -> None:
-    router = RouterClient(RouterConfig(url=rapidsms_site.inbound_url, format="kannel"), session)
+    router = RouterClient(RouterConfig(url=rapidsms_site.inbound_url, format="kannel"), http)
     assert (await router.deliver(inbound("echo report me"))).outcome is DeliveryOutcome.DELIVERED
     [req] = kannel_standin.requests
     template = req.value("dlr-url")  # what the bridge stores with the send and substitutes later
@@ -143,7 +144,7 @@ async def test_dlr_client_calls_rapidsms_delivery_report_view(
         reply=reply,
     )
     policy = CallbackPolicy.for_router([rapidsms_site.inbound_url])
-    result = await DlrClient(DlrConfig(), session, policy=policy).call(event)
+    result = await DlrClient(DlrConfig(), http, policy=policy).call(event)
     assert (result.outcome, result.status) == (DeliveryOutcome.DELIVERED, 200), rapidsms_site.log()
     [row] = rapidsms_site.delivery_reports()
     assert (row.message_id, row.status, row.status_text) == (rapidsms_id, int(status), reply)
@@ -153,10 +154,10 @@ async def test_dlr_client_calls_rapidsms_delivery_report_view(
 
 
 async def test_dlr_without_reply_text_still_gives_rapidsms_a_status_text(
-    rapidsms_site: RapidSMSSite, kannel_standin: KannelStandIn, session: aiohttp.ClientSession
+    rapidsms_site: RapidSMSSite, kannel_standin: KannelStandIn, http: HttpTransport
 ) -> None:
     """status_text (%A) is required by RapidSMS (empty -> 400): the client must fill it in itself."""
-    router = RouterClient(RouterConfig(url=rapidsms_site.inbound_url, format="kannel"), session)
+    router = RouterClient(RouterConfig(url=rapidsms_site.inbound_url, format="kannel"), http)
     await router.deliver(inbound("echo x"))
     [req] = kannel_standin.requests
     event = DeliveryReportEvent(
@@ -170,7 +171,7 @@ async def test_dlr_without_reply_text_still_gives_rapidsms_a_status_text(
         reply="",
     )
     policy = CallbackPolicy.for_router([rapidsms_site.inbound_url])
-    result = await DlrClient(DlrConfig(), session, policy=policy).call(event)
+    result = await DlrClient(DlrConfig(), http, policy=policy).call(event)
     assert (result.outcome, result.status) == (DeliveryOutcome.DELIVERED, 200), rapidsms_site.log()
     [row] = rapidsms_site.delivery_reports()
     assert row.status == 1 and row.status_text
@@ -181,10 +182,10 @@ def generic_config(site: RapidSMSSite) -> RouterConfig:
 
 
 async def test_router_client_generic_format_posts_to_rapidsms_http_view(
-    rapidsms_site: RapidSMSSite, kannel_standin: KannelStandIn, session: aiohttp.ClientSession
+    rapidsms_site: RapidSMSSite, kannel_standin: KannelStandIn, http: HttpTransport
 ) -> None:
     text = "echo generic ☺ a&b=c+d"
-    result = await RouterClient(generic_config(rapidsms_site), session).deliver(inbound(text))
+    result = await RouterClient(generic_config(rapidsms_site), http).deliver(inbound(text))
     assert (result.outcome, result.status) == (DeliveryOutcome.DELIVERED, 200)
     assert [(m.direction, m.text, m.identity) for m in rapidsms_site.messages()] == [
         ("I", text, SENDER),
@@ -195,15 +196,15 @@ async def test_router_client_generic_format_posts_to_rapidsms_http_view(
 
 
 async def test_router_client_generic_format_empty_text_is_rejected(
-    rapidsms_site: RapidSMSSite, session: aiohttp.ClientSession
+    rapidsms_site: RapidSMSSite, http: HttpTransport
 ) -> None:
-    result = await RouterClient(generic_config(rapidsms_site), session).deliver(inbound(""))
+    result = await RouterClient(generic_config(rapidsms_site), http).deliver(inbound(""))
     assert (result.outcome, result.status) == (DeliveryOutcome.REJECTED, 400)
     assert rapidsms_site.messages() == []
 
 
 async def test_site_slower_than_router_timeout_processes_the_message_anyway(
-    rapidsms_site: RapidSMSSite, kannel_standin: KannelStandIn, session: aiohttp.ClientSession
+    rapidsms_site: RapidSMSSite, kannel_standin: KannelStandIn, http: HttpTransport
 ) -> None:
     """The timeout makes the bridge retry, but RapidSMS already handled it: the retry will be a duplicate.
 
@@ -211,7 +212,7 @@ async def test_site_slower_than_router_timeout_processes_the_message_anyway(
     site's slowest answer.
     """
     config = RouterConfig(url=rapidsms_site.inbound_url, format="kannel", timeout=0.3)
-    result = await RouterClient(config, session).deliver(inbound("slow 1"))
+    result = await RouterClient(config, http).deliver(inbound("slow 1"))
     assert (result.outcome, result.status) == (DeliveryOutcome.RETRY, None)
     [req] = await kannel_standin.wait_requests(1)  # the reply still goes out, after the bridge gave up
     assert req.get("text") == b"done 1"

@@ -12,7 +12,7 @@ from aiohttp.test_utils import TestServer
 from httpfakes import KANNEL_PASS, KANNEL_USER, FakeGateway, make_config
 
 from modembridge.config import RouterConfig
-from modembridge.http import RouterClient, create_app, start_server
+from modembridge.http import HttpTransport, RouterClient, create_app, start_server
 from modembridge.model import DeliveryOutcome, InboundMessage
 from modembridge.observe import Metrics
 
@@ -52,9 +52,9 @@ async def test_reply_inside_inbound_request(aiohttp_server: Callable[..., Awaita
     app.router.add_get("/backend/kannel-fake-smsc/", site)
     server = await aiohttp_server(app)
     try:
-        async with aiohttp.ClientSession() as session:
+        async with HttpTransport() as http:
             client = RouterClient(RouterConfig(url=str(server.make_url("/backend/kannel-fake-smsc/")),
-                                               concurrency=N), session)
+                                               concurrency=N), http)
             results = await asyncio.gather(*(client.deliver(inbound(i)) for i in range(N)))
     finally:
         await bridge.cleanup()

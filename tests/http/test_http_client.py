@@ -13,13 +13,12 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-import aiohttp
 import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 
 from modembridge.config import DlrConfig, RouterConfig
-from modembridge.http import DlrClient, RouterClient
+from modembridge.http import DlrClient, HttpTransport, RouterClient
 from modembridge.http.callbacks import CallbackPolicy
 from modembridge.model import DeliveryOutcome, DeliveryReportEvent, DlrStatus, InboundMessage
 from modembridge.observe import Metrics
@@ -71,17 +70,18 @@ async def receiver(aiohttp_server: Callable[..., Awaitable[TestServer]]) -> Rece
 
 
 @pytest.fixture
-async def session() -> AsyncIterator[aiohttp.ClientSession]:
-    async with aiohttp.ClientSession() as s:
-        yield s
+async def http() -> AsyncIterator[HttpTransport]:
+    transport = HttpTransport()
+    yield transport
+    await transport.close()
 
 
 def router(url: str, **kw: Any) -> RouterConfig:
     return RouterConfig(url=url, **kw)
 
 
-async def test_kannel_format(receiver: Receiver, session: aiohttp.ClientSession) -> None:
-    result = await RouterClient(router(receiver.url), session).deliver(MSG)
+async def test_kannel_format(receiver: Receiver, http: HttpTransport) -> None:
+    result = await RouterClient(router(receiver.url), http).deliver(MSG)
     assert result.outcome is DeliveryOutcome.DELIVERED and result.status == 200
     seen = receiver.seen[0]
     assert seen.method == "GET"
@@ -91,15 +91,15 @@ async def test_kannel_format(receiver: Receiver, session: aiohttp.ClientSession)
     assert seen.headers["X-Message-Id"] == "in-0001"
 
 
-async def test_kannel_format_keeps_existing_query(receiver: Receiver, session: aiohttp.ClientSession) -> None:
-    await RouterClient(router(receiver.url + "?backend=x&k=a%26b"), session).deliver(MSG)
+async def test_kannel_format_keeps_existing_query(receiver: Receiver, http: HttpTransport) -> None:
+    await RouterClient(router(receiver.url + "?backend=x&k=a%26b"), http).deliver(MSG)
     want = {"backend": ["x"], "k": ["a&b"], "id": ["+254700000001"], "text": [MSG.text]}
     assert receiver.seen[0].query == want
 
 
-async def test_generic_format(receiver: Receiver, session: aiohttp.ClientSession) -> None:
+async def test_generic_format(receiver: Receiver, http: HttpTransport) -> None:
     cfg = router(receiver.url, format="generic", identity_field="from", text_field="msg")
-    result = await RouterClient(cfg, session).deliver(MSG)
+    result = await RouterClient(cfg, http).deliver(MSG)
     assert result.outcome is DeliveryOutcome.DELIVERED
     seen = receiver.seen[0]
     assert seen.method == "POST"
@@ -109,8 +109,8 @@ async def test_generic_format(receiver: Receiver, session: aiohttp.ClientSession
     assert seen.headers["X-Message-Id"] == "in-0001"
 
 
-async def test_json_format(receiver: Receiver, session: aiohttp.ClientSession) -> None:
-    await RouterClient(router(receiver.url, format="json"), session).deliver(MSG)
+async def test_json_format(receiver: Receiver, http: HttpTransport) -> None:
+    await RouterClient(router(receiver.url, format="json"), http).deliver(MSG)
     body = json.loads(receiver.seen[0].body)
     assert body == {
         "message_id": "in-0001", "sender": "+254700000001", "text": MSG.text, "modem_id": "m1",
@@ -127,9 +127,9 @@ def _verify(secret: str, seen: Seen, payload: bytes) -> bool:
 
 
 @pytest.mark.parametrize("fmt", ["kannel", "generic", "json"])
-async def test_hmac_signature(receiver: Receiver, session: aiohttp.ClientSession, fmt: str) -> None:
+async def test_hmac_signature(receiver: Receiver, http: HttpTransport, fmt: str) -> None:
     cfg = router(receiver.url, format=fmt, hmac_secret="k3y")
-    await RouterClient(cfg, session, clock=lambda: 1_700_000_000.9).deliver(MSG)
+    await RouterClient(cfg, http, clock=lambda: 1_700_000_000.9).deliver(MSG)
     seen = receiver.seen[0]
     assert seen.headers["X-Timestamp"] == "1700000000"
     payload = seen.body if fmt != "kannel" else urlsplit(seen.raw_path).query.encode()
@@ -137,8 +137,8 @@ async def test_hmac_signature(receiver: Receiver, session: aiohttp.ClientSession
     assert not _verify("other", seen, payload)
 
 
-async def test_no_signature_without_secret(receiver: Receiver, session: aiohttp.ClientSession) -> None:
-    await RouterClient(router(receiver.url), session).deliver(MSG)
+async def test_no_signature_without_secret(receiver: Receiver, http: HttpTransport) -> None:
+    await RouterClient(router(receiver.url), http).deliver(MSG)
     headers = receiver.seen[0].headers
     assert "X-Signature" not in headers and "X-Timestamp" not in headers
 
@@ -150,18 +150,18 @@ async def test_no_signature_without_secret(receiver: Receiver, session: aiohttp.
     (500, DeliveryOutcome.RETRY), (502, DeliveryOutcome.RETRY), (503, DeliveryOutcome.RETRY),
 ])
 async def test_status_classification(
-    receiver: Receiver, session: aiohttp.ClientSession, status: int, outcome: DeliveryOutcome
+    receiver: Receiver, http: HttpTransport, status: int, outcome: DeliveryOutcome
 ) -> None:
     receiver.status = status
     metrics = Metrics()
-    result = await RouterClient(router(receiver.url), session, metrics).deliver(MSG)
+    result = await RouterClient(router(receiver.url), http, metrics).deliver(MSG)
     assert (result.outcome, result.status) == (outcome, status)
     assert result.detail.startswith(f"HTTP {status}")
     line = f'modembridge_router_deliveries_total{{outcome="{outcome.value}"}} 1.0'
     assert line.encode() in metrics.render()
 
 
-async def test_timeout_is_retry(receiver: Receiver, session: aiohttp.ClientSession) -> None:
+async def test_timeout_is_retry(receiver: Receiver, http: HttpTransport) -> None:
     release = asyncio.Event()
 
     async def stall(_: web.Request) -> None:
@@ -169,31 +169,31 @@ async def test_timeout_is_retry(receiver: Receiver, session: aiohttp.ClientSessi
 
     receiver.hook = stall
     try:
-        result = await RouterClient(router(receiver.url, timeout=0.2), session).deliver(MSG)
+        result = await RouterClient(router(receiver.url, timeout=0.2), http).deliver(MSG)
     finally:
         release.set()
     assert (result.outcome, result.status) == (DeliveryOutcome.RETRY, None)
     assert "timeout" in result.detail
 
 
-async def test_connection_refused_is_retry(session: aiohttp.ClientSession) -> None:
+async def test_connection_refused_is_retry(http: HttpTransport) -> None:
     with socket.socket() as s:  # a port that was free a moment ago and has no listener
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    result = await RouterClient(router(f"http://127.0.0.1:{port}/backend/"), session).deliver(MSG)
+    result = await RouterClient(router(f"http://127.0.0.1:{port}/backend/"), http).deliver(MSG)
     assert (result.outcome, result.status) == (DeliveryOutcome.RETRY, None)
     assert "connection error" in result.detail
 
 
-async def test_bad_url_is_retry_not_exception(session: aiohttp.ClientSession) -> None:
-    result = await RouterClient(router("not a url"), session).deliver(MSG)
+async def test_bad_url_is_retry_not_exception(http: HttpTransport) -> None:
+    result = await RouterClient(router("not a url"), http).deliver(MSG)
     assert result.outcome is DeliveryOutcome.RETRY
 
 
-async def test_url_template_escapes(receiver: Receiver, session: aiohttp.ClientSession) -> None:
+async def test_url_template_escapes(receiver: Receiver, http: HttpTransport) -> None:
     tpl = receiver.url + ("?from=%p&q=%q&all=%a&k=%k&rest=%r&t=%t&T=%T&smsc=%i&id=%I&c=%c&C=%C&f=%f"
                           "&x=%Z&pct=%%")
-    await RouterClient(router("", url_template=tpl), session).deliver(MSG)
+    await RouterClient(router("", url_template=tpl), http).deliver(MSG)
     q = receiver.seen[0].query
     assert q["from"] == ["+254700000001"] and q["q"] == ["+254700000001"]
     assert q["all"] == [" ".join(MSG.text.split())]
@@ -205,7 +205,7 @@ async def test_url_template_escapes(receiver: Receiver, session: aiohttp.ClientS
     assert receiver.seen[0].headers["X-Message-Id"] == "in-0001"
 
 
-async def test_concurrency_limit(receiver: Receiver, session: aiohttp.ClientSession) -> None:
+async def test_concurrency_limit(receiver: Receiver, http: HttpTransport) -> None:
     inflight = 0
     peak = 0
     both_in = asyncio.Event()
@@ -220,7 +220,7 @@ async def test_concurrency_limit(receiver: Receiver, session: aiohttp.ClientSess
         inflight -= 1
 
     receiver.hook = hold
-    client = RouterClient(router(receiver.url, concurrency=2), session)
+    client = RouterClient(router(receiver.url, concurrency=2), http)
     results = await asyncio.gather(*(client.deliver(MSG) for _ in range(10)))
     assert all(r.outcome is DeliveryOutcome.DELIVERED for r in results)
     assert peak == 2 and len(receiver.seen) == 10
@@ -242,8 +242,8 @@ def event(url: str, **kw: Any) -> DeliveryReportEvent:
     return DeliveryReportEvent(**base)
 
 
-async def test_dlr_rapidsms_escapes(receiver: Receiver, session: aiohttp.ClientSession) -> None:
-    result = await DlrClient(DlrConfig(), session, policy=allow(receiver.url)).call(
+async def test_dlr_rapidsms_escapes(receiver: Receiver, http: HttpTransport) -> None:
+    result = await DlrClient(DlrConfig(), http, policy=allow(receiver.url)).call(
         event(RAPIDSMS_DLR.format(base=receiver.url)))
     assert result.outcome is DeliveryOutcome.DELIVERED
     seen = receiver.seen[0]
@@ -259,17 +259,17 @@ async def test_dlr_rapidsms_escapes(receiver: Receiver, session: aiohttp.ClientS
     (DlrStatus.SMSC_ACK, "ACK/"), (DlrStatus.SMSC_REJECT, "NACK/"),
 ])
 async def test_dlr_status_text_never_empty(
-    receiver: Receiver, session: aiohttp.ClientSession, status: DlrStatus, text: str
+    receiver: Receiver, http: HttpTransport, status: DlrStatus, text: str
 ) -> None:
     # RapidSMS's delivery-report view answers 400 to an empty status_text
-    await DlrClient(DlrConfig(), session, policy=allow(receiver.url)).call(
+    await DlrClient(DlrConfig(), http, policy=allow(receiver.url)).call(
         event(receiver.url + "?s=%d&t=%A", status=status, reply=""))
     assert receiver.seen[0].query == {"s": [str(int(status))], "t": [text]}
 
 
-async def test_dlr_other_escapes(receiver: Receiver, session: aiohttp.ClientSession) -> None:
+async def test_dlr_other_escapes(receiver: Receiver, http: HttpTransport) -> None:
     url = receiver.url + "?P=%P&T=%T&F=%F&pct=100%%&d=%d"
-    client = DlrClient(DlrConfig(), session, policy=allow(receiver.url))
+    client = DlrClient(DlrConfig(), http, policy=allow(receiver.url))
     await client.call(event(url, status=DlrStatus.SMSC_REJECT))
     q = receiver.seen[0].query
     assert q == {"P": [""], "T": [str(int(WHEN.timestamp()))], "F": ["17"], "pct": ["100%"], "d": ["16"]}
@@ -279,17 +279,17 @@ async def test_dlr_other_escapes(receiver: Receiver, session: aiohttp.ClientSess
     (200, DeliveryOutcome.DELIVERED), (400, DeliveryOutcome.REJECTED), (500, DeliveryOutcome.RETRY),
 ])
 async def test_dlr_classification(
-    receiver: Receiver, session: aiohttp.ClientSession, status: int, outcome: DeliveryOutcome
+    receiver: Receiver, http: HttpTransport, status: int, outcome: DeliveryOutcome
 ) -> None:
     receiver.status = status
     metrics = Metrics()
-    result = await DlrClient(DlrConfig(), session, metrics, policy=allow(receiver.url)).call(
+    result = await DlrClient(DlrConfig(), http, metrics, policy=allow(receiver.url)).call(
         event(receiver.url + "?s=%d"))
     assert result.outcome is outcome
     assert f'modembridge_dlr_callbacks_total{{outcome="{outcome.value}"}} 1.0'.encode() in metrics.render()
 
 
-async def test_dlr_timeout_and_refused(receiver: Receiver, session: aiohttp.ClientSession) -> None:
+async def test_dlr_timeout_and_refused(receiver: Receiver, http: HttpTransport) -> None:
     release = asyncio.Event()
 
     async def stall(_: web.Request) -> None:
@@ -297,7 +297,7 @@ async def test_dlr_timeout_and_refused(receiver: Receiver, session: aiohttp.Clie
 
     receiver.hook = stall
     try:
-        result = await DlrClient(DlrConfig(timeout=0.2), session, policy=allow(receiver.url)).call(
+        result = await DlrClient(DlrConfig(timeout=0.2), http, policy=allow(receiver.url)).call(
             event(receiver.url))
     finally:
         release.set()
@@ -306,12 +306,12 @@ async def test_dlr_timeout_and_refused(receiver: Receiver, session: aiohttp.Clie
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     closed = f"http://127.0.0.1:{port}/?s=%d"
-    result = await DlrClient(DlrConfig(), session, policy=allow(closed)).call(event(closed))
+    result = await DlrClient(DlrConfig(), http, policy=allow(closed)).call(event(closed))
     assert result.outcome is DeliveryOutcome.RETRY
 
 
-async def test_dlr_non_http_url_is_rejected(session: aiohttp.ClientSession) -> None:
-    result = await DlrClient(DlrConfig(), session, policy=allow("http://127.0.0.1")).call(
+async def test_dlr_non_http_url_is_rejected(http: HttpTransport) -> None:
+    result = await DlrClient(DlrConfig(), http, policy=allow("http://127.0.0.1")).call(
         event("file:///etc/passwd"))
     assert result.outcome is DeliveryOutcome.REJECTED
 

@@ -10,7 +10,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from urllib.parse import urlencode
 
-import aiohttp
 import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestServer
@@ -18,7 +17,7 @@ from httpfakes import AUTH, KANNEL_PASS, KANNEL_USER, Client, ClientFactory, Fak
 from yarl import URL
 
 from modembridge.config import DlrConfig, KannelConfig, RouterConfig
-from modembridge.http import DlrClient, RouterClient, create_app
+from modembridge.http import DlrClient, HttpTransport, RouterClient, create_app
 from modembridge.http.callbacks import CallbackPolicy, CallbackRefused
 from modembridge.model import DeliveryOutcome, DeliveryReportEvent, DlrStatus, InboundMessage
 from modembridge.observe import Metrics
@@ -62,9 +61,10 @@ async def internal(aiohttp_server: Callable[..., Awaitable[TestServer]]) -> Serv
 
 
 @pytest.fixture
-async def session() -> AsyncIterator[aiohttp.ClientSession]:
-    async with aiohttp.ClientSession() as s:
-        yield s
+async def http() -> AsyncIterator[HttpTransport]:
+    transport = HttpTransport()
+    yield transport
+    await transport.close()
 
 
 def report(url: str) -> DeliveryReportEvent:
@@ -138,17 +138,17 @@ async def test_a_refused_dlr_url_is_a_400_at_accept_time(client: Client, gateway
 # -- at call time ---------------------------------------------------------------------------------------
 
 async def test_a_journalled_dlr_url_outside_the_policy_is_never_called(
-        session: aiohttp.ClientSession, internal: Server) -> None:
-    client = DlrClient(DlrConfig(), session, policy=CallbackPolicy.for_router(["http://site/"]))
+        http: HttpTransport, internal: Server) -> None:
+    client = DlrClient(DlrConfig(), http, policy=CallbackPolicy.for_router(["http://site/"]))
     result = await client.call(report(internal.url + "/?s=%d"))  # accepted under an older rule
     assert result.outcome is DeliveryOutcome.REJECTED and "refused" in result.detail
     assert internal.hits == []
 
 
-async def test_callbacks_follow_no_redirect_and_keep_no_body(session: aiohttp.ClientSession, site: Server,
+async def test_callbacks_follow_no_redirect_and_keep_no_body(http: HttpTransport, site: Server,
                                                              internal: Server) -> None:
     site.redirect_to = internal.url + "/admin"
-    client = DlrClient(DlrConfig(), session, policy=CallbackPolicy.for_router([site.url]))
+    client = DlrClient(DlrConfig(), http, policy=CallbackPolicy.for_router([site.url]))
     result = await client.call(report(site.url + "/go?s=%d"))
     assert result.outcome is DeliveryOutcome.RETRY and result.detail == "HTTP 302"
     assert internal.hits == []  # the redirect target was never fetched
@@ -166,11 +166,11 @@ MSG = InboundMessage(message_id="in-1", sender="+254700000001", text="hello", mo
 
 @pytest.mark.parametrize("format_", ["kannel", "generic", "json"])
 async def test_a_router_redirect_is_a_failure_to_retry_never_followed(
-        session: aiohttp.ClientSession, site: Server, internal: Server, format_: str) -> None:
+        http: HttpTransport, site: Server, internal: Server, format_: str) -> None:
     site.redirect_to = internal.url + "/elsewhere"
     config = RouterConfig(url=site.url + "/go/backend/", format=format_,  # type: ignore[arg-type]
                           hmac_secret="shh")
-    result = await RouterClient(config, session).deliver(MSG)
+    result = await RouterClient(config, http).deliver(MSG)
     assert result.outcome is DeliveryOutcome.RETRY and result.status == 302
     assert internal.hits == []  # neither the message nor its signature went to the other host
     assert len(site.hits) == 1
