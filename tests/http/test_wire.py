@@ -113,7 +113,15 @@ def _chunked(body: bytes, sizes: list[int]) -> bytes:
     return out + b"0\r\n\r\n"
 
 
-@given(body=st.binary(max_size=300), status=st.integers(200, 599), chunked=st.booleans(),
+@pytest.mark.parametrize("status", [204, 304])
+def test_an_answer_that_has_no_body_by_its_status_ends_with_its_head(status: int) -> None:
+    r = ResponseReader(keep=10)
+    r.feed(f"HTTP/1.1 {status} X\r\nContent-Length: 5\r\n\r\n".encode())
+    assert (r.status, r.complete, r.body) == (status, True, b"")
+
+
+@given(body=st.binary(max_size=300), status=st.integers(200, 599).filter(lambda s: s not in (204, 304)),
+       chunked=st.booleans(),
        sizes=st.lists(st.integers(1, 64), max_size=8), keep=st.integers(0, 200),
        cuts=st.lists(st.integers(0, 400), max_size=6))
 def test_an_answer_fed_in_any_pieces_reads_the_same(body: bytes, status: int, chunked: bool, sizes: list[int],
