@@ -9,6 +9,7 @@ from a dlr-url would lead the daemon to any internal address. Nothing here raise
 from __future__ import annotations
 
 import asyncio
+import functools
 import hashlib
 import hmac
 import json
@@ -69,10 +70,15 @@ def classify(status: int, detail: str) -> DeliveryResult:
 
 
 def _append_query(base: str, query: str) -> str:
-    url = str(URL(base))  # normalised: what needs quoting is quoted, %XX kept
-    url = url.partition("#")[0]
-    sep = "" if url.endswith(("?", "&")) else "&" if "?" in url else "?"
-    return url + sep + query
+    return _query_base(base) + query
+
+
+@functools.lru_cache(maxsize=16)
+def _query_base(base: str) -> str:
+    """`base` normalised (what needs quoting quoted, %XX kept), without its fragment, ready for a query to
+    be appended: worked out once per configured URL, not per message."""
+    url = str(URL(base)).partition("#")[0]
+    return url + ("" if url.endswith(("?", "&")) else "&" if "?" in url else "?")
 
 
 def _iso(value: datetime | None) -> str | None:
