@@ -116,11 +116,12 @@ class SimModem:
     async def inject_text(self, sender: str, text: str | None = None, **kw: Any) -> list[str]:
         """Queue an inbound SMS (concatenated parts when long); returns the PDUs. kw: encoding, flash,
         concat_ref, ref_bits, timestamp (TP-SCTS), smsc, data, gap (between parts), pid, dcs, ports,
-        parts (which parts arrive, in which order: see Network.inject_text)."""
+        parts (which parts arrive, in which order: see Network.inject_text), delay (before the first)."""
         return self.e.network.inject_text(sender, text, **kw)
 
-    def inject_pdu(self, pdu_hex: str, kind: Literal["deliver", "report"] = "deliver") -> None:
-        self.e.network.inject_pdu(pdu_hex, kind=kind)
+    def inject_pdu(self, pdu_hex: str, kind: Literal["deliver", "report"] = "deliver",
+                   delay: float = 0.0) -> None:
+        self.e.network.inject_pdu(pdu_hex, kind=kind, delay=delay)
 
     def call(self, number: str) -> None:
         """A voice call from `number` rings (RING, +CLIP) until hung up or the caller gives up."""

@@ -68,13 +68,14 @@ class Network:
                     encoding: Literal["gsm7", "ucs2", "8bit"] | None = None, flash: bool = False,
                     concat_ref: int | None = None, ref_bits: int = 8, timestamp: datetime | None = None,
                     smsc: str | None = None, gap: float | None = None, pid: int = 0, dcs: int | None = None,
-                    ports: tuple[int, int] | None = None, parts: Sequence[int] | None = None) -> list[str]:
+                    ports: tuple[int, int] | None = None, parts: Sequence[int] | None = None,
+                    delay: float = 0.0) -> list[str]:
         """Encode with the codec's encode_deliver and queue the parts; returns the PDUs (hex) queued.
 
         `timestamp`: the TP-SCTS (default: the simulator's clock); `pid`/`dcs`: TP-PID and a TP-DCS
         override (silent, replace-type, message waiting); `ports`: (destination, source) port addressing;
         `parts`: which parts the network delivers, in that order, 1-based (repeat one for a resend, leave
-        one out to lose it); default all, in order.
+        one out to lose it); default all, in order. `delay`: seconds before the first part is delivered.
         """
         from modembridge.sms import Ports, encode_deliver, ports_ie
 
@@ -91,7 +92,7 @@ class Network:
         gap = self.e.config.part_gap if gap is None else gap
         for i, n in enumerate(order):
             p = encoded[n - 1]
-            self.queue.append(Inbound("deliver", p.hex, p.tpdu_length, gap if i else 0.0))
+            self.queue.append(Inbound("deliver", p.hex, p.tpdu_length, gap if i else delay))
         self.e.notify("queued")
         self.pump()
         return [encoded[n - 1].hex for n in order]

@@ -289,6 +289,17 @@ def test_parts_arrive_with_gap() -> None:
     assert r.take() == b'\r\n+CMTI: "SM",3\r\n'
 
 
+def test_a_delayed_injection_arrives_after_its_delay_then_its_parts_at_their_gap() -> None:
+    r = Rig(part_gap=1.0).quiet()
+    r.io("AT+CNMI=2,1,0,0,0")
+    r.e.network.inject_text("+1555", "z" * 200, delay=0.5)  # 2 parts
+    assert r.take() == b""
+    r.clock.advance(0.5)
+    assert r.take() == b'\r\n+CMTI: "SM",1\r\n'
+    r.clock.advance(1.0)
+    assert r.take() == b'\r\n+CMTI: "SM",2\r\n'
+
+
 def test_sim_full_queues_in_network_until_space() -> None:
     r = Rig(capacity={"SM": 2, "ME": 5, "SR": 5}).quiet()
     r.io("AT+CNMI=2,1,0,0,0")
