@@ -153,8 +153,8 @@ async def _perform(
     """Make the request, never following a redirect; never raises for network trouble. `read_body`: a
     short excerpt of the answer goes into the detail (kept in the journal); else the status alone."""
     try:
-        answer = await http.request(req.method, URL(req.url, encoded=True), req.headers, req.body,
-                                    timeout=timeout, keep=_DETAIL_BODY if read_body else 0)
+        answer = await http.request(req.method, req.url, req.headers, req.body, timeout=timeout,
+                                    keep=_DETAIL_BODY if read_body else 0)
     except TimeoutError:
         return DeliveryResult(DeliveryOutcome.RETRY, None, f"timeout after {timeout:g}s")
     except (OSError, ValueError) as exc:  # refused, reset, TLS, DNS; not HTTP (HttpProtocolError)

@@ -14,14 +14,10 @@ import ssl
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from yarl import URL
-
-from .wire import HttpProtocolError, ResponseReader, encode_request, origin
+from .wire import HttpProtocolError, Origin, ResponseReader, encode_request
 
 MAX_BODY = 1 << 20  # bytes of an answer read to keep its connection; a longer one closes it
 IDLE_PER_ORIGIN = 8  # connections kept open per origin between requests
-
-Origin = tuple[str, str, int]
 
 
 @dataclass(frozen=True)
@@ -111,11 +107,11 @@ class HttpTransport:
         self._idle: dict[Origin, list[_Connection]] = {}
         self._idle_per_origin = idle_per_origin
 
-    async def request(self, method: str, url: URL, headers: Mapping[str, str], body: bytes | None, *,
+    async def request(self, method: str, url: str, headers: Mapping[str, str], body: bytes | None, *,
                       timeout: float, keep: int = 0) -> HttpAnswer:
-        """Send the request and read the answer within `timeout` seconds (connecting included)."""
-        key = origin(url)
-        data = encode_request(method, url, headers, body)
+        """Send the request and read the answer within `timeout` seconds (connecting included). `url`:
+        absolute and already encoded (sent as it is)."""
+        key, data = encode_request(method, url, headers, body)
         async with asyncio.timeout(timeout):
             while True:
                 conn = self._take(key)

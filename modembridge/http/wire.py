@@ -9,6 +9,8 @@ client spent several times the CPU on each, on the inbound path's critical hop (
 from __future__ import annotations
 
 import base64
+import functools
+import re
 from collections.abc import Mapping
 
 import httptools
@@ -23,39 +25,60 @@ class HttpProtocolError(ValueError):
     """The answer is not valid HTTP/1.1, or a request cannot be written (a CR or LF in a header)."""
 
 
-def origin(url: URL) -> tuple[str, str, int]:
-    """(scheme, host, port) of an absolute http(s) URL: what a connection is kept for."""
-    scheme = url.scheme
+Origin = tuple[str, str, int]  # (scheme, host, port): what a connection is kept for
+_ABSOLUTE = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*://[^/?#]*)([^#]*)")
+
+
+def split_url(url: str) -> tuple[Origin, str, str]:
+    """An absolute, already encoded http(s) URL as (origin, the lines every request to that origin
+    carries, the request target). The origin part is parsed once per distinct origin, not per request."""
+    m = _ABSOLUTE.fullmatch(url.partition("#")[0])
+    if m is None:
+        raise HttpProtocolError("not an absolute http(s) URL")
+    base, target = m.group(1), m.group(2) or "/"
+    if not target.startswith("/"):
+        target = "/" + target  # "http://host?q" asks for "/?q"
+    if not url.isascii() or not url.isprintable() or " " in url:
+        raise HttpProtocolError("a space, control or non-ASCII character in the URL (it must be encoded)")
+    key, head = _origin(base)
+    return key, head, target
+
+
+@functools.lru_cache(maxsize=64)
+def _origin(base: str) -> tuple[Origin, str]:
+    url = URL(base, encoded=True)
+    scheme, host = url.scheme, (url.raw_host or "").lower()
     if scheme not in _DEFAULT_PORTS:
         raise HttpProtocolError(f"not an http(s) URL: {scheme!r}")
-    if not url.raw_host:
+    if not host:
         raise HttpProtocolError("URL without a host")
-    return scheme, url.raw_host, url.port or _DEFAULT_PORTS[scheme]
-
-
-def encode_request(method: str, url: URL, headers: Mapping[str, str], body: bytes | None) -> bytes:
-    """The request's bytes: request line, Host (and Authorization from user:password in the URL), the
-    given headers, Content-Length when there is a body. Raises HttpProtocolError for a header that would
-    split the request."""
-    scheme, host, port = origin(url)
-    target = url.raw_path or "/"
-    if url.raw_query_string:
-        target += "?" + url.raw_query_string
-    if ":" in host:  # an IPv6 literal
-        host = f"[{host}]"
+    port = url.port or _DEFAULT_PORTS[scheme]
+    authority = f"[{host}]" if ":" in host else host  # an IPv6 literal
     if port != _DEFAULT_PORTS[scheme]:
-        host = f"{host}:{port}"
-    lines = [f"{method} {target} HTTP/1.1", f"Host: {host}", f"User-Agent: {USER_AGENT}"]
+        authority = f"{authority}:{port}"
+    lines = [f"Host: {authority}", f"User-Agent: {USER_AGENT}"]
     if url.user is not None:
         userinfo = f"{url.user}:{url.password or ''}".encode()
         lines.append("Authorization: Basic " + base64.b64encode(userinfo).decode("ascii"))
-    lines += [f"{name}: {value}" for name, value in headers.items()]
+    if any(not _FORBIDDEN.isdisjoint(line) for line in lines):
+        raise HttpProtocolError("a CR, LF or NUL in the URL's host or credentials")
+    return (scheme, host, port), "".join(f"{line}\r\n" for line in lines)
+
+
+def encode_request(method: str, url: str, headers: Mapping[str, str],
+                   body: bytes | None) -> tuple[Origin, bytes]:
+    """Where the request goes, and its bytes: request line, Host (and Authorization from user:password
+    in the URL), the given headers, Content-Length when there is a body. `url` is absolute and already
+    encoded. Raises HttpProtocolError for a URL or header that would split the request."""
+    key, head, target = split_url(url)
+    lines = [f"{name}: {value}" for name, value in headers.items()]
     if body is not None:
         lines.append(f"Content-Length: {len(body)}")
     if any(not _FORBIDDEN.isdisjoint(line) for line in lines) or any(
             not name or " " in name or ":" in name for name in headers):
-        raise HttpProtocolError("a CR, LF or NUL in the request line or a header")
-    return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + (body or b"")
+        raise HttpProtocolError("a CR, LF or NUL in a header")
+    text = f"{method} {target} HTTP/1.1\r\n{head}" + "".join(f"{line}\r\n" for line in lines) + "\r\n"
+    return key, text.encode("latin-1") + (body or b"")
 
 
 class ResponseReader:

@@ -5,44 +5,51 @@ from __future__ import annotations
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from yarl import URL
 
-from modembridge.http.wire import HttpProtocolError, ResponseReader, encode_request, origin
+from modembridge.http.wire import HttpProtocolError, ResponseReader, encode_request, split_url
 
 
 def test_a_get_has_its_target_host_and_headers() -> None:
-    url = URL("http://127.0.0.1:8000/backend/kannel/?id=%2B2547&text=a+b%26c", encoded=True)
-    data = encode_request("GET", url, {"X-Message-Id": "abc"}, None)
+    url = "http://127.0.0.1:8000/backend/kannel/?id=%2B2547&text=a+b%26c#frag"
+    where, data = encode_request("GET", url, {"X-Message-Id": "abc"}, None)
     head, _, body = data.partition(b"\r\n\r\n")
     lines = head.split(b"\r\n")
-    assert lines[0] == b"GET /backend/kannel/?id=%2B2547&text=a+b%26c HTTP/1.1"  # the query as encoded
+    assert where == ("http", "127.0.0.1", 8000)
+    assert lines[0] == b"GET /backend/kannel/?id=%2B2547&text=a+b%26c HTTP/1.1"  # as encoded, no fragment
     assert b"Host: 127.0.0.1:8000" in lines and b"X-Message-Id: abc" in lines
     assert not any(line.lower().startswith(b"content-length") for line in lines) and body == b""
 
 
 def test_a_post_has_its_length_default_ports_are_left_out_and_ipv6_is_bracketed() -> None:
-    data = encode_request("POST", URL("https://[::1]/in"), {"Content-Type": "application/json"}, b'{"a":1}')
+    where, data = encode_request("POST", "https://[::1]/in", {"Content-Type": "application/json"}, b'{"a":1}')
+    assert where == ("https", "::1", 443)
     assert data.startswith(b"POST /in HTTP/1.1\r\nHost: [::1]\r\n")
     assert data.endswith(b"Content-Length: 7\r\n\r\n{\"a\":1}")
 
 
 def test_credentials_in_the_url_become_basic_auth() -> None:
-    data = encode_request("GET", URL("http://user:pa%20ss@site/x"), {}, None)
+    _, data = encode_request("GET", "http://user:pa%20ss@site/x", {}, None)
     assert b"Authorization: Basic dXNlcjpwYSBzcw==\r\n" in data  # user:pa ss
+    assert b"Host: site\r\n" in data
+
+
+def test_a_url_without_a_path_asks_for_the_root() -> None:
+    assert split_url("http://Site.example")[2] == "/" and split_url("http://site?q=1")[2] == "/?q=1"
+    assert split_url("HTTPS://Site.example/x")[0] == ("https", "site.example", 443)
 
 
 @pytest.mark.parametrize("headers", [{"X-Id": "a\r\nEvil: 1"}, {"X-Id\r\nEvil": "1"}, {"X Id": "1"},
                                      {"": "1"}])
 def test_a_header_that_would_split_the_request_is_refused(headers: dict[str, str]) -> None:
     with pytest.raises(HttpProtocolError):
-        encode_request("GET", URL("http://site/x"), headers, None)
+        encode_request("GET", "http://site/x", headers, None)
 
 
-@pytest.mark.parametrize("url", ["ftp://site/x", "http:///x", "/relative"])
-def test_only_absolute_http_urls_have_an_origin(url: str) -> None:
+@pytest.mark.parametrize("url", ["ftp://site/x", "http:///x", "/relative", "site/x", "http://site/a b",
+                                 "http://site/caf\u00e9", "http://site/x\r\nEvil: 1", "http://us\ter@site/"])
+def test_only_absolute_encoded_http_urls_are_requested(url: str) -> None:
     with pytest.raises(HttpProtocolError):
-        origin(URL(url))
-    assert origin(URL("https://Site.example/x")) == ("https", "site.example", 443)
+        encode_request("GET", url, {}, None)
 
 
 def test_content_length_body_kept_up_to_the_limit_and_reusable() -> None:
