@@ -31,6 +31,7 @@ from modembridge.sms import parse_udh
 from .callbacks import CallbackPolicy, CallbackRefused
 from .escapes import coding, dlr_url, inbound_url, kannel_udh
 from .transport import HttpTransport
+from .wire import HttpProtocolError
 
 log = logging.getLogger("modembridge.http.client")
 
@@ -157,7 +158,9 @@ async def _perform(
                                     keep=_DETAIL_BODY if read_body else 0)
     except TimeoutError:
         return DeliveryResult(DeliveryOutcome.RETRY, None, f"timeout after {timeout:g}s")
-    except (OSError, ValueError) as exc:  # refused, reset, TLS, DNS; not HTTP (HttpProtocolError)
+    except HttpProtocolError as exc:  # an unencoded URL, or an answer that is not HTTP
+        return DeliveryResult(DeliveryOutcome.RETRY, None, f"HTTP error: {exc}"[:200])
+    except (OSError, ValueError) as exc:  # refused, reset, TLS, DNS
         return DeliveryResult(DeliveryOutcome.RETRY, None, f"connection error: {type(exc).__name__}")
     status = answer.status
     if not read_body:

@@ -319,3 +319,19 @@ async def test_dlr_non_http_url_is_rejected(http: HttpTransport) -> None:
 def allow(url: str) -> CallbackPolicy:
     """Callbacks to the origin (scheme, host, port) of `url` only."""
     return CallbackPolicy.for_router([url])
+
+
+async def test_an_answer_that_is_not_http_is_retried_with_the_reason(http: HttpTransport) -> None:
+    async def junk(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.readuntil(b"\r\n\r\n")
+        writer.write(b"SSH-2.0-OpenSSH_9.2\r\n")
+        await writer.drain()
+        writer.close()
+
+    server = await asyncio.start_server(junk, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    try:
+        result = await RouterClient(router(f"http://127.0.0.1:{port}/backend/"), http).deliver(MSG)
+    finally:
+        server.close()
+    assert result.outcome is DeliveryOutcome.RETRY and result.detail.startswith("HTTP error: not an HTTP/1.1")
