@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
@@ -28,7 +28,7 @@ EARLY_HEAD_START_TURNS = 8  # loop turns an early router delivery gets before th
 
 # (a message not journalled yet, what its journal write will say) -> taken by a router slot; or
 # (None, None): a journalled message became due
-HandOff = Callable[[InboundMessage | None, "asyncio.Future[bool] | None"], bool]
+HandOff = Callable[[InboundMessage | None, Awaitable[bool] | None], bool]
 
 
 @dataclass(frozen=True)
@@ -121,7 +121,7 @@ class InboundPipeline:
         """
         if not self._hand_off(message, written):
             return False
-        # aiohttp needs a few loop turns to write the request; only a scheduling hint
+        # the delivery task needs a loop turn or two to write the request; only a scheduling hint
         for _ in range(EARLY_HEAD_START_TURNS):
             await asyncio.sleep(0)
         return True

@@ -88,8 +88,8 @@ class Inbox(Part):
             pid = self._insert_in_part(mid, modem_id, mem, index, pdu, sha, received_at, 1, part, error,
                                        False)
             replaced = self._replace_earlier(mid, modem_id, part.sender, part.pid, received_at, message_id)
-            head = self._make_ready(mid, part.sender, received_at, message_id)
-            return InboundPartResult(pid, message_id, False, True, head=head, replaced=replaced)
+            self._make_ready(mid, part.sender, received_at, message_id)
+            return InboundPartResult(pid, message_id, False, True, replaced=replaced)
 
         key = (modem_id, part.sender, concat.ref, concat.total, concat.ref_bits)
         this = GroupedPart(concat.seq, part.text, part.data, part.smsc_time)
@@ -194,10 +194,8 @@ class Inbox(Part):
         return str(self._db.execute("SELECT message_id FROM in_message WHERE id = ?", (rowid,)).fetchone()[0])
 
     def _make_ready(self, rowid: int, sender: str, now: float, message_id: str,
-                    incomplete: bool = False) -> bool:
-        """assembling -> received. Not due before the newest older blocking message of its sender.
-
-        True when no older message of the sender blocks it: it is the head of its sender's line."""
+                    incomplete: bool = False) -> None:
+        """assembling -> received. Not due before the newest older blocking message of its sender."""
         prev = self._db.execute(
             "SELECT next_attempt_at FROM in_message INDEXED BY in_message_sender WHERE state = 'received'"
             " AND sender = ? AND id < ? AND hold_failures < ? ORDER BY id DESC LIMIT 1",
@@ -206,7 +204,6 @@ class Inbox(Part):
         self._db.execute("UPDATE in_message SET state = 'received', ready_at = ?, next_attempt_at = ?,"
                          " incomplete = ? WHERE id = ?", (now, due, int(incomplete), rowid))
         self._begin().fresh_inbound.add(message_id)
-        return prev is None
 
     @atomic
     def expire_incomplete(self, now: float, timeout: float) -> list[str]:

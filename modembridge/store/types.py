@@ -66,7 +66,6 @@ class InboundPartResult:
     message_id: str
     duplicate: bool  # this PDU (or this seq with the same content) was journalled before: nothing new
     complete: bool  # the message is whole (or was already delivered/expired): it is or was deliverable
-    head: bool = False  # a new single-part message no older message of its sender waits before
     replaced: int = 0  # earlier undelivered messages this replace-type message took the place of
 
 
