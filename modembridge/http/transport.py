@@ -59,6 +59,7 @@ class _Connection(asyncio.Protocol):
             done.set_result(None)
 
     def eof_received(self) -> bool:
+        self.closed = True  # not taken for another request while the transport closes
         self._ended(None)
         return False
 
