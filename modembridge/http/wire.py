@@ -2,8 +2,9 @@
 and a reader of the answer on top of httptools (llhttp, the parser of Node.js).
 
 The requests are few and all of one kind — a GET or a POST with a small body, no redirect followed, only
-the status, a header or two and the start of the body kept — so they are written here directly; aiohttp's
-client spent several times the CPU on each, on the inbound path's critical hop (docs/benchmarks.md).
+the status, a header or two and the start of the body kept — so they are written here directly. On the
+inbound path's critical hop aiohttp's client took 1.4x the time of this one with cold caches (a round
+trip 0.87-0.93 against 0.62-0.66 ms) and 1.5-4x warm (docs/benchmarks.md).
 """
 
 from __future__ import annotations
