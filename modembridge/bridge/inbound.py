@@ -61,17 +61,17 @@ class InboundPipeline:
             fields = replace(fields, disposition="selftest", note=note)
         early = False
         written: asyncio.Future[bool] | None = None
-        if fields.disposition == "deliver" and (fields.concat is None or fields.concat[1] <= 1):
-            early_id = self.store.inbox.early_delivery_id(self.modem_id, pdu, deliver.sender)
-            if early_id is not None:
-                written = asyncio.get_running_loop().create_future()
-                early = await self._deliver_before_journal(
-                    inbound_message(early_id, self.modem_id, deliver, now), written)
         try:
+            if fields.disposition == "deliver" and (fields.concat is None or fields.concat[1] <= 1):
+                early_id = self.store.inbox.early_delivery_id(self.modem_id, pdu, deliver.sender)
+                if early_id is not None:
+                    written = asyncio.get_running_loop().create_future()
+                    early = await self._deliver_before_journal(
+                        inbound_message(early_id, self.modem_id, deliver, now), written)
             result = self.store.inbox.add_part(modem_id=self.modem_id, mem=slot.mem, index=slot.index,
                                                pdu=pdu, received_at=now, part=fields, error=None)
-        except BaseException:
-            if written is not None:
+        except BaseException:  # cancelled in the head start, or the write failed: the answer is not kept
+            if written is not None and not written.done():
                 written.set_result(False)
             raise
         if written is not None:

@@ -6,6 +6,7 @@ import asyncio
 from datetime import UTC, datetime
 from typing import Any
 
+from modembridge.at.events import SweepNeeded
 from modembridge.sms import encode_deliver
 
 from .conftest import Stack, inbound_state, wait_until
@@ -196,3 +197,34 @@ async def test_an_answer_that_beats_the_journal_write_is_recorded_once_written(m
     await wait_until(lambda: inbound_state(stack.store, message_id) == "delivered")
     await wait_until(lambda: sim_used(stack) == 0)
     assert answered.is_set() and len(stack.router.requests) == 1
+
+
+async def test_a_reader_stopped_in_the_head_start_leaves_no_delivery_waiting(make_stack: Any) -> None:
+    """The reader is stopped (cancelled) after it handed an SMS to the router and before it wrote the rows:
+    the delivery must not wait for those rows for ever (it would hold its slot and the shutdown's drain);
+    its answer is dropped and the SMS, still on the SIM, comes again."""
+    stack: Stack = await make_stack()
+    await stack.wait_ready()
+    loop = stack.bridge.router_loop
+    assert loop is not None
+    inbound = stack.bridge.events["gsm0"].inbound
+    head_start = inbound._deliver_before_journal
+    stopped = asyncio.Event()
+
+    async def stopped_in_the_head_start(message: Any, written: Any) -> bool:
+        await head_start(message, written)
+        if not stopped.is_set():
+            stopped.set()
+            raise asyncio.CancelledError  # as when the daemon stops the reader here
+        return True
+
+    inbound._deliver_before_journal = stopped_in_the_head_start  # type: ignore[method-assign]
+    await stack.sim.inject_text("+254700000032", "stopped early")
+    await asyncio.wait_for(stopped.wait(), 5.0)
+    await wait_until(lambda: not loop._tasks)  # the early delivery finished, its answer dropped
+    await stack.router.wait(lambda: len(stack.router.delivered()) >= 1)
+    message_id = stack.router.delivered()[0]["message_id"]
+    # the SMS stayed on the SIM; the next sweep reads it again, under the same id
+    await stack.bridge.events["gsm0"].handle(SweepNeeded("test"))
+    await wait_until(lambda: inbound_state(stack.store, message_id) == "delivered")
+    await wait_until(lambda: sim_used(stack) == 0)
