@@ -46,14 +46,16 @@ async def inject(request: web.Request) -> web.Response:
             raise web.HTTPBadRequest(text="kind must be deliver or report")
         try:
             sim.inject_pdu(str(body["pdu"]), kind=kind, delay=float(body.get("delay", 0.0)))
-        except ValueError as exc:
+        except (ValueError, TypeError) as exc:
             raise web.HTTPBadRequest(text=f"bad pdu: {exc}") from None
         return _ok(pdus=[body["pdu"]])
     if "sender" not in body or ("text" not in body and "data_hex" not in body):
         raise web.HTTPBadRequest(text="need {sender, text} or {sender, data_hex} or {pdu}")
     kw: dict[str, Any] = {k: body[k] for k in ("encoding", "flash", "concat_ref", "ref_bits", "smsc", "gap",
-                                               "pid", "dcs", "parts", "delay") if k in body}
+                                               "pid", "dcs", "parts") if k in body}
     try:
+        if "delay" in body:  # seconds before the network delivers the first part
+            kw["delay"] = float(body["delay"])
         if "data_hex" in body:
             kw["data"] = bytes.fromhex(body["data_hex"])
         if "timestamp" in body:  # ISO 8601 with its offset: the TP-SCTS of every part

@@ -239,6 +239,9 @@ async def test_control_api(sim: SimModem, host_port: Opener) -> None:
             assert r.status == 404
         async with http.post("/inject", json={"pdu": "00zz"}) as r:
             assert r.status == 400
+        for bad in ({"sender": "+1555", "text": "x", "delay": "soon"}, {"pdu": "00", "delay": [1]}):
+            async with http.post("/inject", json=bad) as r:
+                assert r.status == 400
 
 
 async def test_cli_process_ready_control_and_sigterm(tmp_path: Path, host_port: Opener) -> None:
